@@ -1,0 +1,56 @@
+//! The command line: `serve` (the default) and `migrate`. `--help` lists every
+//! environment variable with its default.
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::{self, Config};
+use crate::store::Store;
+use crate::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "sales-agent",
+    version,
+    about = "Answers inbound HubSpot leads with a personal, threaded Gmail draft."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service: webhook intake, workflows, admin API, metrics (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Parses the arguments and runs the chosen command.
+pub fn run() -> anyhow::Result<()> {
+    let matches = Cli::command()
+        .after_long_help(config::help_text())
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    telemetry::init(config.log_format);
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                let app = Application::build(config).await?;
+                app.run_until_stopped().await?;
+            }
+            Command::Migrate => {
+                let store = Store::open(&config.database_url, 1, config.db_busy_timeout)
+                    .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+                let applied = store
+                    .migrate()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+                println!("migrations applied: {applied}");
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,66 @@
+//! Step 1, intake: what turns a signed HubSpot delivery into a submission worth
+//! persisting — signature checks, payload shapes, the field map and the
+//! idempotency key. Pure functions; the web handler and the store do the I/O.
+
+pub mod fields;
+pub mod payload;
+pub mod signature;
+
+use sha2::{Digest, Sha256};
+
+pub use payload::{FormSubmission, PayloadError, PayloadShape, parse};
+
+/// The key that makes a submission unique, from business identity rather than the
+/// delivery: `hubspot:{portal}:{form}:{conversion}` when HubSpot gave a conversion
+/// id, else a hash of the submission's stable fields. Retries and re-deliveries of
+/// the same submission, in either shape, get the same key.
+pub fn idempotency_key(submission: &FormSubmission) -> String {
+    let part = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".into());
+    if let Some(conversion) = &submission.conversion_id {
+        return format!(
+            "hubspot:{}:{}:{}",
+            part(&submission.portal_id),
+            part(&submission.form_id),
+            conversion
+        );
+    }
+    let mut fields = submission.fields.clone();
+    fields.remove("email");
+    let stable = serde_json::json!({
+        "portal": submission.portal_id,
+        "form": submission.form_id,
+        "contact": submission.contact_id,
+        "submitted_at": submission.submitted_at_ms,
+        "email": submission.email.to_lowercase(),
+        "fields": fields,
+        "other": submission.other_fields,
+    });
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(stable.to_string().as_bytes()))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_comes_from_portal_form_and_conversion() {
+        let body = br#"{"portalId": 1, "formGuid": "f", "conversionId": "c", "values": [{"name": "email", "value": "a@b.c"}]}"#;
+        assert_eq!(idempotency_key(&parse(body).unwrap()), "hubspot:1:f:c");
+    }
+
+    #[test]
+    fn without_a_conversion_id_the_key_hashes_stable_fields_only() {
+        let a =
+            parse(br#"{"properties": {"email": "A@b.c", "firstname": "A"}, "vid": 5}"#).unwrap();
+        let same =
+            parse(br#"{"vid": 5, "properties": {"firstname": "A", "email": "a@b.c"}}"#).unwrap();
+        let other =
+            parse(br#"{"properties": {"email": "a@b.c", "firstname": "B"}, "vid": 5}"#).unwrap();
+        assert!(idempotency_key(&a).starts_with("sha256:"));
+        assert_eq!(idempotency_key(&a), idempotency_key(&same));
+        assert_ne!(idempotency_key(&a), idempotency_key(&other));
+    }
+}

@@ -1,0 +1,36 @@
+//! Sales Agent: answers inbound HubSpot leads with a personal, threaded Gmail draft.
+//!
+//! # Layout
+//!
+//! ```text
+//! main.rs        thin: hands over to cli::run
+//! cli.rs         serve | migrate; --help lists every environment variable
+//! config.rs      every setting, its variable and default, in one table
+//! app.rs         wires store, metrics, supervisor and web server; returns a handle
+//! telemetry.rs   log output (text or JSON)
+//! metrics.rs     one Metrics struct, namespace `sales_agent`
+//! intake/        step 1: signatures, payload shapes, field map, idempotency key
+//! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
+//! actors/        the supervisor (the only place actix actors live)
+//! web/           routes: webhooks, health, metrics; JSON errors
+//! ```
+//!
+//! # Message flow
+//!
+//! ```text
+//! HubSpot ─POST /webhooks/hubspot─► web::webhooks
+//!     read ≤ limit → verify signature (raw body) → intake::parse → idempotency key
+//!     → store::events::accept (event + workflow + audit, one transaction)
+//!     → 202 {workflow_id}  ──WorkflowAccepted──► actors::Supervisor
+//! Supervisor (start + every poll) ──store::workflows::list_unfinished_ids──► DB
+//! ```
+
+pub mod actors;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod intake;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;
+pub mod web;

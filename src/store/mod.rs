@@ -1,0 +1,131 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool, the
+//! embedded migrations, and the one bridge that runs diesel off the async threads.
+//!
+//! Table modules (`events`, `workflows`, `settings`, `audit`) hold synchronous
+//! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
+//! Backend-specific SQL stays inside this folder.
+
+pub mod audit;
+mod connection;
+pub mod events;
+mod migrations;
+pub mod schema;
+pub mod settings;
+pub mod workflows;
+
+use std::time::Duration;
+
+pub use connection::{Backend, DbConn};
+
+/// A pooled, cloneable handle on the database.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<connection::Manager>,
+    backend: Backend,
+}
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had: the database is down or unreachable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True when the database could not be reached or is locked, as opposed to a
+    /// query that is wrong: callers answer 503 so the sender retries later.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::Error as E;
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Query(E::DatabaseError(kind, info)) => {
+                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
+                    || is_connection_message(info.message())
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_connection_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "database is locked",
+        "connection",
+        "terminating",
+        "server closed",
+        "shutting down",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
+impl Store {
+    /// Opens the pool for `url` (`sqlite://…` or `postgres://…`). SQLite files and
+    /// their folder are created on first use.
+    pub fn open(url: &str, pool_size: u32, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let manager = connection::Manager::new(url, busy_timeout)?;
+        let backend = manager.backend();
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(busy_timeout.max(Duration::from_millis(250)))
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; safe when several processes start at once.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        self.run(migrations::run_pending).await
+    }
+
+    /// True when the database answers and no migration is pending.
+    pub async fn is_ready(&self) -> Result<bool, StoreError> {
+        self.run(migrations::is_up_to_date).await
+    }
+
+    /// Runs synchronous diesel work on the blocking pool, never on an async thread.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database task ended: {e}")))?
+    }
+
+    /// Connections in use and idle, for the pool gauges.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections - state.idle_connections,
+            state.idle_connections,
+        )
+    }
+}
+
+/// The current time, truncated to microseconds so both backends store it exactly.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

@@ -1,0 +1,82 @@
+//! Diesel table definitions, portable across SQLite and PostgreSQL
+//! (ids and JSON as Text, UTC times as naive Timestamp).
+
+diesel::table! {
+    inbound_events (id) {
+        id -> Text,
+        idempotency_key -> Text,
+        source -> Text,
+        signature_version -> Text,
+        portal_id -> Nullable<Text>,
+        form_id -> Nullable<Text>,
+        conversion_id -> Nullable<Text>,
+        raw_body -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workflows (id) {
+        id -> Text,
+        event_id -> Text,
+        idempotency_key -> Text,
+        email -> Text,
+        submission -> Text,
+        status -> Text,
+        current_step -> Nullable<Text>,
+        attempts -> Integer,
+        next_run_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    step_runs (workflow_id, step) {
+        workflow_id -> Text,
+        step -> Text,
+        outcome -> Text,
+        attempts -> Integer,
+        output -> Nullable<Text>,
+        error -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        workflow_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(workflows -> inbound_events (event_id));
+diesel::joinable!(step_runs -> workflows (workflow_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    inbound_events,
+    workflows,
+    step_runs,
+    settings,
+    audit_log
+);

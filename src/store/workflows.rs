@@ -1,0 +1,107 @@
+//! Workflows: one per accepted submission, with its status and lease.
+
+use diesel::prelude::*;
+
+use super::schema::workflows;
+use super::{DbConn, StoreError};
+
+/// Where a workflow stands. Stored by [`WorkflowStatus::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkflowStatus {
+    Pending,
+    Running,
+    RetryWait,
+    Completed,
+    Skipped,
+    DeadLettered,
+    Cancelled,
+}
+
+impl WorkflowStatus {
+    pub const ALL: [WorkflowStatus; 7] = [
+        WorkflowStatus::Pending,
+        WorkflowStatus::Running,
+        WorkflowStatus::RetryWait,
+        WorkflowStatus::Completed,
+        WorkflowStatus::Skipped,
+        WorkflowStatus::DeadLettered,
+        WorkflowStatus::Cancelled,
+    ];
+
+    /// Statuses of workflows that still have work to do.
+    pub const UNFINISHED: [WorkflowStatus; 3] = [
+        WorkflowStatus::Pending,
+        WorkflowStatus::Running,
+        WorkflowStatus::RetryWait,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Pending => "pending",
+            WorkflowStatus::Running => "running",
+            WorkflowStatus::RetryWait => "retry_wait",
+            WorkflowStatus::Completed => "completed",
+            WorkflowStatus::Skipped => "skipped",
+            WorkflowStatus::DeadLettered => "dead_lettered",
+            WorkflowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// A workflow row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = workflows)]
+pub struct WorkflowRow {
+    pub id: String,
+    pub event_id: String,
+    pub idempotency_key: String,
+    pub email: String,
+    pub submission: String,
+    pub status: String,
+    pub current_step: Option<String>,
+    pub attempts: i32,
+    pub next_run_at: chrono::NaiveDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<chrono::NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    pub finished_at: Option<chrono::NaiveDateTime>,
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<WorkflowRow>, StoreError> {
+    Ok(workflows::table
+        .find(id)
+        .select(WorkflowRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_id_by_key(conn: &mut DbConn, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(workflows::table
+        .filter(workflows::idempotency_key.eq(key))
+        .select(workflows::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Ids of every workflow that is not finished, oldest first.
+pub fn list_unfinished_ids(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let unfinished: Vec<&str> = WorkflowStatus::UNFINISHED
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    Ok(workflows::table
+        .filter(workflows::status.eq_any(unfinished))
+        .order((workflows::created_at.asc(), workflows::id.asc()))
+        .select(workflows::id)
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(workflows::table.count().get_result(conn)?)
+}
