@@ -1,0 +1,165 @@
+//! The service across outages and restarts: a database that goes away, a process
+//! that restarts, several processes migrating at once, readiness.
+
+use std::process::Command;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use sales_agent::actors::supervisor::Runnable;
+
+use crate::helpers::{
+    TestDb, json, row_counts, spawn_app, spawn_app_with, submission, test_config,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    an_unreachable_database_answers_503_and_stores_nothing,
+    unfinished_workflows_are_found_again_after_a_restart,
+    several_processes_can_migrate_one_database_at_once,
+    readiness_reports_the_database,
+);
+
+async fn an_unreachable_database_answers_503_and_stores_nothing(db: TestDb) {
+    let mut config = test_config(&db);
+    config.db_busy_timeout = Duration::from_millis(300);
+    let app = spawn_app_with(config).await;
+
+    // Take the database away: PostgreSQL refuses connections and drops the open
+    // ones; SQLite is held locked by another writer.
+    let blocker = match &db {
+        TestDb::Postgres { name } => {
+            db.pg_admin(&format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+            ));
+            None
+        }
+        TestDb::Sqlite { .. } => {
+            let path = db.url().trim_start_matches("sqlite://").to_string();
+            let mut conn = SqliteConnection::establish(&path).unwrap();
+            conn.batch_execute(
+                "BEGIN EXCLUSIVE; INSERT INTO settings VALUES ('lock', 'x', '2026-01-01', 't');",
+            )
+            .unwrap();
+            Some(conn)
+        }
+    };
+
+    let response = app
+        .post_signed(&submission("conv-down", "ana@acme.example"))
+        .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        json(response).await["error"]["code"],
+        "database_unavailable"
+    );
+    if blocker.is_none() {
+        // PostgreSQL is gone, so the service is not ready. (A write-locked SQLite
+        // file still serves reads, so readiness holds there.)
+        let ready = app
+            .client
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), 503);
+    }
+
+    // Bring it back: nothing was half-written, and the retry is accepted.
+    match blocker {
+        Some(mut conn) => conn.batch_execute("ROLLBACK").unwrap(),
+        None => {
+            if let TestDb::Postgres { name } = &db {
+                db.pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+            }
+        }
+    }
+    assert_eq!(row_counts(&db.store()).await, (0, 0));
+    let retry = app
+        .post_signed(&submission("conv-down", "ana@acme.example"))
+        .await;
+    assert_eq!(retry.status(), 202);
+    assert_eq!(row_counts(&db.store()).await, (1, 1));
+    app.stop().await;
+}
+
+async fn unfinished_workflows_are_found_again_after_a_restart(db: TestDb) {
+    let first = spawn_app(&db).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let response = first
+            .post_signed(&submission(&format!("conv-{n}"), "ana@acme.example"))
+            .await;
+        ids.push(
+            json(response).await["workflow_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    first.stop().await;
+
+    let second = spawn_app(&db).await;
+    ids.sort();
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = second.app.supervisor().send(Runnable).await.unwrap();
+        if found == ids {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        found, ids,
+        "the restarted supervisor knows every unfinished workflow"
+    );
+    second.stop().await;
+}
+
+async fn several_processes_can_migrate_one_database_at_once(db: TestDb) {
+    // Four processes on a fresh database, started together from threads.
+    let url = db.url();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                Command::new(env!("CARGO_BIN_EXE_sales-agent"))
+                    .arg("migrate")
+                    .env("DATABASE_URL", url)
+                    .env("RUST_LOG", "warn")
+                    .output()
+                    .expect("migrate runs")
+            })
+        })
+        .collect();
+    for handle in handles {
+        let output = handle.join().unwrap();
+        assert!(
+            output.status.success(),
+            "migrate failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(db.store().is_ready().await.unwrap());
+}
+
+async fn readiness_reports_the_database(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let healthz = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), 200);
+    let readyz = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readyz.status(), 200);
+    assert_eq!(json(readyz).await["status"], "ready");
+    app.stop().await;
+}

@@ -1,0 +1,274 @@
+//! `POST /webhooks/hubspot` over real HTTP, on SQLite and on PostgreSQL.
+
+use std::time::{Duration, SystemTime};
+
+use futures_util::future::join_all;
+use sales_agent::intake::signature::sign_v3;
+use sales_agent::store::{audit, workflows};
+
+use crate::helpers::{
+    PUBLIC_URL, SECRET, TestDb, json, row_counts, signed_headers, spawn_app, spawn_app_with,
+    submission, test_config,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_signed_submission_is_committed_with_its_workflow,
+    bad_signatures_are_refused_and_store_nothing,
+    duplicate_delivery_starts_one_workflow,
+    concurrent_duplicates_start_one_workflow,
+    bad_bodies_get_a_4xx_naming_the_problem_and_store_nothing,
+    legacy_signatures_verify_only_when_enabled,
+);
+
+async fn a_signed_submission_is_committed_with_its_workflow(db: TestDb) {
+    let app = spawn_app(&db).await;
+
+    let response = app
+        .post_signed(&submission("conv-1", "ana@acme.example"))
+        .await;
+
+    assert_eq!(response.status(), 202);
+    let body = json(response).await;
+    assert_eq!(body["duplicate"], false);
+    let id = body["workflow_id"]
+        .as_str()
+        .expect("workflow id")
+        .to_string();
+    let store = db.store();
+    assert_eq!(row_counts(&store).await, (1, 1));
+    let (workflow, trail) = store
+        .run(move |conn| {
+            Ok((
+                workflows::find_by_id(conn, &id)?,
+                audit::list_for_workflow(conn, &id)?,
+            ))
+        })
+        .await
+        .unwrap();
+    let workflow = workflow.expect("workflow row");
+    assert_eq!(workflow.status, "pending");
+    assert_eq!(
+        workflow.idempotency_key,
+        "hubspot:62515:demo-request:conv-1"
+    );
+    assert_eq!(workflow.email, "ana@acme.example");
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, "webhook.accepted");
+    app.stop().await;
+}
+
+async fn bad_signatures_are_refused_and_store_nothing(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let body = submission("conv-1", "ana@acme.example");
+    let now = SystemTime::now();
+    let ts = sales_agent::intake::signature::unix_millis(now);
+    let sig_for =
+        |uri: &str, body: &str, ts: u64| sign_v3(SECRET, "POST", uri, body.as_bytes(), ts);
+    let right_uri = format!("{PUBLIC_URL}/webhooks/hubspot");
+
+    let cases: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+        (
+            "tampered body",
+            body.replace("Acme", "Acne"),
+            signed_headers(&body, now, SECRET),
+        ),
+        (
+            "tampered URI",
+            body.clone(),
+            vec![
+                (
+                    "X-HubSpot-Signature-v3",
+                    sig_for("http://127.0.0.1:8080/webhooks/hubspot", &body, ts),
+                ),
+                ("X-HubSpot-Request-Timestamp", ts.to_string()),
+            ],
+        ),
+        (
+            "stale timestamp",
+            body.clone(),
+            signed_headers(&body, now - Duration::from_secs(301), SECRET),
+        ),
+        (
+            "far-future timestamp",
+            body.clone(),
+            signed_headers(&body, now + Duration::from_secs(600), SECRET),
+        ),
+        (
+            "missing signature",
+            body.clone(),
+            vec![("X-HubSpot-Request-Timestamp", ts.to_string())],
+        ),
+        (
+            "missing timestamp",
+            body.clone(),
+            vec![("X-HubSpot-Signature-v3", sig_for(&right_uri, &body, ts))],
+        ),
+        ("no headers", body.clone(), vec![]),
+        (
+            "wrong secret",
+            body.clone(),
+            signed_headers(&body, now, "another-secret"),
+        ),
+        (
+            "v2 while disabled",
+            body.clone(),
+            vec![
+                ("X-HubSpot-Signature", "ab".repeat(32)),
+                ("X-HubSpot-Signature-Version", "v2".into()),
+            ],
+        ),
+    ];
+    for (case, body, headers) in cases {
+        let response = app.post_with(&body, &headers).await;
+        assert_eq!(response.status(), 401, "{case}");
+        assert_eq!(
+            json(response).await["error"]["code"],
+            "invalid_signature",
+            "{case}"
+        );
+    }
+    assert_eq!(row_counts(&db.store()).await, (0, 0));
+    app.stop().await;
+}
+
+async fn duplicate_delivery_starts_one_workflow(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let body = submission("conv-dup", "ana@acme.example");
+
+    let first = app.post_signed(&body).await;
+    // A HubSpot retry: same submission, new delivery time and signature.
+    let second = app.post_signed(&body).await;
+
+    assert_eq!(first.status(), 202);
+    assert_eq!(second.status(), 200);
+    let (first, second) = (json(first).await, json(second).await);
+    assert_eq!(first["workflow_id"], second["workflow_id"]);
+    assert_eq!(second["duplicate"], true);
+    assert_eq!(row_counts(&db.store()).await, (1, 1));
+    app.stop().await;
+}
+
+async fn concurrent_duplicates_start_one_workflow(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let body = submission("conv-race", "ana@acme.example");
+
+    let responses = join_all((0..10).map(|_| app.post_signed(&body))).await;
+
+    let mut ids = Vec::new();
+    for response in responses {
+        assert!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
+        ids.push(
+            json(response).await["workflow_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every response names the same workflow");
+    assert_eq!(row_counts(&db.store()).await, (1, 1));
+    app.stop().await;
+}
+
+async fn bad_bodies_get_a_4xx_naming_the_problem_and_store_nothing(db: TestDb) {
+    let mut config = test_config(&db);
+    config.webhook.max_body_bytes = 4096;
+    let app = spawn_app_with(config).await;
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("malformed JSON", "{\"values\": [".into(), 400, "body"),
+        (
+            "missing email",
+            r#"{"values":[{"name":"firstname","value":"Ana"}]}"#.into(),
+            400,
+            "email",
+        ),
+        (
+            "email of the wrong type",
+            r#"{"values":[{"name":"email","value":{"a":1}}]}"#.into(),
+            400,
+            "values[0].value",
+        ),
+        (
+            "submittedAt of the wrong type",
+            r#"{"submittedAt":[1],"values":[{"name":"email","value":"a@b.co"}]}"#.into(),
+            400,
+            "submittedAt",
+        ),
+        ("not an object", "[]".into(), 400, "body"),
+        (
+            "oversize",
+            format!(
+                r#"{{"values":[{{"name":"message","value":"{}"}}]}}"#,
+                "x".repeat(5000)
+            ),
+            413,
+            "",
+        ),
+    ];
+    for (case, body, status, field) in cases {
+        let response = app.post_signed(&body).await;
+        assert_eq!(response.status().as_u16(), status, "{case}");
+        let error = json(response).await;
+        if !field.is_empty() {
+            assert_eq!(error["error"]["field"], field, "{case}: {error}");
+        }
+        assert!(error["error"]["message"].is_string(), "{case}");
+    }
+    assert_eq!(row_counts(&db.store()).await, (0, 0));
+    app.stop().await;
+}
+
+async fn legacy_signatures_verify_only_when_enabled(db: TestDb) {
+    // HubSpot's published v1 example (API_FACTS §1.2): the signature verifies, and
+    // the body — a Webhooks API event array, not a form submission — is then refused
+    // as a 400, not a 401.
+    let v1_body = r#"[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM","changeFlag":"NEW","appId":54321}]"#;
+    let v1_headers = vec![
+        (
+            "X-HubSpot-Signature",
+            "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de".to_string(),
+        ),
+        ("X-HubSpot-Signature-Version", "v1".to_string()),
+    ];
+    let mut config = test_config(&db);
+    config.webhook.client_secrets = vec!["yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy".into()];
+    let strict = spawn_app_with(config.clone()).await;
+    assert_eq!(strict.post_with(v1_body, &v1_headers).await.status(), 401);
+    strict.stop().await;
+
+    config.webhook.allow_legacy_signatures = true;
+    let lenient = spawn_app_with(config).await;
+    let response = lenient.post_with(v1_body, &v1_headers).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(json(response).await["error"]["field"], "body");
+
+    // A v2-signed form submission is accepted.
+    let body = submission("conv-v2", "bo@example.org");
+    let uri = format!("{PUBLIC_URL}/webhooks/hubspot");
+    let v2 = sha256_hex(&format!(
+        "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyyPOST{uri}{body}"
+    ));
+    let response = lenient
+        .post_with(
+            &body,
+            &[
+                ("X-HubSpot-Signature", v2),
+                ("X-HubSpot-Signature-Version", "v2".into()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(row_counts(&db.store()).await, (1, 1));
+    lenient.stop().await;
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
