@@ -67,7 +67,8 @@ async fn bad_signatures_are_refused_and_store_nothing(db: TestDb) {
         |uri: &str, body: &str, ts: u64| sign_v3(SECRET, "POST", uri, body.as_bytes(), ts);
     let right_uri = format!("{PUBLIC_URL}/webhooks/hubspot");
 
-    let cases: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+    type Headers = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, String, Headers)> = vec![
         (
             "tampered body",
             body.replace("Acme", "Acne"),
