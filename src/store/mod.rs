@@ -1,16 +1,18 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool, the
 //! embedded migrations, and the one bridge that runs diesel off the async threads.
 //!
-//! Table modules (`events`, `workflows`, `settings`, `audit`) hold synchronous
+//! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`) hold synchronous
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
 pub mod audit;
 mod connection;
 pub mod events;
+pub mod leases;
 mod migrations;
 pub mod schema;
 pub mod settings;
+pub mod step_runs;
 pub mod workflows;
 
 use std::time::Duration;

@@ -66,6 +66,13 @@ impl TestDb {
         Store::open(&self.url(), 4, Duration::from_secs(5)).expect("open store")
     }
 
+    /// A store with every migration applied.
+    pub async fn migrated_store(&self) -> Store {
+        let store = self.store();
+        store.migrate().await.expect("migrations apply");
+        store
+    }
+
     /// Runs SQL as the server's administrator (PostgreSQL only).
     pub fn pg_admin(&self, sql: &str) {
         let mut admin = PgConnection::establish(&pg_admin_url()).expect("admin connection");
@@ -217,4 +224,29 @@ pub async fn row_counts(store: &Store) -> (i64, i64) {
 
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON body")
+}
+
+/// Commits `n` workflows straight through the store, as the webhook would.
+pub async fn seed_workflows(store: &Store, n: usize) -> Vec<String> {
+    store
+        .run(move |conn| {
+            let mut ids = Vec::with_capacity(n);
+            for i in 0..n {
+                let intake = sales_agent::store::events::NewIntake {
+                    idempotency_key: format!("seed:{i}"),
+                    source: "forms_api".into(),
+                    signature_version: "v3".into(),
+                    portal_id: None,
+                    form_id: None,
+                    conversion_id: Some(format!("seed-{i}")),
+                    raw_body: "{}".into(),
+                    email: format!("lead{i}@example.org"),
+                    submission: "{}".into(),
+                };
+                ids.push(sales_agent::store::events::accept(conn, &intake)?.workflow_id);
+            }
+            Ok(ids)
+        })
+        .await
+        .expect("seed workflows")
 }

@@ -3,6 +3,7 @@
 
 mod docs;
 mod helpers;
+mod leases;
 mod lifecycle;
 mod webhook_props;
 mod webhooks;
