@@ -131,3 +131,52 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Pragma {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_mode_with_a_busy_timeout_in_a_created_folder() {
+        let dir = std::env::temp_dir().join(format!("sa-store-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}", dir.join("nested/db.sqlite").display());
+        let store = Store::open(&url, 2, Duration::from_millis(1234)).unwrap();
+        let (mode, timeout) = store
+            .run(|conn| {
+                let DbConn::Sqlite(sqlite) = conn else {
+                    panic!("sqlite URL gives a SQLite connection")
+                };
+                let mode =
+                    diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+                        .get_result::<Pragma>(sqlite)?;
+                let timeout = diesel::sql_query(
+                    "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout",
+                )
+                .get_result::<Pragma>(sqlite)?;
+                Ok((mode.value, timeout.value))
+            })
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(timeout, "1234");
+        assert!(dir.join("nested/db.sqlite").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_refused_naming_the_variable() {
+        let err = Store::open("mysql://x", 1, Duration::from_secs(1))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+}
