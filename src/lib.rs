@@ -10,6 +10,7 @@
 //! telemetry.rs   log output (text or JSON)
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
+//! steps/         the 13 steps: order, names, failure policy, one file per step
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
 //! actors/        the supervisor (the only place actix actors live)
 //! web/           routes: webhooks, health, metrics; JSON errors
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod intake;
 pub mod metrics;
+pub mod steps;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -6,6 +6,7 @@ pub const FIELD_MAP: &[(&str, &[&str])] = &[
     ("email", &["email"]),
     ("first_name", &["firstname", "first_name"]),
     ("last_name", &["lastname", "last_name"]),
+    ("full_name", &["name", "full_name", "fullname"]),
     ("company", &["company", "company_name"]),
     ("job_title", &["jobtitle", "job_title"]),
     ("phone", &["phone", "mobilephone"]),

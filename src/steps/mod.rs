@@ -1,0 +1,149 @@
+//! The 13 steps of a workflow: their order, stable names and failure policy.
+//! Each step's logic lives in its own file, free of actix types.
+//!
+//! The stable name (`as_str`) is what the database, logs and metric labels use;
+//! never rename one.
+
+pub mod validate;
+
+/// One step of the workflow, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Intake,
+    Validate,
+    Dedupe,
+    ResolveContact,
+    ResolveCompany,
+    ConversationContext,
+    Qualify,
+    Route,
+    SelectAssets,
+    ProposeSlots,
+    Compose,
+    Deliver,
+    Record,
+}
+
+/// What a step's failure (after the connector's own retries) does to the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Without this step's result the reply would be wrong: retry if transient,
+    /// else dead-letter the workflow.
+    FailWorkflow,
+    /// The reply is still worth sending without this input: record the step as
+    /// degraded and continue.
+    Degrade,
+}
+
+impl Step {
+    pub const ALL: [Step; 13] = [
+        Step::Intake,
+        Step::Validate,
+        Step::Dedupe,
+        Step::ResolveContact,
+        Step::ResolveCompany,
+        Step::ConversationContext,
+        Step::Qualify,
+        Step::Route,
+        Step::SelectAssets,
+        Step::ProposeSlots,
+        Step::Compose,
+        Step::Deliver,
+        Step::Record,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Intake => "intake",
+            Step::Validate => "validate",
+            Step::Dedupe => "dedupe",
+            Step::ResolveContact => "resolve_contact",
+            Step::ResolveCompany => "resolve_company",
+            Step::ConversationContext => "conversation_context",
+            Step::Qualify => "qualify",
+            Step::Route => "route",
+            Step::SelectAssets => "select_assets",
+            Step::ProposeSlots => "propose_slots",
+            Step::Compose => "compose",
+            Step::Deliver => "deliver",
+            Step::Record => "record",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The explicit failure policy of each step.
+    pub fn on_failure(self) -> FailurePolicy {
+        match self {
+            // Context that enriches the reply but is not needed to send one.
+            Step::ResolveCompany
+            | Step::ConversationContext
+            | Step::Qualify
+            | Step::SelectAssets
+            | Step::ProposeSlots => FailurePolicy::Degrade,
+            // Identity, routing, the reply itself and its record are not optional.
+            Step::Intake
+            | Step::Validate
+            | Step::Dedupe
+            | Step::ResolveContact
+            | Step::Route
+            | Step::Compose
+            | Step::Deliver
+            | Step::Record => FailurePolicy::FailWorkflow,
+        }
+    }
+
+    /// The step after this one, if any.
+    pub fn next(self) -> Option<Step> {
+        Step::ALL
+            .iter()
+            .position(|s| *s == self)
+            .and_then(|i| Step::ALL.get(i + 1).copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn there_are_thirteen_steps_in_order_with_unique_names() {
+        assert_eq!(Step::ALL.len(), 13);
+        let mut names: Vec<&str> = Step::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.first(), Some(&"intake"));
+        assert_eq!(names.last(), Some(&"record"));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 13);
+        for step in Step::ALL {
+            assert_eq!(Step::parse(step.as_str()), Some(step));
+        }
+        assert!(
+            Step::ALL
+                .windows(2)
+                .all(|w| w[0] < w[1] && w[0].next() == Some(w[1]))
+        );
+        assert_eq!(Step::Record.next(), None);
+    }
+
+    #[test]
+    fn only_enriching_steps_degrade() {
+        let degrading: Vec<&str> = Step::ALL
+            .into_iter()
+            .filter(|s| s.on_failure() == FailurePolicy::Degrade)
+            .map(Step::as_str)
+            .collect();
+        assert_eq!(
+            degrading,
+            [
+                "resolve_company",
+                "conversation_context",
+                "qualify",
+                "select_assets",
+                "propose_slots"
+            ]
+        );
+    }
+}
