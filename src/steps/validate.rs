@@ -87,15 +87,16 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         (!clean.is_empty()).then_some(clean)
     };
     let (mut first_name, mut last_name) = (field("first_name"), field("last_name"));
-    if first_name.is_none() && last_name.is_none() {
-        if let Some(full) = field("full_name") {
-            let (first, last) = full
-                .split_once(' ')
-                .map(|(f, l)| (f, Some(l)))
-                .unwrap_or((&full, None));
-            first_name = Some(first.to_string());
-            last_name = last.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-        }
+    if first_name.is_none()
+        && last_name.is_none()
+        && let Some(full) = field("full_name")
+    {
+        let (first, last) = full
+            .split_once(' ')
+            .map(|(f, l)| (f, Some(l)))
+            .unwrap_or((&full, None));
+        first_name = Some(first.to_string());
+        last_name = last.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
     }
     Ok(Lead {
         email,
