@@ -35,4 +35,5 @@ pub mod metrics;
 pub mod steps;
 pub mod store;
 pub mod telemetry;
+pub mod unsubscribe;
 pub mod web;

@@ -51,3 +51,20 @@ pub fn list_for_workflow(
         .select(AuditRow::as_select())
         .load(conn)?)
 }
+
+/// The newest entries first, optionally for one workflow, before entry `before`.
+pub fn list_recent(
+    conn: &mut DbConn,
+    workflow_id: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(id) = workflow_id {
+        query = query.filter(audit_log::workflow_id.eq(id.to_string()));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    Ok(query.order(audit_log::id.desc()).limit(limit).load(conn)?)
+}

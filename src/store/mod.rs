@@ -5,6 +5,7 @@
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
+pub mod admin_queries;
 pub mod audit;
 mod connection;
 pub mod events;
@@ -13,6 +14,7 @@ mod migrations;
 pub mod schema;
 pub mod settings;
 pub mod step_runs;
+pub mod suppressions;
 pub mod workflows;
 
 use std::time::Duration;

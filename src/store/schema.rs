@@ -80,3 +80,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     audit_log
 );
+
+diesel::table! {
+    suppressions (email) {
+        email -> Text,
+        reason -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}

@@ -38,3 +38,35 @@ pub fn set_draft_only(conn: &mut DbConn, on: bool, by: &str) -> Result<(), Store
     }
     Ok(())
 }
+
+const UNSUBSCRIBE_SECRET: &str = "unsubscribe_secret";
+
+/// The secret that signs unsubscribe links, created on first use and kept, so
+/// links in mail already sent keep working across restarts.
+pub fn unsubscribe_secret(conn: &mut DbConn) -> Result<String, StoreError> {
+    let read = |conn: &mut DbConn| -> Result<Option<String>, StoreError> {
+        Ok(settings::table
+            .find(UNSUBSCRIBE_SECRET)
+            .select(settings::value)
+            .first(conn)
+            .optional()?)
+    };
+    if let Some(secret) = read(conn)? {
+        return Ok(secret);
+    }
+    let fresh = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    // Two processes may race here; the primary key keeps the first, both read it back.
+    let _ = diesel::insert_into(settings::table)
+        .values((
+            settings::key.eq(UNSUBSCRIBE_SECRET),
+            settings::value.eq(&fresh),
+            settings::updated_at.eq(now()),
+            settings::updated_by.eq("system"),
+        ))
+        .execute(conn);
+    read(conn)?.ok_or_else(|| StoreError::Corrupt("unsubscribe secret missing after insert".into()))
+}

@@ -49,3 +49,8 @@ impl ResponseError for ApiError {
 pub async fn not_found() -> HttpResponse {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").error_response()
 }
+
+/// A 400 for a body or query the framework could not read.
+pub fn bad_input(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}

@@ -3,10 +3,15 @@
 //! - `POST /webhooks/hubspot` — signed form submissions (`webhooks`)
 //! - `GET /healthz`, `GET /readyz` — liveness and readiness (`health`)
 //! - `GET /metrics` — Prometheus text format (`metrics`)
+//! - `/api/…` — the admin API behind bearer tokens (`admin`, `auth`)
+//! - `GET|POST /unsubscribe/{token}` — one-click unsubscribe (`unsubscribe`)
 
+mod admin;
+pub mod auth;
 mod error;
 mod health;
 mod metrics;
+mod unsubscribe;
 mod webhooks;
 
 use std::sync::Arc;
@@ -30,11 +35,26 @@ pub struct AppState {
     pub supervisor: Addr<Supervisor>,
 }
 
-/// Registers every route.
+/// Registers every route, with JSON errors for unreadable bodies and queries.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/webhooks/hubspot", web::post().to(webhooks::receive))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(metrics::render))
-        .default_service(web::to(error::not_found));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| error::bad_input("invalid_body", e.to_string()).into()),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| error::bad_input("invalid_query", e.to_string()).into()),
+    )
+    .configure(admin::routes)
+    .route("/unsubscribe/{token}", web::get().to(unsubscribe::confirm))
+    .route(
+        "/unsubscribe/{token}",
+        web::post().to(unsubscribe::unsubscribe),
+    )
+    .route("/webhooks/hubspot", web::post().to(webhooks::receive))
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(metrics::render))
+    .default_service(web::to(error::not_found));
 }

@@ -100,7 +100,7 @@ async fn accept(
         form_id: submission.form_id.clone(),
         conversion_id: submission.conversion_id.clone(),
         raw_body: String::from_utf8_lossy(&body).into_owned(),
-        email: submission.email.clone(),
+        email: submission.email.trim().to_lowercase(),
         submission: serde_json::to_string(&submission).expect("a submission serialises"),
     };
 

@@ -124,8 +124,13 @@ pub fn test_config(db: &TestDb) -> Config {
     config.public_url = PUBLIC_URL.parse().unwrap();
     config.webhook.client_secrets = vec![SecretString::from(SECRET)];
     config.supervisor_poll = Duration::from_millis(200);
+    config.admin_token = Some(SecretString::from(ADMIN_TOKEN));
+    config.viewer_token = Some(SecretString::from(VIEWER_TOKEN));
     config
 }
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const VIEWER_TOKEN: &str = "test-viewer-token";
 
 /// A running service and an HTTP client for it.
 pub struct TestApp {
@@ -171,6 +176,22 @@ impl TestApp {
             request = request.header(*name, value);
         }
         request.send().await.expect("request reaches the service")
+    }
+
+    /// A request to the admin API with a bearer token (or none).
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     pub async fn stop(self) {

@@ -1,9 +1,11 @@
 //! The one integration-test binary. Database tests run once per backend
 //! (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
+mod admin;
 mod docs;
 mod helpers;
 mod leases;
 mod lifecycle;
+mod unsubscribe;
 mod webhook_props;
 mod webhooks;

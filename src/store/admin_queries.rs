@@ -1,0 +1,149 @@
+//! What the admin API reads and changes on workflows: the filtered, paginated
+//! list, and the retry and cancel transitions (each committed with its audit entry).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::workflows;
+use super::workflows::{WorkflowRow, WorkflowStatus};
+use super::{DbConn, StoreError, audit, now};
+
+/// Filters of the workflow list; the cursor is the last row of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct WorkflowFilter {
+    pub status: Option<WorkflowStatus>,
+    pub email: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Newest first, keyset-paginated on (created_at, id) so deep pages stay cheap.
+pub fn list_workflows(
+    conn: &mut DbConn,
+    filter: &WorkflowFilter,
+) -> Result<Vec<WorkflowRow>, StoreError> {
+    let mut query = workflows::table
+        .select(WorkflowRow::as_select())
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(workflows::status.eq(status.as_str()));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(workflows::email.eq(email.trim().to_lowercase()));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(workflows::created_at.ge(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(workflows::created_at.lt(to));
+    }
+    if let Some((at, id)) = &filter.before {
+        query = query.filter(
+            workflows::created_at.lt(*at).or(workflows::created_at
+                .eq(*at)
+                .and(workflows::id.lt(id.clone()))),
+        );
+    }
+    Ok(query
+        .order((workflows::created_at.desc(), workflows::id.desc()))
+        .limit(filter.limit)
+        .load(conn)?)
+}
+
+/// Why an admin transition did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error("no such workflow")]
+    NotFound,
+    #[error("workflow is {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for TransitionError {
+    fn from(error: diesel::result::Error) -> Self {
+        TransitionError::Store(error.into())
+    }
+}
+
+/// Who asked for a transition and why; lands in the audit log with it.
+pub struct Request<'a> {
+    pub workflow_id: &'a str,
+    pub actor: &'a str,
+    pub reason: &'a str,
+}
+
+/// A dead-lettered workflow becomes runnable again and resumes from its first
+/// unfinished step.
+pub fn retry(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionError> {
+    transition(
+        conn,
+        request,
+        &[WorkflowStatus::DeadLettered],
+        WorkflowStatus::Pending,
+        "workflow.retry",
+    )
+}
+
+/// An unfinished workflow stops for good; a process working on it loses its lease.
+pub fn cancel(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionError> {
+    transition(
+        conn,
+        request,
+        &WorkflowStatus::UNFINISHED,
+        WorkflowStatus::Cancelled,
+        "workflow.cancel",
+    )
+}
+
+fn transition(
+    conn: &mut DbConn,
+    request: &Request<'_>,
+    from: &[WorkflowStatus],
+    to: WorkflowStatus,
+    action: &str,
+) -> Result<(), TransitionError> {
+    conn.transaction(|c| {
+        let current: Option<String> = workflows::table
+            .find(request.workflow_id)
+            .select(workflows::status)
+            .first(c)
+            .optional()?;
+        let current = current.ok_or(TransitionError::NotFound)?;
+        let from_names: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let at = now();
+        let finished = (!WorkflowStatus::UNFINISHED.contains(&to)).then_some(at);
+        // The status guard in the WHERE clause makes a concurrent change lose cleanly.
+        let changed = diesel::update(
+            workflows::table
+                .find(request.workflow_id)
+                .filter(workflows::status.eq_any(&from_names)),
+        )
+        .set((
+            workflows::status.eq(to.as_str()),
+            workflows::next_run_at.eq(at),
+            workflows::lease_owner.eq(None::<String>),
+            workflows::lease_expires_at.eq(None::<NaiveDateTime>),
+            workflows::finished_at.eq(finished),
+            workflows::updated_at.eq(at),
+        ))
+        .execute(c)?;
+        if changed == 0 {
+            return Err(TransitionError::Conflict(current));
+        }
+        audit::append(
+            c,
+            &audit::Entry {
+                actor: request.actor,
+                action,
+                workflow_id: Some(request.workflow_id),
+                reason: Some(request.reason),
+                detail: serde_json::json!({ "from": current, "to": to.as_str() }),
+            },
+        )?;
+        Ok(())
+    })
+}

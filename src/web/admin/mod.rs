@@ -1,0 +1,94 @@
+//! The admin JSON API under `/api/`, behind bearer tokens (see `auth`): viewers
+//! read, admins also change. Every change is committed with its audit entry, which
+//! records who (`Caller::actor`) and why (the required `reason`).
+//!
+//! | route | role |
+//! |---|---|
+//! | `GET /api/workflows?status=&email=&from=&to=&limit=&cursor=` | viewer |
+//! | `GET /api/workflows/{id}` | viewer |
+//! | `POST /api/workflows/{id}/retry` `{"reason"}` | admin |
+//! | `POST /api/workflows/{id}/cancel` `{"reason"}` | admin |
+//! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
+//! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
+//! | `GET /api/audit?workflow_id=` | viewer |
+
+mod controls;
+mod workflows;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use serde::Deserialize;
+
+use super::ApiError;
+use crate::store::StoreError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .route("/workflows", web::get().to(workflows::list))
+            .route("/workflows/{id}", web::get().to(workflows::detail))
+            .route("/workflows/{id}/retry", web::post().to(workflows::retry))
+            .route("/workflows/{id}/cancel", web::post().to(workflows::cancel))
+            .route("/mode", web::get().to(controls::get_mode))
+            .route("/mode", web::put().to(controls::set_mode))
+            .route("/suppressions", web::get().to(controls::list_suppressions))
+            .route("/suppressions", web::post().to(controls::add_suppression))
+            .route(
+                "/suppressions/{email}",
+                web::delete().to(controls::remove_suppression),
+            )
+            .route("/audit", web::get().to(controls::audit_trail)),
+    );
+}
+
+/// The body every changing action takes: why it is done.
+#[derive(Debug, Deserialize)]
+pub struct Reason {
+    pub reason: String,
+}
+
+/// A reason is required and bounded; it ends up in the audit log.
+fn checked_reason(reason: &str) -> Result<String, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_reason",
+            "a reason of 1–500 characters is required",
+        )
+        .with_field("reason"));
+    }
+    Ok(reason.to_string())
+}
+
+/// Store failures as API errors: 503 when the database is away, else 500.
+fn store_error(error: StoreError) -> ApiError {
+    tracing::error!(%error, "admin request failed in the store");
+    if error.is_unavailable() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "try again later",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request could not be completed",
+        )
+    }
+}
+
+/// Page size: default 50, at most 500.
+fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            "limit must be 1–500",
+        )
+        .with_field("limit")),
+    }
+}

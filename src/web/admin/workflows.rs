@@ -1,0 +1,257 @@
+//! Workflow routes of the admin API: list, detail, retry, cancel.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Reason, checked_reason, page_size, store_error};
+use crate::actors::supervisor::WorkflowAccepted;
+use crate::store::admin_queries::{self, Request, TransitionError, WorkflowFilter};
+use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
+use crate::store::{audit, step_runs};
+use crate::web::auth::Caller;
+use crate::web::{ApiError, AppState};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    email: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// One workflow in a list.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    id: String,
+    email: String,
+    status: String,
+    current_step: Option<String>,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<&WorkflowRow> for Summary {
+    fn from(row: &WorkflowRow) -> Self {
+        Summary {
+            id: row.id.clone(),
+            email: row.email.clone(),
+            status: row.status.clone(),
+            current_step: row.current_step.clone(),
+            attempts: row.attempts,
+            last_error: row.last_error.clone(),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            finished_at: row.finished_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+pub async fn list(
+    _caller: Caller,
+    query: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(raw) => Some(WorkflowStatus::parse(raw).ok_or_else(|| {
+            let known: Vec<&str> = WorkflowStatus::ALL.iter().map(|s| s.as_str()).collect();
+            bad_request("status", format!("expected one of {}", known.join(", ")))
+        })?),
+    };
+    let limit = page_size(query.limit)?;
+    let filter = WorkflowFilter {
+        status,
+        email: query.email.clone(),
+        created_from: query
+            .from
+            .as_deref()
+            .map(|raw| parse_time("from", raw))
+            .transpose()?,
+        created_to: query
+            .to
+            .as_deref()
+            .map(|raw| parse_time("to", raw))
+            .transpose()?,
+        before: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit,
+    };
+    let rows = state
+        .store
+        .run(move |c| admin_queries::list_workflows(c, &filter))
+        .await
+        .map_err(store_error)?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(encode_cursor))
+        .flatten();
+    let workflows: Vec<Summary> = rows.iter().map(Summary::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "workflows": workflows, "next_cursor": next_cursor })))
+}
+
+pub async fn detail(
+    _caller: Caller,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (row, steps, trail) = state
+        .store
+        .run(move |c| {
+            Ok((
+                workflows::find_by_id(c, &id)?,
+                step_runs::list_for_workflow(c, &id)?,
+                audit::list_for_workflow(c, &id)?,
+            ))
+        })
+        .await
+        .map_err(store_error)?;
+    let row = row.ok_or_else(not_found)?;
+    let steps: Vec<Value> = steps
+        .iter()
+        .map(|s| {
+            json!({
+                "step": s.step,
+                "outcome": s.outcome,
+                "attempts": s.attempts,
+                "output": s.output.as_deref().map(parse_json),
+                "error": s.error,
+                "started_at": s.started_at.and_utc(),
+                "finished_at": s.finished_at.and_utc(),
+                "duration_ms": s.duration_ms,
+            })
+        })
+        .collect();
+    let trail: Vec<Value> = trail
+        .iter()
+        .map(|a| json!({"at": a.at.and_utc(), "actor": a.actor, "action": a.action, "reason": a.reason, "detail": parse_json(&a.detail)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "workflow": Summary::from(&row),
+        "submission": parse_json(&row.submission),
+        "steps": steps,
+        "audit": trail,
+    })))
+}
+
+pub async fn retry(
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = transition(
+        caller,
+        id.into_inner(),
+        &body.reason,
+        &state,
+        admin_queries::retry,
+    )
+    .await?;
+    state.supervisor.do_send(WorkflowAccepted(id.clone()));
+    Ok(HttpResponse::Ok()
+        .json(json!({ "workflow_id": id, "status": WorkflowStatus::Pending.as_str() })))
+}
+
+pub async fn cancel(
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = transition(
+        caller,
+        id.into_inner(),
+        &body.reason,
+        &state,
+        admin_queries::cancel,
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "workflow_id": id, "status": WorkflowStatus::Cancelled.as_str() })))
+}
+
+type Transition = fn(&mut crate::store::DbConn, &Request<'_>) -> Result<(), TransitionError>;
+
+async fn transition(
+    caller: Caller,
+    id: String,
+    reason: &str,
+    state: &AppState,
+    change: Transition,
+) -> Result<String, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(reason)?;
+    let workflow_id = id.clone();
+    let result = state
+        .store
+        .run(move |c| {
+            Ok(change(
+                c,
+                &Request {
+                    workflow_id: &workflow_id,
+                    actor: &caller.actor,
+                    reason: &reason,
+                },
+            ))
+        })
+        .await
+        .map_err(store_error)?;
+    match result {
+        Ok(()) => Ok(id),
+        Err(TransitionError::NotFound) => Err(not_found()),
+        Err(TransitionError::Conflict(status)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            format!("workflow is {status}"),
+        )),
+        Err(TransitionError::Store(error)) => Err(store_error(error)),
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workflow")
+}
+
+fn bad_request(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message).with_field(field)
+}
+
+fn parse_json(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
+}
+
+/// RFC 3339 or a plain date (midnight UTC).
+fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.naive_utc());
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .map_err(|_| bad_request(field, "expected an RFC 3339 time or a YYYY-MM-DD date"))
+}
+
+fn encode_cursor(row: &WorkflowRow) -> String {
+    B64.encode(format!(
+        "{}|{}",
+        row.created_at.and_utc().timestamp_micros(),
+        row.id
+    ))
+}
+
+fn decode_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    let invalid = || bad_request("cursor", "not a cursor from this API");
+    let text = String::from_utf8(B64.decode(raw).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
+        .ok_or_else(invalid)?;
+    Ok((at.naive_utc(), id.to_string()))
+}
