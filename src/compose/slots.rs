@@ -1,0 +1,359 @@
+//! Meeting slots that are really free: inside the rep's working hours in the rep's
+//! IANA zone, clear of busy blocks (and of slots held for other prospects) with a
+//! buffer, at least a lead time away, inside sensible hours where the prospect is,
+//! and spread over different days. Computed in UTC, rendered in the prospect's zone.
+//!
+//! DST: a local time that does not exist (spring forward) is skipped; one that
+//! happens twice (fall back) takes its first occurrence. Every slot is an instant,
+//! so rendering it in any zone is unambiguous.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// A rep's working week in their own zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkingHours {
+    pub days: Vec<Weekday>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for WorkingHours {
+    fn default() -> Self {
+        WorkingHours {
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+            end: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
+        }
+    }
+}
+
+/// How slots are chosen.
+#[derive(Debug, Clone)]
+pub struct SlotRules {
+    pub duration: Duration,
+    /// Free time kept before and after every busy block.
+    pub buffer: Duration,
+    /// No slot starts sooner than this after now.
+    pub min_lead: Duration,
+    /// How many days ahead to look.
+    pub horizon_days: i64,
+    /// Candidate starts are this far apart.
+    pub step: Duration,
+    pub count: usize,
+    /// Sensible hours for the prospect, in their zone, on their weekdays.
+    pub prospect_start: NaiveTime,
+    pub prospect_end: NaiveTime,
+}
+
+impl Default for SlotRules {
+    fn default() -> Self {
+        SlotRules {
+            duration: Duration::minutes(30),
+            buffer: Duration::minutes(15),
+            min_lead: Duration::hours(4),
+            horizon_days: 14,
+            step: Duration::minutes(30),
+            count: 3,
+            prospect_start: NaiveTime::from_hms_opt(8, 0, 0).expect("valid time"),
+            prospect_end: NaiveTime::from_hms_opt(19, 0, 0).expect("valid time"),
+        }
+    }
+}
+
+/// A span of time, as an instant range in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Interval {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Interval {
+    fn overlaps(&self, other: &Interval) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// Up to `rules.count` free slots, at most one per rep-local day, earliest first.
+/// `busy` holds the calendar's busy blocks and any slots held for others.
+pub fn propose(
+    now: DateTime<Utc>,
+    rep_tz: Tz,
+    hours: &WorkingHours,
+    prospect_tz: Tz,
+    busy: &[Interval],
+    rules: &SlotRules,
+) -> Vec<Interval> {
+    let earliest = now + rules.min_lead;
+    let first_day = now.with_timezone(&rep_tz).date_naive();
+    let mut slots = Vec::new();
+    for offset in 0..rules.horizon_days {
+        if slots.len() >= rules.count {
+            break;
+        }
+        let Some(day) = first_day.checked_add_signed(Duration::days(offset)) else {
+            break;
+        };
+        if !hours.days.contains(&day.weekday()) {
+            continue;
+        }
+        let found = day_candidates(day, rep_tz, hours, rules)
+            .filter(|slot| slot.start >= earliest)
+            .filter(|slot| sensible_for_prospect(slot, prospect_tz, rules))
+            .find(|slot| is_free(slot, busy, rules.buffer));
+        slots.extend(found);
+    }
+    slots
+}
+
+/// Every candidate slot of one rep-local day, as instants.
+fn day_candidates(
+    day: NaiveDate,
+    tz: Tz,
+    hours: &WorkingHours,
+    rules: &SlotRules,
+) -> impl Iterator<Item = Interval> {
+    let (duration, step) = (rules.duration, rules.step);
+    let last_start = hours.end - duration;
+    let mut at = hours.start;
+    let mut done = hours.start > last_start || step <= Duration::zero();
+    std::iter::from_fn(move || {
+        while !done {
+            let local = day.and_time(at);
+            let next = at + step;
+            done = next > last_start || next <= at;
+            at = next;
+            // `earliest()` skips the spring-forward gap and picks the first of a repeated hour.
+            if let Some(start) = tz.from_local_datetime(&local).earliest() {
+                let start = start.with_timezone(&Utc);
+                return Some(Interval {
+                    start,
+                    end: start + duration,
+                });
+            }
+        }
+        None
+    })
+}
+
+fn sensible_for_prospect(slot: &Interval, tz: Tz, rules: &SlotRules) -> bool {
+    let start = slot.start.with_timezone(&tz);
+    let end = slot.end.with_timezone(&tz);
+    let weekday = !matches!(start.weekday(), Weekday::Sat | Weekday::Sun);
+    weekday
+        && start.date_naive() == end.date_naive()
+        && start.time() >= rules.prospect_start
+        && end.time() <= rules.prospect_end
+}
+
+fn is_free(slot: &Interval, busy: &[Interval], buffer: Duration) -> bool {
+    let padded = Interval {
+        start: slot.start - buffer,
+        end: slot.end + buffer,
+    };
+    !busy.iter().any(|b| b.overlaps(&padded))
+}
+
+/// A slot as a person in `tz` reads it, e.g. `Tue 3 Nov, 10:00–10:30 EST (America/New_York)`.
+pub fn render(slot: &Interval, tz: Tz) -> String {
+    let start = slot.start.with_timezone(&tz);
+    let end = slot.end.with_timezone(&tz);
+    format!(
+        "{}–{} {} ({})",
+        start.format("%a %-d %b, %H:%M"),
+        end.format("%H:%M"),
+        start.format("%Z"),
+        tz.name()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn tz(name: &str) -> Tz {
+        name.parse().unwrap()
+    }
+
+    #[test]
+    fn slots_are_free_spread_over_days_and_inside_both_parties_hours() {
+        let now = utc("2026-05-04T06:00:00Z"); // Monday
+        let busy = [Interval {
+            start: utc("2026-05-04T13:00:00Z"),
+            end: utc("2026-05-04T15:00:00Z"),
+        }];
+        let slots = propose(
+            now,
+            tz("Europe/Berlin"),
+            &WorkingHours::default(),
+            tz("America/New_York"),
+            &busy,
+            &SlotRules::default(),
+        );
+
+        assert_eq!(slots.len(), 3);
+        let days: std::collections::BTreeSet<_> = slots
+            .iter()
+            .map(|s| s.start.with_timezone(&tz("Europe/Berlin")).date_naive())
+            .collect();
+        assert_eq!(days.len(), 3, "one slot per day");
+        for slot in &slots {
+            let rep = slot.start.with_timezone(&tz("Europe/Berlin"));
+            let prospect = slot.start.with_timezone(&tz("America/New_York"));
+            assert!(
+                rep.time() >= NaiveTime::from_hms_opt(9, 0, 0).unwrap()
+                    && rep.time() <= NaiveTime::from_hms_opt(16, 30, 0).unwrap()
+            );
+            assert!(
+                prospect.time() >= NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                "{prospect}"
+            );
+            assert!(
+                busy.iter()
+                    .all(|b| slot.end + Duration::minutes(15) <= b.start
+                        || slot.start - Duration::minutes(15) >= b.end)
+            );
+            assert!(slot.start >= now + Duration::hours(4));
+        }
+        // Monday's overlap (Berlin 14:00–17:00 = New York 08:00–11:00) is busy 15:00–17:00 Berlin,
+        // and 14:00 ends at 14:30 — 30 minutes before the busy block: fine.
+        assert_eq!(slots[0].start, utc("2026-05-04T12:00:00Z"));
+    }
+
+    #[test]
+    fn no_overlap_of_sensible_hours_means_no_slots() {
+        let now = utc("2026-05-04T00:00:00Z");
+        let slots = propose(
+            now,
+            tz("Europe/Berlin"),
+            &WorkingHours::default(),
+            tz("Pacific/Honolulu"),
+            &[],
+            &SlotRules::default(),
+        );
+        assert!(
+            slots.is_empty(),
+            "Berlin 9–17 is Honolulu 21:00–05:00: {slots:?}"
+        );
+        let slots = propose(
+            now,
+            tz("Asia/Tokyo"),
+            &WorkingHours::default(),
+            tz("Pacific/Honolulu"),
+            &[],
+            &SlotRules::default(),
+        );
+        assert!(
+            !slots.is_empty(),
+            "Tokyo 9–10 is Honolulu 14:00–15:00 the previous day"
+        );
+    }
+
+    #[test]
+    fn a_fully_busy_calendar_yields_nothing() {
+        let now = utc("2026-05-04T00:00:00Z");
+        let busy = [Interval {
+            start: utc("2026-05-01T00:00:00Z"),
+            end: utc("2026-06-01T00:00:00Z"),
+        }];
+        let slots = propose(
+            now,
+            tz("Europe/Berlin"),
+            &WorkingHours::default(),
+            tz("Europe/Berlin"),
+            &busy,
+            &SlotRules::default(),
+        );
+        assert!(slots.is_empty());
+    }
+
+    #[test]
+    fn the_spring_forward_gap_is_skipped_and_the_repeated_hour_taken_once() {
+        // A rep who works 01:00–04:00 in New York on the DST change days.
+        let hours = WorkingHours {
+            days: vec![Weekday::Sun],
+            start: NaiveTime::from_hms_opt(1, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(4, 0, 0).unwrap(),
+        };
+        let rules = SlotRules {
+            min_lead: Duration::zero(),
+            horizon_days: 1,
+            prospect_start: NaiveTime::MIN,
+            prospect_end: NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+            ..SlotRules::default()
+        };
+        let ny = tz("America/New_York");
+        let spring = day_candidates(
+            NaiveDate::from_ymd_opt(2026, 3, 8).unwrap(),
+            ny,
+            &hours,
+            &rules,
+        )
+        .collect::<Vec<_>>();
+        let local: Vec<String> = spring
+            .iter()
+            .map(|s| s.start.with_timezone(&ny).format("%H:%M %Z").to_string())
+            .collect();
+        assert_eq!(
+            local,
+            ["01:00 EST", "01:30 EST", "03:00 EDT", "03:30 EDT"],
+            "02:00 and 02:30 do not exist"
+        );
+        let autumn = day_candidates(
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            ny,
+            &hours,
+            &rules,
+        )
+        .collect::<Vec<_>>();
+        let local: Vec<String> = autumn
+            .iter()
+            .map(|s| s.start.with_timezone(&ny).format("%H:%M %Z").to_string())
+            .collect();
+        assert_eq!(
+            local,
+            [
+                "01:00 EDT",
+                "01:30 EDT",
+                "02:00 EST",
+                "02:30 EST",
+                "03:00 EST",
+                "03:30 EST"
+            ]
+        );
+        assert!(
+            autumn.windows(2).all(|w| w[0].start < w[1].start),
+            "instants strictly increase"
+        );
+        // Sunday is not a sensible day for the prospect, so `propose` offers none of these.
+        let now = utc("2026-11-01T04:00:00Z");
+        assert!(propose(now, ny, &hours, ny, &[], &rules).is_empty());
+    }
+
+    #[test]
+    fn slots_render_in_the_prospects_zone_with_its_iana_name() {
+        let slot = Interval {
+            start: utc("2026-11-03T15:00:00Z"),
+            end: utc("2026-11-03T15:30:00Z"),
+        };
+        assert_eq!(
+            render(&slot, tz("America/New_York")),
+            "Tue 3 Nov, 10:00–10:30 EST (America/New_York)"
+        );
+        assert_eq!(
+            render(&slot, tz("Europe/Berlin")),
+            "Tue 3 Nov, 16:00–16:30 CET (Europe/Berlin)"
+        );
+    }
+}
