@@ -1,5 +1,9 @@
-//! Writing the reply: where the prospect is (`timezone`), when to meet (`slots`).
-//! Pure functions, no I/O; the steps feed them what the connectors found.
+//! Writing the reply: where the prospect is (`timezone`), when to meet (`slots`),
+//! how the rep writes (`voice`), the built-in composer (`template`) and the checks
+//! every draft must pass (`guardrails`). Pure functions, no I/O.
 
+pub mod guardrails;
 pub mod slots;
+pub mod template;
 pub mod timezone;
+pub mod voice;

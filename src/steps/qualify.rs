@@ -1,0 +1,302 @@
+//! Step 7, qualify and classify: the lead's intent and a 0–100 score, by rules.
+//! The form's own intent field wins; otherwise keywords in the message (in a few
+//! languages) decide; spam signals override both.
+
+use serde::{Deserialize, Serialize};
+
+use super::validate::Lead;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Demo,
+    Pricing,
+    Question,
+    Partnership,
+    Support,
+    Spam,
+}
+
+impl Intent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Demo => "demo",
+            Intent::Pricing => "pricing",
+            Intent::Question => "question",
+            Intent::Partnership => "partnership",
+            Intent::Support => "support",
+            Intent::Spam => "spam",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qualification {
+    pub intent: Intent,
+    pub score: u8,
+    /// The rules that fired, for the workflow detail.
+    pub reasons: Vec<String>,
+}
+
+/// Keywords per intent, checked in this order (the first match wins).
+const KEYWORDS: &[(Intent, &[&str])] = &[
+    (
+        Intent::Support,
+        &[
+            "support",
+            "bug",
+            "broken",
+            "not working",
+            "error",
+            "ticket",
+            "hilfe",
+            "ayuda",
+            "problème",
+        ],
+    ),
+    (
+        Intent::Pricing,
+        &[
+            "pricing", "price", "cost", "quote", "budget", "preis", "kosten", "precio", "prix",
+            "tarif", "料金",
+        ],
+    ),
+    (
+        Intent::Demo,
+        &[
+            "demo",
+            "démo",
+            "demonstration",
+            "walkthrough",
+            "trial",
+            "vorführung",
+            "demostración",
+            "デモ",
+        ],
+    ),
+    (
+        Intent::Partnership,
+        &[
+            "partner",
+            "reseller",
+            "integration partner",
+            "affiliate",
+            "partenariat",
+        ],
+    ),
+];
+
+const SPAM_SIGNALS: &[&str] = &[
+    "seo services",
+    "backlinks",
+    "crypto",
+    "casino",
+    "guest post",
+    "web design services",
+    "loan offer",
+];
+
+const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "aol.com",
+    "icloud.com",
+    "gmx.de",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
+];
+
+const SENIOR_TITLES: &[&str] = &[
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "chief",
+    "founder",
+    "owner",
+    "vp",
+    "vice president",
+    "head of",
+    "director",
+    "geschäftsführer",
+    "directeur",
+];
+
+pub fn qualify(lead: &Lead) -> Qualification {
+    let mut reasons = Vec::new();
+    let message = lead.message.as_deref().unwrap_or_default().to_lowercase();
+    let links = message.matches("http://").count() + message.matches("https://").count();
+    let spam = SPAM_SIGNALS.iter().find(|s| message.contains(*s));
+    let intent = if let Some(signal) = spam {
+        reasons.push(format!("spam signal {signal:?}"));
+        Intent::Spam
+    } else if links >= 3 {
+        reasons.push(format!("{links} links in the message"));
+        Intent::Spam
+    } else if let Some(intent) = lead.intent.as_deref().and_then(from_field) {
+        reasons.push("form intent field".into());
+        intent
+    } else if let Some((intent, word)) = by_keyword(&message) {
+        reasons.push(format!("keyword {word:?}"));
+        intent
+    } else {
+        reasons.push("no intent signal".into());
+        Intent::Question
+    };
+    let score = if intent == Intent::Spam {
+        0
+    } else {
+        score(lead, intent, &mut reasons)
+    };
+    Qualification {
+        intent,
+        score,
+        reasons,
+    }
+}
+
+fn from_field(raw: &str) -> Option<Intent> {
+    let raw = raw.to_lowercase();
+    by_keyword(&raw)
+        .map(|(intent, _)| intent)
+        .or_else(|| (raw.contains("question") || raw.contains("other")).then_some(Intent::Question))
+}
+
+fn by_keyword(text: &str) -> Option<(Intent, &'static str)> {
+    KEYWORDS.iter().find_map(|(intent, words)| {
+        words
+            .iter()
+            .find(|w| text.contains(*w))
+            .map(|w| (*intent, *w))
+    })
+}
+
+fn score(lead: &Lead, intent: Intent, reasons: &mut Vec<String>) -> u8 {
+    let mut score: i32 = 40;
+    let mut add = |points: i32, why: &str| {
+        score += points;
+        reasons.push(format!("{points:+} {why}"));
+    };
+    match intent {
+        Intent::Demo | Intent::Pricing => add(20, "buying intent"),
+        Intent::Support => add(-20, "support request"),
+        _ => {}
+    }
+    if FREE_MAIL.contains(&lead.email_domain.as_str()) {
+        add(-15, "free-mail address");
+    } else {
+        add(10, "company address");
+    }
+    if lead.company.is_some() {
+        add(5, "company named");
+    }
+    let title = lead.job_title.as_deref().unwrap_or_default().to_lowercase();
+    if SENIOR_TITLES.iter().any(|t| title.contains(t)) {
+        add(15, "senior title");
+    }
+    let size: Option<u32> = lead.company_size.as_deref().and_then(|s| {
+        s.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    });
+    if size.is_some_and(|n| n >= 200) {
+        add(10, "200+ employees");
+    }
+    score.clamp(0, 100) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::parse;
+    use crate::steps::validate::{ValidationRules, validate};
+
+    fn lead(values: &[(&str, &str)]) -> Lead {
+        let values: Vec<_> = values
+            .iter()
+            .map(|(n, v)| serde_json::json!({"name": n, "value": v}))
+            .collect();
+        let s = parse(serde_json::json!({"values": values}).to_string().as_bytes()).unwrap();
+        validate(&s, &ValidationRules::default()).unwrap()
+    }
+
+    #[test]
+    fn intent_comes_from_the_field_then_keywords_in_several_languages() {
+        let cases = [
+            (
+                vec![("email", "a@acme.com"), ("inquiry_type", "Request a demo")],
+                Intent::Demo,
+            ),
+            (
+                vec![
+                    ("email", "a@acme.com"),
+                    ("message", "Was kostet das? Bitte Preis nennen"),
+                ],
+                Intent::Pricing,
+            ),
+            (
+                vec![
+                    ("email", "a@acme.com"),
+                    ("message", "Nous voulons une démo"),
+                ],
+                Intent::Demo,
+            ),
+            (
+                vec![
+                    ("email", "a@acme.com"),
+                    ("message", "We'd like to become a reseller"),
+                ],
+                Intent::Partnership,
+            ),
+            (
+                vec![
+                    ("email", "a@acme.com"),
+                    ("message", "The export is broken since Monday"),
+                ],
+                Intent::Support,
+            ),
+            (
+                vec![("email", "a@acme.com"), ("message", "Hello")],
+                Intent::Question,
+            ),
+            (
+                vec![
+                    ("email", "a@acme.com"),
+                    ("message", "We offer SEO services and backlinks"),
+                ],
+                Intent::Spam,
+            ),
+        ];
+        for (values, intent) in cases {
+            assert_eq!(qualify(&lead(&values)).intent, intent, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn scores_favour_senior_buyers_at_companies() {
+        let strong = qualify(&lead(&[
+            ("email", "cto@acme.com"),
+            ("jobtitle", "CTO"),
+            ("company", "Acme"),
+            ("numemployees", "500"),
+            ("message", "demo please"),
+        ]));
+        let weak = qualify(&lead(&[
+            ("email", "someone@gmail.com"),
+            ("message", "question"),
+        ]));
+        assert_eq!(strong.score, 100);
+        assert!(weak.score < 40, "{weak:?}");
+        assert_eq!(
+            qualify(&lead(&[("email", "x@y.com"), ("message", "crypto casino")])).score,
+            0
+        );
+    }
+}
