@@ -34,6 +34,7 @@ pub mod compose;
 pub mod config;
 pub mod intake;
 pub mod metrics;
+pub mod reps;
 pub mod steps;
 pub mod store;
 pub mod telemetry;

@@ -5,6 +5,7 @@
 //! never rename one.
 
 pub mod qualify;
+pub mod route;
 pub mod validate;
 
 /// One step of the workflow, in the order they run.

@@ -1,7 +1,8 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool, the
 //! embedded migrations, and the one bridge that runs diesel off the async threads.
 //!
-//! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`) hold synchronous
+//! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`,
+//! `suppressions`, `reps`, `side_effects`, `admin_queries`) hold synchronous
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
@@ -11,8 +12,10 @@ mod connection;
 pub mod events;
 pub mod leases;
 mod migrations;
+pub mod reps;
 pub mod schema;
 pub mod settings;
+pub mod side_effects;
 pub mod step_runs;
 pub mod suppressions;
 pub mod workflows;

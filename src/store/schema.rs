@@ -70,16 +70,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reps (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        calendar_id -> Text,
+        time_zone -> Text,
+        working_hours -> Text,
+        hubspot_owner_id -> Nullable<Text>,
+        territories -> Text,
+        voice -> Text,
+        booking_link -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    side_effects (workflow_id, kind) {
+        workflow_id -> Text,
+        kind -> Text,
+        state -> Text,
+        idempotency_key -> Text,
+        mailbox -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        detail -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workflows -> inbound_events (event_id));
 diesel::joinable!(step_runs -> workflows (workflow_id));
-
-diesel::allow_tables_to_appear_in_same_query!(
-    inbound_events,
-    workflows,
-    step_runs,
-    settings,
-    audit_log
-);
 
 diesel::table! {
     suppressions (email) {
@@ -90,3 +114,14 @@ diesel::table! {
         created_by -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(
+    inbound_events,
+    workflows,
+    step_runs,
+    settings,
+    audit_log,
+    suppressions,
+    reps,
+    side_effects
+);

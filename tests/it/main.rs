@@ -5,6 +5,7 @@ mod admin;
 mod docs;
 mod helpers;
 mod leases;
+mod ledger;
 mod lifecycle;
 mod unsubscribe;
 mod webhook_props;

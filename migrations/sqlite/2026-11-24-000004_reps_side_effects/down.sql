@@ -1,0 +1,2 @@
+DROP TABLE side_effects;
+DROP TABLE reps;

@@ -1,0 +1,132 @@
+//! Reps: the people leads are routed to, each with a mailbox, a calendar, an IANA
+//! time zone, working hours, an optional HubSpot owner id, territories and a voice.
+//! Seeded from a JSON file (`SALES_AGENT_REPS_FILE`) and kept in the database.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::compose::slots::WorkingHours;
+use crate::compose::voice::VoiceProfile;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rep {
+    /// Stable slug, e.g. `sam-rivera`.
+    pub id: String,
+    pub name: String,
+    /// The mailbox replies are drafted and sent from.
+    pub email: String,
+    /// The calendar whose free/busy decides the slots (usually the mailbox).
+    pub calendar_id: String,
+    /// IANA zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    #[serde(default)]
+    pub working_hours: WorkingHours,
+    #[serde(default)]
+    pub hubspot_owner_id: Option<String>,
+    /// Lower-case ISO country codes (`de`) or zone regions (`Europe/`) this rep covers.
+    #[serde(default)]
+    pub territories: Vec<String>,
+    #[serde(default)]
+    pub voice: VoiceProfile,
+    #[serde(default)]
+    pub booking_link: Option<String>,
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// A seed file: `{"reps": [ … ]}`.
+#[derive(Debug, Deserialize)]
+pub struct RepsFile {
+    pub reps: Vec<Rep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rep {id}: {message}")]
+pub struct RepError {
+    pub id: String,
+    pub message: String,
+}
+
+impl Rep {
+    pub fn tz(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// Checks what cannot be typed: ids, addresses, the zone, working hours.
+    pub fn validate(&self) -> Result<(), RepError> {
+        let fail = |message: &str| {
+            Err(RepError {
+                id: self.id.clone(),
+                message: message.into(),
+            })
+        };
+        if self.id.is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return fail("id must be letters, digits, - or _");
+        }
+        if !email_address::EmailAddress::is_valid(&self.email) {
+            return fail("email is not an address");
+        }
+        if self.time_zone.parse::<Tz>().is_err() {
+            return fail("time_zone is not an IANA zone");
+        }
+        if self.working_hours.start >= self.working_hours.end || self.working_hours.days.is_empty()
+        {
+            return fail("working_hours must have days and start before end");
+        }
+        if self.voice.greeting.contains(['\r', '\n']) || self.voice.sign_off.contains(['\r', '\n'])
+        {
+            return fail("greeting and sign-off are single lines");
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates a seed file.
+pub fn load_file(path: &std::path::Path) -> Result<Vec<Rep>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: RepsFile =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    for rep in &file.reps {
+        rep.validate().map_err(|e| e.to_string())?;
+    }
+    Ok(file.reps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_rep_gets_sensible_defaults_and_bad_ones_are_named() {
+        let rep: Rep = serde_json::from_str(
+            r#"{"id": "sam", "name": "Sam", "email": "sam@example.com", "calendar_id": "sam@example.com", "time_zone": "Europe/Berlin"}"#,
+        )
+        .unwrap();
+        assert!(rep.validate().is_ok());
+        assert!(rep.active);
+        assert_eq!(rep.voice.slots_offered, 3);
+        let bad = Rep {
+            time_zone: "CET+1".into(),
+            ..rep.clone()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "rep sam: time_zone is not an IANA zone"
+        );
+        let bad = Rep {
+            id: "sam rivera".into(),
+            ..rep
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! Reps and the side-effect ledger in the store, on both backends.
+
+use sales_agent::reps::Rep;
+use sales_agent::store::side_effects::{self, EffectKind, EffectState};
+use sales_agent::store::{now, reps};
+
+use crate::helpers::{TestDb, seed_workflows};
+use crate::on_both_backends;
+
+on_both_backends!(
+    reps_are_upserted_and_listed_when_active,
+    a_planned_side_effect_is_found_again_not_repeated
+);
+
+fn rep(id: &str, zone: &str) -> Rep {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "name": id.to_uppercase(), "email": format!("{id}@example.com"), "calendar_id": format!("{id}@example.com"),
+        "time_zone": zone, "territories": ["de"], "voice": {"sign_off": "Cheers,"},
+    }))
+    .unwrap()
+}
+
+async fn reps_are_upserted_and_listed_when_active(db: TestDb) {
+    let store = db.migrated_store().await;
+    let listed = store
+        .run(|c| {
+            reps::upsert(c, &rep("ana", "Europe/Berlin"))?;
+            reps::upsert(c, &rep("bo", "America/New_York"))?;
+            let mut moved = rep("ana", "Asia/Singapore");
+            moved.name = "Ana Moved".into();
+            reps::upsert(c, &moved)?;
+            let mut away = rep("bo", "America/New_York");
+            away.active = false;
+            reps::upsert(c, &away)?;
+            Ok((reps::list_active(c)?, reps::find_by_id(c, "bo")?))
+        })
+        .await
+        .unwrap();
+    let (active, bo) = listed;
+    assert_eq!(active.len(), 1);
+    assert_eq!(
+        (active[0].name.as_str(), active[0].time_zone.as_str()),
+        ("Ana Moved", "Asia/Singapore")
+    );
+    assert_eq!(active[0].voice.sign_off, "Cheers,");
+    assert_eq!(active[0].territories, ["de"]);
+    assert!(!bo.expect("inactive reps stay stored").active);
+}
+
+async fn a_planned_side_effect_is_found_again_not_repeated(db: TestDb) {
+    let store = db.migrated_store().await;
+    let ids = seed_workflows(&store, 2).await;
+    let (first, second) = (ids[0].clone(), ids[1].clone());
+    let result = store
+        .run(move |c| {
+            let key = format!("<sa.{first}.deliver@example.com>");
+            let planned = side_effects::plan(
+                c,
+                &first,
+                EffectKind::GmailDraft,
+                &key,
+                Some("sam@example.com"),
+            )?;
+            let again = side_effects::plan(c, &first, EffectKind::GmailDraft, "another-key", None)?;
+            side_effects::update(
+                c,
+                &first,
+                EffectKind::GmailDraft,
+                EffectState::Done,
+                Some("draft-1"),
+                Some(&serde_json::json!({"thread": "t1"})),
+            )?;
+            let done = side_effects::find(c, &first, EffectKind::GmailDraft)?.unwrap();
+            side_effects::plan(
+                c,
+                &first,
+                EffectKind::GmailSend,
+                "send-1",
+                Some("sam@example.com"),
+            )?;
+            side_effects::plan(
+                c,
+                &second,
+                EffectKind::GmailSend,
+                "send-2",
+                Some("sam@example.com"),
+            )?;
+            let before_any_send = side_effects::count_sent_since(
+                c,
+                "sam@example.com",
+                now() - chrono::TimeDelta::hours(24),
+            )?;
+            side_effects::update(
+                c,
+                &first,
+                EffectKind::GmailSend,
+                EffectState::Done,
+                Some("msg-1"),
+                None,
+            )?;
+            side_effects::update(
+                c,
+                &second,
+                EffectKind::GmailSend,
+                EffectState::Unknown,
+                None,
+                None,
+            )?;
+            let sent = side_effects::count_sent_since(
+                c,
+                "sam@example.com",
+                now() - chrono::TimeDelta::hours(24),
+            )?;
+            let other_mailbox = side_effects::count_sent_since(
+                c,
+                "ana@example.com",
+                now() - chrono::TimeDelta::hours(24),
+            )?;
+            Ok((planned, again, done, before_any_send, sent, other_mailbox))
+        })
+        .await
+        .unwrap();
+    let (planned, again, done, before_any_send, sent, other_mailbox) = result;
+    assert_eq!(planned.state, EffectState::Planned);
+    assert_eq!(
+        again, planned,
+        "a second plan returns the first row unchanged"
+    );
+    assert_eq!(done.state, EffectState::Done);
+    assert_eq!(done.external_id.as_deref(), Some("draft-1"));
+    assert_eq!(done.detail["thread"], "t1");
+    assert_eq!(before_any_send, 0, "planned sends are not sends");
+    assert_eq!(sent, 2, "done and unknown sends count against the limit");
+    assert_eq!(other_mailbox, 0);
+}
