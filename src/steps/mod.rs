@@ -4,6 +4,7 @@
 //! The stable name (`as_str`) is what the database, logs and metric labels use;
 //! never rename one.
 
+pub mod dedupe;
 pub mod qualify;
 pub mod route;
 pub mod validate;

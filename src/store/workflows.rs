@@ -105,3 +105,25 @@ pub fn list_unfinished_ids(conn: &mut DbConn) -> Result<Vec<String>, StoreError>
 pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(workflows::table.count().get_result(conn)?)
 }
+
+/// Other workflows for the same address created since `since` that did not end
+/// skipped or cancelled, newest first: the cool-down check of the dedupe step.
+pub fn recent_for_email(
+    conn: &mut DbConn,
+    email: &str,
+    since: chrono::NaiveDateTime,
+    excluding: &str,
+) -> Result<Vec<String>, StoreError> {
+    let ignored = [
+        WorkflowStatus::Skipped.as_str(),
+        WorkflowStatus::Cancelled.as_str(),
+    ];
+    Ok(workflows::table
+        .filter(workflows::email.eq(email))
+        .filter(workflows::created_at.ge(since))
+        .filter(workflows::id.ne(excluding))
+        .filter(workflows::status.ne_all(ignored))
+        .order(workflows::created_at.desc())
+        .select(workflows::id)
+        .load(conn)?)
+}

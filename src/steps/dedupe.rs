@@ -1,0 +1,117 @@
+//! Step 3, dedupe and suppress: decide whether this lead should be answered at all.
+//! The inputs come from the store (suppression list, recent workflows for the same
+//! address); the decision is a pure function so every rule is tested on its own.
+
+use serde::{Deserialize, Serialize};
+
+use super::validate::Lead;
+
+/// Who never gets an automated reply.
+#[derive(Debug, Clone, Default)]
+pub struct DedupeRules {
+    /// Our own domains: colleagues testing the form are not leads.
+    pub internal_domains: Vec<String>,
+}
+
+/// What the store knows about this address.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub suppressed: bool,
+    /// Other workflows for the address inside the cool-down window.
+    pub recent_workflows: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "skip", rename_all = "snake_case")]
+pub enum SkipReason {
+    Suppressed,
+    InternalDomain { domain: String },
+    CoolDown { earlier_workflow: String },
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Suppressed => write!(f, "address is on the suppression list"),
+            SkipReason::InternalDomain { domain } => write!(f, "internal domain {domain}"),
+            SkipReason::CoolDown { earlier_workflow } => {
+                write!(f, "answered recently by workflow {earlier_workflow}")
+            }
+        }
+    }
+}
+
+/// `Ok(())` to go on, or the reason to skip the workflow.
+pub fn decide(lead: &Lead, history: &History, rules: &DedupeRules) -> Result<(), SkipReason> {
+    if history.suppressed {
+        return Err(SkipReason::Suppressed);
+    }
+    let domain = lead.email_domain.as_str();
+    if rules.internal_domains.iter().any(|d| {
+        d.eq_ignore_ascii_case(domain) || domain.ends_with(&format!(".{}", d.to_lowercase()))
+    }) {
+        return Err(SkipReason::InternalDomain {
+            domain: domain.to_string(),
+        });
+    }
+    if let Some(earlier) = history.recent_workflows.first() {
+        return Err(SkipReason::CoolDown {
+            earlier_workflow: earlier.clone(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::parse;
+    use crate::steps::validate::{ValidationRules, validate};
+
+    fn lead(email: &str) -> Lead {
+        let body = serde_json::json!({"values": [{"name": "email", "value": email}]}).to_string();
+        validate(
+            &parse(body.as_bytes()).unwrap(),
+            &ValidationRules::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn suppression_internal_domains_and_cool_down_each_skip() {
+        let rules = DedupeRules {
+            internal_domains: vec!["ourco.com".into()],
+        };
+        let clean = History::default();
+        assert_eq!(decide(&lead("ana@acme.com"), &clean, &rules), Ok(()));
+        let suppressed = History {
+            suppressed: true,
+            ..History::default()
+        };
+        assert_eq!(
+            decide(&lead("ana@acme.com"), &suppressed, &rules),
+            Err(SkipReason::Suppressed)
+        );
+        assert_eq!(
+            decide(&lead("me@eu.ourco.com"), &clean, &rules),
+            Err(SkipReason::InternalDomain {
+                domain: "eu.ourco.com".into()
+            })
+        );
+        assert_eq!(
+            decide(&lead("me@notourco.com"), &clean, &rules),
+            Ok(()),
+            "a suffix is not a subdomain"
+        );
+        let recent = History {
+            recent_workflows: vec!["wf-9".into()],
+            ..History::default()
+        };
+        assert_eq!(
+            decide(&lead("ana@acme.com"), &recent, &rules),
+            Err(SkipReason::CoolDown {
+                earlier_workflow: "wf-9".into()
+            })
+        );
+    }
+}
