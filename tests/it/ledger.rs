@@ -9,7 +9,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     reps_are_upserted_and_listed_when_active,
-    a_planned_side_effect_is_found_again_not_repeated
+    a_planned_side_effect_is_found_again_not_repeated,
+    the_cool_down_sees_recent_live_workflows_for_the_address,
 );
 
 fn rep(id: &str, zone: &str) -> Rep {
@@ -132,4 +133,60 @@ async fn a_planned_side_effect_is_found_again_not_repeated(db: TestDb) {
     assert_eq!(before_any_send, 0, "planned sends are not sends");
     assert_eq!(sent, 2, "done and unknown sends count against the limit");
     assert_eq!(other_mailbox, 0);
+}
+
+async fn the_cool_down_sees_recent_live_workflows_for_the_address(db: TestDb) {
+    use sales_agent::store::admin_queries::{Request, cancel};
+    use sales_agent::store::events::{NewIntake, accept};
+    use sales_agent::store::workflows::recent_for_email;
+
+    let store = db.migrated_store().await;
+    let found = store
+        .run(|c| {
+            let mut ids = Vec::new();
+            for n in 0..3 {
+                let intake = NewIntake {
+                    idempotency_key: format!("k{n}"),
+                    source: "forms_api".into(),
+                    signature_version: "v3".into(),
+                    portal_id: None,
+                    form_id: None,
+                    conversion_id: None,
+                    raw_body: "{}".into(),
+                    email: "ana@acme.com".into(),
+                    submission: "{}".into(),
+                };
+                ids.push(accept(c, &intake)?.workflow_id);
+            }
+            cancel(
+                c,
+                &Request {
+                    workflow_id: &ids[1],
+                    actor: "admin",
+                    reason: "test",
+                },
+            )
+            .map_err(|e| match e {
+                sales_agent::store::admin_queries::TransitionError::Store(s) => s,
+                other => panic!("{other}"),
+            })?;
+            let day_ago = now() - chrono::TimeDelta::hours(24);
+            let recent = recent_for_email(c, "ana@acme.com", day_ago, &ids[2])?;
+            let future = recent_for_email(
+                c,
+                "ana@acme.com",
+                now() + chrono::TimeDelta::hours(1),
+                &ids[2],
+            )?;
+            Ok((ids, recent, future))
+        })
+        .await
+        .unwrap();
+    let (ids, recent, future) = found;
+    assert_eq!(
+        recent,
+        vec![ids[0].clone()],
+        "itself and the cancelled one do not count"
+    );
+    assert!(future.is_empty(), "outside the window");
 }
