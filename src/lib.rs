@@ -11,7 +11,8 @@
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
-//! actors/        the supervisor (the only place actix actors live)
+//! actors/        the supervisor and the connector actor (the only place actix actors live)
+//! connectors/    external API clients; error classification, retries, limits, breaker
 //! web/           routes: webhooks, health, metrics; JSON errors
 //! ```
 //!
@@ -29,6 +30,7 @@ pub mod actors;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod connectors;
 pub mod intake;
 pub mod metrics;
 pub mod store;
