@@ -83,7 +83,11 @@ pub async fn send_json<T: DeserializeOwned>(
     request: RequestBuilder,
     provider: Provider,
 ) -> Result<T, ConnectorError> {
-    let response = send(request, provider).await?;
+    decode(send(request, provider).await?).await
+}
+
+/// Decodes a JSON success body.
+pub async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ConnectorError> {
     let bytes = response.bytes().await?;
     serde_json::from_slice(&bytes).map_err(|e| ConnectorError::Permanent {
         status: 0,

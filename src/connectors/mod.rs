@@ -21,8 +21,11 @@
 
 pub mod breaker;
 pub mod error;
+pub mod google_auth;
 pub mod http;
 pub mod limiter;
+pub mod mime;
 pub mod policy;
+pub mod query;
 
 pub use error::ConnectorError;
