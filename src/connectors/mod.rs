@@ -21,8 +21,11 @@
 
 pub mod breaker;
 pub mod error;
+pub mod gmail;
 pub mod google_auth;
 pub mod http;
+pub mod hubspot;
+mod hubspot_types;
 pub mod limiter;
 pub mod mime;
 pub mod policy;

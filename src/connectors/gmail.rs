@@ -1,0 +1,404 @@
+//! Gmail v1: threads, drafts and messages of a rep's mailbox. Each call names the
+//! mailbox; its OAuth token comes from [`GoogleTokens`] and the path uses `me`.
+//! Messages travel as base64url `raw` RFC 5322 (see `mime.rs`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::error::ConnectorError;
+use super::google_auth::GoogleTokens;
+use super::http::Endpoint;
+use super::limiter::RateCost;
+
+pub const THREADS_LIST: Endpoint = Endpoint {
+    id: "gmail.users.threads.list",
+    method: "GET",
+    path: "gmail/v1/users/{userId}/threads",
+    query: &["q", "maxResults", "pageToken"],
+    body: &[],
+};
+pub const THREADS_GET: Endpoint = Endpoint {
+    id: "gmail.users.threads.get",
+    method: "GET",
+    path: "gmail/v1/users/{userId}/threads/{id}",
+    query: &["format"],
+    body: &[],
+};
+pub const DRAFTS_CREATE: Endpoint = Endpoint {
+    id: "gmail.users.drafts.create",
+    method: "POST",
+    path: "gmail/v1/users/{userId}/drafts",
+    query: &[],
+    body: &["message"],
+};
+pub const DRAFTS_GET: Endpoint = Endpoint {
+    id: "gmail.users.drafts.get",
+    method: "GET",
+    path: "gmail/v1/users/{userId}/drafts/{id}",
+    query: &["format"],
+    body: &[],
+};
+pub const DRAFTS_LIST: Endpoint = Endpoint {
+    id: "gmail.users.drafts.list",
+    method: "GET",
+    path: "gmail/v1/users/{userId}/drafts",
+    query: &["q", "maxResults", "pageToken"],
+    body: &[],
+};
+pub const DRAFTS_SEND: Endpoint = Endpoint {
+    id: "gmail.users.drafts.send",
+    method: "POST",
+    path: "gmail/v1/users/{userId}/drafts/send",
+    query: &[],
+    body: &["id"],
+};
+pub const MESSAGES_SEND: Endpoint = Endpoint {
+    id: "gmail.users.messages.send",
+    method: "POST",
+    path: "gmail/v1/users/{userId}/messages/send",
+    query: &[],
+    body: &["raw", "threadId"],
+};
+pub const MESSAGES_GET: Endpoint = Endpoint {
+    id: "gmail.users.messages.get",
+    method: "GET",
+    path: "gmail/v1/users/{userId}/messages/{id}",
+    query: &["format"],
+    body: &[],
+};
+
+/// Every endpoint this client calls, for the contract test.
+pub const ENDPOINTS: &[Endpoint] = &[
+    THREADS_LIST,
+    THREADS_GET,
+    DRAFTS_CREATE,
+    DRAFTS_GET,
+    DRAFTS_LIST,
+    DRAFTS_SEND,
+    MESSAGES_SEND,
+    MESSAGES_GET,
+];
+
+/// Gmail's per-user quota units of an operation (the May-2026 table where known).
+pub fn cost(mailbox: &str, endpoint: &Endpoint) -> RateCost {
+    let units = match endpoint.id {
+        "gmail.users.drafts.send" | "gmail.users.messages.send" => 100,
+        "gmail.users.drafts.get" | "gmail.users.messages.get" => 20,
+        "gmail.users.drafts.list" => 5,
+        _ => 10,
+    };
+    RateCost::units(mailbox.to_ascii_lowercase(), units)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PartBody {
+    pub size: Option<u64>,
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MessagePart {
+    pub mime_type: Option<String>,
+    pub headers: Vec<Header>,
+    pub body: Option<PartBody>,
+    pub parts: Vec<MessagePart>,
+}
+
+impl MessagePart {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Message {
+    pub id: String,
+    pub thread_id: Option<String>,
+    pub label_ids: Vec<String>,
+    pub snippet: Option<String>,
+    pub internal_date: Option<String>,
+    pub payload: Option<MessagePart>,
+    pub raw: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Thread {
+    pub id: String,
+    pub snippet: Option<String>,
+    pub history_id: Option<String>,
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ThreadList {
+    pub threads: Vec<Thread>,
+    pub next_page_token: Option<String>,
+    pub result_size_estimate: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Draft {
+    pub id: String,
+    pub message: Option<Message>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DraftList {
+    pub drafts: Vec<Draft>,
+    pub next_page_token: Option<String>,
+    pub result_size_estimate: Option<u64>,
+}
+
+/// `format` of threads.get / messages.get / drafts.get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Full,
+    Metadata,
+    Minimal,
+}
+
+impl Format {
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Full => "full",
+            Format::Metadata => "metadata",
+            Format::Minimal => "minimal",
+        }
+    }
+}
+
+/// A page request: `q` (build it with `query::GmailQuery`), size and token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    pub q: Option<String>,
+    pub max_results: Option<u32>,
+    pub page_token: Option<String>,
+}
+
+impl ListRequest {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        if let Some(q) = &self.q {
+            p.push(("q", q.clone()));
+        }
+        if let Some(n) = self.max_results {
+            p.push(("maxResults", n.min(500).to_string()));
+        }
+        if let Some(t) = &self.page_token {
+            p.push(("pageToken", t.clone()));
+        }
+        p
+    }
+}
+
+#[async_trait]
+pub trait Gmail: Send + Sync {
+    async fn threads_list(
+        &self,
+        mailbox: &str,
+        req: &ListRequest,
+    ) -> Result<ThreadList, ConnectorError>;
+    async fn threads_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Thread, ConnectorError>;
+    /// `raw` is the RFC 5322 message; `thread_id` threads it into an existing conversation.
+    async fn drafts_create(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        thread_id: Option<&str>,
+    ) -> Result<Draft, ConnectorError>;
+    /// A sent (or deleted) draft answers NotFound.
+    async fn drafts_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Draft, ConnectorError>;
+    async fn drafts_list(
+        &self,
+        mailbox: &str,
+        req: &ListRequest,
+    ) -> Result<DraftList, ConnectorError>;
+    async fn drafts_send(&self, mailbox: &str, draft_id: &str) -> Result<Message, ConnectorError>;
+    async fn messages_send(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        thread_id: Option<&str>,
+    ) -> Result<Message, ConnectorError>;
+    async fn messages_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Message, ConnectorError>;
+}
+
+pub struct GmailClient {
+    http: reqwest::Client,
+    base: String,
+    tokens: Arc<GoogleTokens>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMessage<'a> {
+    raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_id: Option<&'a str>,
+}
+
+impl GmailClient {
+    /// `base` is the API root, `https://gmail.googleapis.com` in production.
+    pub fn new(http: reqwest::Client, base: impl Into<String>, tokens: Arc<GoogleTokens>) -> Self {
+        GmailClient {
+            http,
+            base: base.into(),
+            tokens,
+        }
+    }
+
+    fn url(&self, endpoint: &Endpoint, ids: &[&str]) -> String {
+        let mut values = vec!["me"];
+        values.extend_from_slice(ids);
+        endpoint.url(&self.base, &values)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        mailbox: &str,
+        url: String,
+        params: &[(&'static str, String)],
+    ) -> Result<T, ConnectorError> {
+        self.tokens
+            .send_json(mailbox, || self.http.get(&url).query(params))
+            .await
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        mailbox: &str,
+        url: String,
+        body: &serde_json::Value,
+    ) -> Result<T, ConnectorError> {
+        self.tokens
+            .send_json(mailbox, || self.http.post(&url).json(body))
+            .await
+    }
+}
+
+fn raw_message(raw: &[u8], thread_id: Option<&str>) -> serde_json::Value {
+    serde_json::to_value(RawMessage {
+        raw: super::mime::to_raw(raw),
+        thread_id,
+    })
+    .expect("plain struct serialises")
+}
+
+#[async_trait]
+impl Gmail for GmailClient {
+    async fn threads_list(
+        &self,
+        mailbox: &str,
+        req: &ListRequest,
+    ) -> Result<ThreadList, ConnectorError> {
+        self.get(mailbox, self.url(&THREADS_LIST, &[]), &req.params())
+            .await
+    }
+
+    async fn threads_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Thread, ConnectorError> {
+        let params = [("format", format.as_str().to_string())];
+        self.get(mailbox, self.url(&THREADS_GET, &[id]), &params)
+            .await
+    }
+
+    async fn drafts_create(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        thread_id: Option<&str>,
+    ) -> Result<Draft, ConnectorError> {
+        let body = serde_json::json!({ "message": raw_message(raw, thread_id) });
+        self.post(mailbox, self.url(&DRAFTS_CREATE, &[]), &body)
+            .await
+    }
+
+    async fn drafts_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Draft, ConnectorError> {
+        let params = [("format", format.as_str().to_string())];
+        self.get(mailbox, self.url(&DRAFTS_GET, &[id]), &params)
+            .await
+    }
+
+    async fn drafts_list(
+        &self,
+        mailbox: &str,
+        req: &ListRequest,
+    ) -> Result<DraftList, ConnectorError> {
+        self.get(mailbox, self.url(&DRAFTS_LIST, &[]), &req.params())
+            .await
+    }
+
+    async fn drafts_send(&self, mailbox: &str, draft_id: &str) -> Result<Message, ConnectorError> {
+        let body = serde_json::json!({ "id": draft_id });
+        self.post(mailbox, self.url(&DRAFTS_SEND, &[]), &body).await
+    }
+
+    async fn messages_send(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        thread_id: Option<&str>,
+    ) -> Result<Message, ConnectorError> {
+        self.post(
+            mailbox,
+            self.url(&MESSAGES_SEND, &[]),
+            &raw_message(raw, thread_id),
+        )
+        .await
+    }
+
+    async fn messages_get(
+        &self,
+        mailbox: &str,
+        id: &str,
+        format: Format,
+    ) -> Result<Message, ConnectorError> {
+        let params = [("format", format.as_str().to_string())];
+        self.get(mailbox, self.url(&MESSAGES_GET, &[id]), &params)
+            .await
+    }
+}
