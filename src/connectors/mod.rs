@@ -20,6 +20,8 @@
 //! steps and tests can hold an `Arc<dyn Trait>` and the sandbox or a fake can stand in.
 
 pub mod breaker;
+pub mod calendar;
+pub mod drive;
 pub mod error;
 pub mod gmail;
 pub mod google_auth;
@@ -27,6 +29,7 @@ pub mod http;
 pub mod hubspot;
 mod hubspot_types;
 pub mod limiter;
+pub mod llm;
 pub mod mime;
 pub mod policy;
 pub mod query;

@@ -1,5 +1,8 @@
 //! Client edge cases over real HTTP against wiremock: error envelopes, Retry-After
 //! units, OAuth refresh, caching and dead grants, and the request shapes sent.
+//! HubSpot, Gmail and OAuth here; Calendar, Drive and the LLM in `google_apis`.
+
+mod google_apis;
 
 use std::sync::Arc;
 use std::time::Duration;
