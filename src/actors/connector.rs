@@ -8,10 +8,15 @@
 //! that makes one attempt with the client; the closure may be invoked several times:
 //!
 //! ```ignore
-//! let email = email.clone();
-//! let found = connector::call(&hubspot, Call::new("contacts.search", RateCost::one().also("search"),
-//!     move |c: Arc<dyn HubSpot>| { let email = email.clone(); async move { c.search_contact_by_email(&email).await } })).await?;
+//! let connectors = Connectors::start(Clients::from_config(&cfg), Policies::from_config(&cfg, &metrics));
+//! let search = Call::to(&hubspot::CONTACTS_SEARCH, hubspot::cost(&hubspot::CONTACTS_SEARCH),
+//!     move |c: Arc<dyn HubSpot>| { let email = email.clone(); async move { c.search_contact_by_email(&email).await } });
+//! let found = connector::call(&connectors.hubspot, search).await?;
 //! ```
+//!
+//! The error that comes back is already final for this attempt of the step: a
+//! `GaveUp`, `BreakerOpen` or `RateLimited` is retryable later by the workflow, the
+//! rest is not.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,8 +25,15 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use crate::connectors::ConnectorError;
+use crate::connectors::calendar::Calendar;
+use crate::connectors::drive::Drive;
+use crate::connectors::gmail::Gmail;
+use crate::connectors::http::Endpoint;
+use crate::connectors::hubspot::HubSpot;
 use crate::connectors::limiter::RateCost;
+use crate::connectors::llm::Llm;
 use crate::connectors::policy::CallPolicy;
+use crate::connectors::setup::{Clients, Policies};
 
 type Attempt<C, T> =
     Box<dyn Fn(Arc<C>) -> Pin<Box<dyn Future<Output = Result<T, ConnectorError>> + Send>> + Send>;
@@ -44,6 +56,15 @@ impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
             cost,
             attempt: Box::new(move |client| Box::pin(attempt(client))),
         }
+    }
+
+    /// A call named after the endpoint it makes (the `operation` metric label).
+    pub fn to<F, Fut>(endpoint: &Endpoint, cost: RateCost, attempt: F) -> Self
+    where
+        F: Fn(Arc<C>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+    {
+        Self::new(endpoint.id, cost, attempt)
     }
 }
 
@@ -92,6 +113,29 @@ where
                 .run(call.operation, &call.cost, || attempt(client.clone()))
                 .await
         })
+    }
+}
+
+/// The five connector instances of the process.
+#[derive(Clone)]
+pub struct Connectors {
+    pub hubspot: Addr<ConnectorActor<dyn HubSpot>>,
+    pub gmail: Addr<ConnectorActor<dyn Gmail>>,
+    pub calendar: Addr<ConnectorActor<dyn Calendar>>,
+    pub drive: Addr<ConnectorActor<dyn Drive>>,
+    pub llm: Addr<ConnectorActor<dyn Llm>>,
+}
+
+impl Connectors {
+    /// Starts one actor per service on the current arbiter.
+    pub fn start(clients: Clients, policies: Policies) -> Self {
+        Connectors {
+            hubspot: ConnectorActor::new(clients.hubspot, policies.hubspot).start(),
+            gmail: ConnectorActor::new(clients.gmail, policies.gmail).start(),
+            calendar: ConnectorActor::new(clients.calendar, policies.calendar).start(),
+            drive: ConnectorActor::new(clients.drive, policies.drive).start(),
+            llm: ConnectorActor::new(clients.llm, policies.llm).start(),
+        }
     }
 }
 
@@ -169,6 +213,23 @@ mod tests {
     async fn a_call_is_retried_inside_the_actor_until_it_succeeds() {
         let addr = actor(2);
         assert_eq!(call(&addr, ping()).await, Ok(3));
+    }
+
+    #[actix_rt::test]
+    async fn the_five_connectors_start_from_default_configuration() {
+        let config = crate::config::Config::defaults().connectors;
+        let metrics = crate::metrics::Metrics::new();
+        let connectors = Connectors::start(
+            Clients::from_config(&config),
+            Policies::from_config(&config, &metrics),
+        );
+        assert!(connectors.gmail.connected() && connectors.llm.connected());
+        let text = metrics.render();
+        for name in crate::metrics::CONNECTORS {
+            let gauge = format!("sales_agent_connector_breaker_state{{connector=\"{name}\"}} 0");
+            assert!(text.contains(&gauge), "missing {gauge}");
+        }
+        assert!(text.contains(r#"operation="gmail.users.drafts.send""#));
     }
 
     #[actix_rt::test]

@@ -14,6 +14,7 @@
 //! drive.rs        Drive v3 files.list and permissions.create
 //! query.rs        Gmail and Drive `q` builders that values cannot escape
 //! llm.rs          OpenAI-compatible chat completions
+//! setup.rs        clients and policies from configuration
 //! ```
 //!
 //! Each service is one object-safe `async_trait` trait with one reqwest client, so
@@ -33,5 +34,6 @@ pub mod llm;
 pub mod mime;
 pub mod policy;
 pub mod query;
+pub mod setup;
 
 pub use error::ConnectorError;
