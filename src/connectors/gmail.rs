@@ -11,6 +11,7 @@ use super::error::ConnectorError;
 use super::google_auth::GoogleTokens;
 use super::http::Endpoint;
 use super::limiter::RateCost;
+use super::query::GmailQuery;
 
 pub const THREADS_LIST: Endpoint = Endpoint {
     id: "gmail.users.threads.list",
@@ -187,10 +188,10 @@ impl Format {
     }
 }
 
-/// A page request: `q` (build it with `query::GmailQuery`), size and token.
+/// A page request: a search built with [`GmailQuery`] (never a raw string), size and token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListRequest {
-    pub q: Option<String>,
+    pub q: Option<GmailQuery>,
     pub max_results: Option<u32>,
     pub page_token: Option<String>,
 }
@@ -199,7 +200,7 @@ impl ListRequest {
     fn params(&self) -> Vec<(&'static str, String)> {
         let mut p = Vec::new();
         if let Some(q) = &self.q {
-            p.push(("q", q.clone()));
+            p.push(("q", q.build()));
         }
         if let Some(n) = self.max_results {
             p.push(("maxResults", n.min(500).to_string()));

@@ -3,12 +3,17 @@
 //! optional second bucket for calls that have a stricter limit of their own
 //! (HubSpot search). Calls may cost several units (Gmail counts quota units).
 //!
+//! A provider's own "slow down" (a 429 with `Retry-After`) becomes a hold on the
+//! account's key: every caller of that account waits it out, not just the one that
+//! was told.
+//!
 //! governor runs on a clock backed by `tokio::time::Instant`, so waits are tokio
 //! sleeps and tests on paused time see the limiter as production does.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::ops::Add;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use governor::clock::{Clock, Reference};
@@ -89,6 +94,8 @@ impl RateCost {
 pub struct Limiter {
     main: Keyed,
     extra: HashMap<&'static str, Keyed>,
+    /// Per key: no call before this instant.
+    holds: Mutex<HashMap<String, Instant>>,
 }
 
 impl Limiter {
@@ -96,6 +103,7 @@ impl Limiter {
         Limiter {
             main: RateLimiter::dashmap_with_clock(quota, TokioClock),
             extra: HashMap::new(),
+            holds: Mutex::new(HashMap::new()),
         }
     }
 
@@ -106,9 +114,32 @@ impl Limiter {
         self
     }
 
+    /// Holds every call under `key` for `wait` (extends, never shortens, a hold).
+    pub fn hold(&self, key: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut holds = self.holds.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = holds.entry(key.to_string()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    fn held_until(&self, key: &str) -> Option<Instant> {
+        let mut holds = self.holds.lock().unwrap_or_else(|p| p.into_inner());
+        match holds.get(key) {
+            Some(until) if *until > Instant::now() => Some(*until),
+            Some(_) => {
+                holds.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
     /// Waits until the call may go; returns how long it waited.
     pub async fn acquire(&self, cost: &RateCost) -> Result<Duration, ConnectorError> {
         let started = Instant::now();
+        while let Some(until) = self.held_until(&cost.key) {
+            tokio::time::sleep_until(until).await;
+        }
         let units = NonZeroU32::new(cost.units).unwrap_or(NonZeroU32::MIN);
         wait(&self.main, &cost.key, units).await?;
         if let Some(name) = cost.also {
@@ -204,6 +235,18 @@ mod tests {
             limiter.acquire(&search).await.unwrap(),
             Duration::from_millis(250)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_makes_every_caller_of_that_key_wait() {
+        let limiter = Limiter::new(quota(100, Duration::from_secs(1)));
+        limiter.hold("a@x.com", Duration::from_secs(5));
+        limiter.hold("a@x.com", Duration::from_secs(1));
+        let a = RateCost::units("a@x.com", 1);
+        assert_eq!(limiter.acquire(&a).await.unwrap(), Duration::from_secs(5));
+        assert_eq!(limiter.acquire(&a).await.unwrap(), Duration::ZERO);
+        let b = RateCost::units("b@x.com", 1);
+        assert_eq!(limiter.acquire(&b).await.unwrap(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

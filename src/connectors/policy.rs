@@ -105,6 +105,14 @@ impl CallPolicy {
                     last: Box::new(error),
                 });
             }
+            if let ConnectorError::RateLimited {
+                retry_after: Some(wait),
+                ..
+            } = &error
+            {
+                // The provider throttles the account, not this call: hold its other callers too.
+                self.limiter.hold(&cost.key, *wait);
+            }
             let delay = self.retry.delay(made, &error);
             tracing::debug!(
                 connector.name = self.connector,

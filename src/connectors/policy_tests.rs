@@ -135,6 +135,41 @@ async fn a_timeout_is_retried() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_dead_grant_is_not_retried() {
+    let p = policy(5);
+    let script = Script::new(vec![Err(ConnectorError::NeedsReauth {
+        account: "rita@seller.com".into(),
+    })]);
+    let err = p
+        .run("op", &RateCost::one(), || script.next())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::NeedsReauth { .. }));
+    assert_eq!(script.at.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_holds_other_callers_of_the_same_account() {
+    let p = policy(5);
+    let script = Script::new(vec![Err(rate_limited(10)), Ok(1)]);
+    let a = RateCost::units("a", 1);
+    let started = Instant::now();
+    let (first, second) = tokio::join!(p.run("op", &a, || script.next()), async {
+        // Starts after the 429 has been seen.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        p.run("op", &RateCost::units("a", 1), || async { Ok(2) })
+            .await
+    });
+    assert_eq!((first, second), (Ok(1), Ok(2)));
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    let other = Instant::now();
+    p.run("op", &RateCost::units("b", 1), || async { Ok(3) })
+        .await
+        .unwrap();
+    assert_eq!(other.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
 async fn quota_exhaustion_stops_at_once() {
     let p = policy(5);
     let script = Script::new(vec![Err(ConnectorError::QuotaExhausted("DAILY".into()))]);

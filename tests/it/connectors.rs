@@ -15,6 +15,7 @@ use sales_agent::connectors::google_auth::{
 };
 use sales_agent::connectors::http;
 use sales_agent::connectors::hubspot::{Engagement, HubSpot, HubSpotClient, NewNote};
+use sales_agent::connectors::query::{Folder, GmailQuery};
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{
@@ -213,7 +214,10 @@ async fn access_tokens_are_refreshed_once_and_then_cached() {
     Mock::given(method("GET"))
         .and(path("/gmail/v1/users/me/threads"))
         .and(header("authorization", "Bearer ya29.cached"))
-        .and(query_param("q", "in:sent"))
+        .and(query_param(
+            "q",
+            r#"in:sent rfc822msgid:"sa.wf-1.deliver@seller.com""#,
+        ))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"threads":[{"id":"t1"}],"resultSizeEstimate":1})),
@@ -224,7 +228,12 @@ async fn access_tokens_are_refreshed_once_and_then_cached() {
     let (tokens, _) = tokens(&server);
     let gmail = GmailClient::new(client(), server.uri(), tokens);
     let req = ListRequest {
-        q: Some("in:sent".into()),
+        q: Some(
+            GmailQuery::new()
+                .in_folder(Folder::Sent)
+                .rfc822msgid("<sa.wf-1.deliver@seller.com>")
+                .unwrap(),
+        ),
         ..Default::default()
     };
     let (a, b, c) = tokio::join!(
