@@ -9,127 +9,13 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{ConnectorError, Provider};
 use super::http::{self, Endpoint};
-use super::limiter::RateCost;
 
-use super::hubspot_types::{BatchResponse, Page, id_string};
-pub use super::hubspot_types::{ContactUpsert, CrmObject, NewNote, NewTask, Owner, Upserted};
-
-const fn ep(
-    id: &'static str,
-    method: &'static str,
-    path: &'static str,
-    query: &'static [&'static str],
-) -> Endpoint {
-    Endpoint {
-        id,
-        method,
-        path,
-        query,
-        body: &[],
-    }
-}
-
-pub const CONTACTS_SEARCH: Endpoint = ep(
-    "hubspot.contacts.search",
-    "POST",
-    "crm/v3/objects/contacts/search",
-    &[],
-);
-pub const CONTACTS_UPSERT: Endpoint = ep(
-    "hubspot.contacts.upsert",
-    "POST",
-    "crm/v3/objects/contacts/batch/upsert",
-    &[],
-);
-pub const CONTACTS_GET: Endpoint = ep(
-    "hubspot.contacts.get",
-    "GET",
-    "crm/v3/objects/contacts/{contactId}",
-    &["properties"],
-);
-pub const COMPANIES_SEARCH: Endpoint = ep(
-    "hubspot.companies.search",
-    "POST",
-    "crm/v3/objects/companies/search",
-    &[],
-);
-pub const NOTES_CREATE: Endpoint = ep("hubspot.notes.create", "POST", "crm/v3/objects/notes", &[]);
-pub const TASKS_CREATE: Endpoint = ep("hubspot.tasks.create", "POST", "crm/v3/objects/tasks", &[]);
-pub const ASSOCIATIONS_LIST: Endpoint = ep(
-    "hubspot.associations.list",
-    "GET",
-    "crm/v4/objects/{fromType}/{fromId}/associations/{toType}",
-    &["limit", "after"],
-);
-pub const OBJECTS_BATCH_READ: Endpoint = ep(
-    "hubspot.objects.batch_read",
-    "POST",
-    "crm/v3/objects/{objectType}/batch/read",
-    &[],
-);
-pub const ASSOCIATE_DEFAULT: Endpoint = ep(
-    "hubspot.associations.default",
-    "PUT",
-    "crm/v4/objects/{fromType}/{fromId}/associations/default/{toType}/{toId}",
-    &[],
-);
-pub const OWNERS_LIST: Endpoint = ep(
-    "hubspot.owners.list",
-    "GET",
-    "crm/v3/owners",
-    &["limit", "after", "email"],
-);
-pub const OWNERS_GET: Endpoint = ep("hubspot.owners.get", "GET", "crm/v3/owners/{ownerId}", &[]);
-
-pub const ENDPOINTS: &[Endpoint] = &[
-    CONTACTS_SEARCH,
-    CONTACTS_UPSERT,
-    CONTACTS_GET,
-    COMPANIES_SEARCH,
-    NOTES_CREATE,
-    TASKS_CREATE,
-    ASSOCIATIONS_LIST,
-    OBJECTS_BATCH_READ,
-    ASSOCIATE_DEFAULT,
-    OWNERS_LIST,
-    OWNERS_GET,
-];
-
-/// Association type ids HubSpot defines (API_FACTS §1.3).
-pub const NOTE_TO_CONTACT: u32 = 202;
-pub const TASK_TO_CONTACT: u32 = 204;
-
-/// The rate-limit bucket searches also draw from (about 4 per second per token).
-pub const SEARCH_BUCKET: &str = "search";
-
-/// What an operation spends: one request, and searches one more from their own bucket.
-pub fn cost(endpoint: &Endpoint) -> RateCost {
-    match endpoint.id {
-        "hubspot.contacts.search" | "hubspot.companies.search" => {
-            RateCost::one().also(SEARCH_BUCKET)
-        }
-        _ => RateCost::one(),
-    }
-}
-
-/// Contact properties read by default.
-pub const CONTACT_PROPERTIES: &[&str] = &[
-    "email",
-    "firstname",
-    "lastname",
-    "company",
-    "jobtitle",
-    "phone",
-    "website",
-    "hubspot_owner_id",
-    "lifecyclestage",
-    "hs_email_optout",
-];
+pub use super::hubspot_api::*;
+use super::hubspot_api::{AssociationTarget, BatchResponse, Page};
 
 #[async_trait]
 pub trait HubSpot: Send + Sync {
@@ -431,33 +317,4 @@ impl HubSpot for HubSpotClient {
             }
         }
     }
-}
-
-/// Which engagement [`HubSpot::find_marked`] looks through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Engagement {
-    Note,
-    Task,
-}
-
-impl Engagement {
-    pub fn object_type(self) -> &'static str {
-        match self {
-            Engagement::Note => "notes",
-            Engagement::Task => "tasks",
-        }
-    }
-
-    pub fn body_property(self) -> &'static str {
-        match self {
-            Engagement::Note => "hs_note_body",
-            Engagement::Task => "hs_task_body",
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct AssociationTarget {
-    #[serde(rename = "toObjectId", deserialize_with = "id_string")]
-    to_object_id: String,
 }

@@ -6,9 +6,9 @@
 //! breaker.rs      circuit breaker (closed / open / half-open with one probe)
 //! limiter.rs      governor rate limits on tokio's clock, keyed by account, costed in units
 //! http.rs         shared reqwest plumbing and endpoint tables (checked by the contract test)
-//! hubspot.rs      HubSpot CRM v3/v4 (private-app token)
+//! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
-//! gmail.rs        Gmail v1 threads, drafts, messages
+//! gmail.rs        Gmail v1 threads, drafts, messages (shapes in gmail_types.rs)
 //! mime.rs         RFC 5322 messages (mail-builder), header-injection safe
 //! calendar.rs     Calendar v3 freeBusy and events.insert
 //! drive.rs        Drive v3 files.list and permissions.create
@@ -25,10 +25,11 @@ pub mod calendar;
 pub mod drive;
 pub mod error;
 pub mod gmail;
+mod gmail_types;
 pub mod google_auth;
 pub mod http;
 pub mod hubspot;
-mod hubspot_types;
+mod hubspot_api;
 pub mod limiter;
 pub mod llm;
 pub mod mime;
