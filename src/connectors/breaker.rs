@@ -116,22 +116,31 @@ impl Breaker {
 }
 
 impl Permit {
+    /// Gives the permit back unused (the call was never made): state unchanged,
+    /// a half-open probe slot freed.
+    pub fn release(mut self) {
+        self.recorded = true;
+        let mut inner = self.breaker.lock();
+        if let Inner::HalfOpen { .. } = *inner {
+            *inner = Inner::HalfOpen { probing: false };
+        }
+    }
+
     /// Reports how the call went. Failures that do not speak about the service's
     /// health (404, 401, rate limits) still release a half-open probe slot.
     pub fn record<T>(mut self, result: &Result<T, ConnectorError>) {
-        self.recorded = true;
         match result {
-            Ok(_) => self.breaker.on_outcome(false),
-            Err(e) if e.is_service_failure() => self.breaker.on_outcome(true),
-            Err(ConnectorError::RateLimited { .. }) => {
-                // Neither healthy nor broken: keep the count, free the probe slot.
-                let mut inner = self.breaker.lock();
-                if let Inner::HalfOpen { .. } = *inner {
-                    *inner = Inner::HalfOpen { probing: false };
-                }
-            }
-            Err(_) => self.breaker.on_outcome(false),
+            Ok(_) => self.settle(false),
+            Err(e) if e.is_service_failure() => self.settle(true),
+            // Neither healthy nor broken: keep the count, free the probe slot.
+            Err(ConnectorError::RateLimited { .. }) => self.release(),
+            Err(_) => self.settle(false),
         }
+    }
+
+    fn settle(&mut self, failed: bool) {
+        self.recorded = true;
+        self.breaker.on_outcome(failed);
     }
 }
 
@@ -200,6 +209,18 @@ mod tests {
         b.try_acquire().unwrap().record(&fail());
         b.try_acquire().unwrap().record(&fail());
         assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_released_probe_leaves_the_breaker_half_open_for_the_next_call() {
+        let b = breaker();
+        for _ in 0..3 {
+            b.try_acquire().unwrap().record(&fail());
+        }
+        tokio::time::advance(Duration::from_secs(30)).await;
+        b.try_acquire().unwrap().release();
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        assert!(b.try_acquire().is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -148,7 +148,14 @@ impl CallPolicy {
             });
         };
         self.publish_breaker();
-        let waited = self.limiter.acquire(cost).await?;
+        let waited = match self.limiter.acquire(cost).await {
+            Ok(waited) => waited,
+            Err(e) => {
+                // The call was never made; it says nothing about the service.
+                permit.release();
+                return Err(e);
+            }
+        };
         if let Some(m) = &self.metrics {
             m.connector_rate_limit_wait
                 .with_label_values(&[self.connector])

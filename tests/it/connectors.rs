@@ -7,6 +7,8 @@ mod google_apis;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
+
 use chrono::{TimeZone, Utc};
 use sales_agent::connectors::ConnectorError;
 use sales_agent::connectors::gmail::{Gmail, GmailClient, ListRequest};
@@ -329,4 +331,84 @@ async fn a_refresh_token_never_appears_in_an_error() {
     let err = tokens.access_token(MAILBOX).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert!(!format!("{err:?}").contains("1//refresh"));
+}
+
+/// The whole path a step uses: connector actor → policy → real client → HTTP.
+#[actix_rt::test]
+async fn the_hubspot_connector_retries_a_429_and_returns_the_contact() {
+    use sales_agent::actors::connector::{self, Call, ConnectorActor};
+    use sales_agent::connectors::breaker::BreakerConfig;
+    use sales_agent::connectors::hubspot::{self as hs, CONTACTS_SEARCH};
+    use sales_agent::connectors::limiter::{Limiter, quota};
+    use sales_agent::connectors::policy::{CallPolicy, RetryPolicy};
+    use sales_agent::metrics::Metrics;
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/search"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "20")
+                .set_body_json(json!({"policyName": "SECONDLY"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{"id": "51", "properties": {"email": "bob@buyer.com"}}]
+        })))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let metrics = Metrics::new();
+    let policy = CallPolicy::new(
+        "hubspot",
+        RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+        },
+        Limiter::new(quota(100, Duration::from_secs(10)))
+            .with_bucket(hs::SEARCH_BUCKET, quota(4, Duration::from_secs(1))),
+        BreakerConfig {
+            failure_threshold: 5,
+            cool_down: Duration::from_secs(30),
+        },
+        Some(metrics.clone()),
+    );
+    let client: Arc<dyn HubSpot> = Arc::new(hubspot(&server));
+    let addr = ConnectorActor::new(client, policy).start();
+    let started = std::time::Instant::now();
+    let search = Call::to(
+        &CONTACTS_SEARCH,
+        hs::cost(&CONTACTS_SEARCH),
+        |c: Arc<dyn HubSpot>| async move { c.search_contact_by_email("bob@buyer.com").await },
+    );
+    let found = connector::call(&addr, search).await.unwrap().unwrap();
+    assert_eq!(found.id, "51");
+    // HubSpot's Retry-After is in milliseconds: 20 means 20 ms, not 20 s.
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(20) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    let calls = &metrics.connector_calls;
+    let id = CONTACTS_SEARCH.id;
+    assert_eq!(
+        calls
+            .with_label_values(&["hubspot", id, "rate_limited"])
+            .get(),
+        1
+    );
+    assert_eq!(calls.with_label_values(&["hubspot", id, "ok"]).get(), 1);
+    assert_eq!(
+        metrics
+            .connector_retries
+            .with_label_values(&["hubspot"])
+            .get(),
+        1
+    );
 }
