@@ -42,6 +42,8 @@ type Attempt<C, T> =
 pub struct Call<C: ?Sized, T> {
     pub operation: &'static str,
     pub cost: RateCost,
+    /// False for creates without a natural key: then a timeout is not retried.
+    pub idempotent: bool,
     attempt: Attempt<C, T>,
 }
 
@@ -54,8 +56,15 @@ impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
         Call {
             operation,
             cost,
+            idempotent: true,
             attempt: Box::new(move |client| Box::pin(attempt(client))),
         }
+    }
+
+    /// Marks the call as one that must not be resent after an unknown outcome.
+    pub fn non_idempotent(mut self) -> Self {
+        self.idempotent = false;
+        self
     }
 
     /// A call named after the endpoint it makes (the `operation` metric label).
@@ -64,7 +73,9 @@ impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
         F: Fn(Arc<C>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
     {
-        Self::new(endpoint.id, cost, attempt)
+        let mut call = Self::new(endpoint.id, cost, attempt);
+        call.idempotent = endpoint.idempotent;
+        call
     }
 }
 
@@ -110,7 +121,9 @@ where
         Box::pin(async move {
             let attempt = &call.attempt;
             policy
-                .run(call.operation, &call.cost, || attempt(client.clone()))
+                .run_with(call.operation, &call.cost, call.idempotent, || {
+                    attempt(client.clone())
+                })
                 .await
         })
     }

@@ -20,6 +20,7 @@ pub const FREEBUSY_QUERY: Endpoint = Endpoint {
     path: "calendar/v3/freeBusy",
     query: &[],
     body: &["timeMin", "timeMax", "timeZone", "items"],
+    idempotent: true,
 };
 pub const EVENTS_INSERT: Endpoint = Endpoint {
     id: "calendar.events.insert",
@@ -35,6 +36,7 @@ pub const EVENTS_INSERT: Endpoint = Endpoint {
         "attendees",
         "conferenceData",
     ],
+    idempotent: true,
 };
 pub const EVENTS_GET: Endpoint = Endpoint {
     id: "calendar.events.get",
@@ -42,6 +44,7 @@ pub const EVENTS_GET: Endpoint = Endpoint {
     path: "calendar/v3/calendars/{calendarId}/events/{eventId}",
     query: &[],
     body: &[],
+    idempotent: true,
 };
 
 pub const ENDPOINTS: &[Endpoint] = &[FREEBUSY_QUERY, EVENTS_INSERT, EVENTS_GET];

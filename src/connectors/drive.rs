@@ -27,6 +27,7 @@ pub const FILES_LIST: Endpoint = Endpoint {
         "corpora",
     ],
     body: &[],
+    idempotent: true,
 };
 pub const PERMISSIONS_CREATE: Endpoint = Endpoint {
     id: "drive.permissions.create",
@@ -34,6 +35,7 @@ pub const PERMISSIONS_CREATE: Endpoint = Endpoint {
     path: "drive/v3/files/{fileId}/permissions",
     query: &["sendNotificationEmail", "supportsAllDrives"],
     body: &["role", "type", "emailAddress"],
+    idempotent: true,
 };
 
 pub const ENDPOINTS: &[Endpoint] = &[FILES_LIST, PERMISSIONS_CREATE];

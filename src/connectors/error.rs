@@ -34,7 +34,11 @@ pub enum ConnectorError {
     /// 409: for creates with a client-chosen id this means "already done".
     #[error("conflict: {0}")]
     Conflict(String),
-    /// 5xx, timeouts, connection failures: worth another attempt.
+    /// The connection could not be made: the request never reached the service.
+    #[error("service unreachable: {0}")]
+    Unreachable(String),
+    /// 5xx, timeouts, broken connections: worth another attempt, but the request
+    /// may have been processed.
     #[error("transient failure: {message}")]
     Transient {
         retry_after: Option<Duration>,
@@ -49,6 +53,11 @@ pub enum ConnectorError {
     /// The circuit breaker is open; the call was not made.
     #[error("circuit breaker open for {connector}")]
     BreakerOpen { connector: String },
+    /// A non-idempotent request failed in a way that may have taken effect (timeout,
+    /// 5xx): reconcile (look for the draft, the sent message, the marked note)
+    /// before deciding to send again.
+    #[error("outcome unknown: {last}")]
+    OutcomeUnknown { last: Box<ConnectorError> },
     /// The retry policy ran out of attempts; `last` is the final failure.
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
@@ -61,14 +70,18 @@ impl ConnectorError {
     /// The only retry decision: may the same request succeed if sent again later?
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Transient { .. } | Self::BreakerOpen { .. } => true,
+            Self::RateLimited { .. }
+            | Self::Unreachable(_)
+            | Self::Transient { .. }
+            | Self::BreakerOpen { .. } => true,
             Self::GaveUp { last, .. } => last.is_retryable(),
             Self::Unauthorized(_)
             | Self::NeedsReauth { .. }
             | Self::NotFound(_)
             | Self::Conflict(_)
             | Self::Permanent { .. }
-            | Self::QuotaExhausted(_) => false,
+            | Self::QuotaExhausted(_)
+            | Self::OutcomeUnknown { .. } => false,
         }
     }
 
@@ -84,7 +97,16 @@ impl ConnectorError {
 
     /// Whether this failure says the service itself is unhealthy (feeds the breaker).
     pub fn is_service_failure(&self) -> bool {
-        matches!(self, Self::Transient { .. })
+        matches!(self, Self::Transient { .. } | Self::Unreachable(_))
+    }
+
+    /// Whether the request certainly had no effect, so even a non-idempotent
+    /// request may be sent again.
+    pub fn had_no_effect(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Unreachable(_) | Self::BreakerOpen { .. }
+        )
     }
 
     /// A short stable name, used as the `status` metric label.
@@ -99,6 +121,8 @@ impl ConnectorError {
             Self::Permanent { .. } => "permanent",
             Self::QuotaExhausted(_) => "quota_exhausted",
             Self::BreakerOpen { .. } => "breaker_open",
+            Self::Unreachable(_) => "unreachable",
+            Self::OutcomeUnknown { .. } => "outcome_unknown",
             Self::GaveUp { last, .. } => last.label(),
         }
     }
@@ -115,7 +139,9 @@ impl From<reqwest::Error> for ConnectorError {
     fn from(e: reqwest::Error) -> Self {
         // The URL may carry identifiers; keep only the kind of failure.
         let e = e.without_url();
-        if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
+        if e.is_connect() && !e.is_timeout() {
+            Self::Unreachable(e.to_string())
+        } else if e.is_timeout() || e.is_request() || e.is_body() {
             Self::transient(e.to_string())
         } else if let Some(status) = e.status() {
             by_status(status, None, e.to_string())

@@ -19,6 +19,7 @@ pub const THREADS_LIST: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/threads",
     query: &["q", "maxResults", "pageToken"],
     body: &[],
+    idempotent: true,
 };
 pub const THREADS_GET: Endpoint = Endpoint {
     id: "gmail.users.threads.get",
@@ -26,6 +27,7 @@ pub const THREADS_GET: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/threads/{id}",
     query: &["format"],
     body: &[],
+    idempotent: true,
 };
 pub const DRAFTS_CREATE: Endpoint = Endpoint {
     id: "gmail.users.drafts.create",
@@ -33,6 +35,7 @@ pub const DRAFTS_CREATE: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/drafts",
     query: &[],
     body: &["message"],
+    idempotent: false,
 };
 pub const DRAFTS_GET: Endpoint = Endpoint {
     id: "gmail.users.drafts.get",
@@ -40,6 +43,7 @@ pub const DRAFTS_GET: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/drafts/{id}",
     query: &["format"],
     body: &[],
+    idempotent: true,
 };
 pub const DRAFTS_LIST: Endpoint = Endpoint {
     id: "gmail.users.drafts.list",
@@ -47,6 +51,7 @@ pub const DRAFTS_LIST: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/drafts",
     query: &["q", "maxResults", "pageToken"],
     body: &[],
+    idempotent: true,
 };
 pub const DRAFTS_SEND: Endpoint = Endpoint {
     id: "gmail.users.drafts.send",
@@ -54,6 +59,7 @@ pub const DRAFTS_SEND: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/drafts/send",
     query: &[],
     body: &["id"],
+    idempotent: false,
 };
 pub const MESSAGES_SEND: Endpoint = Endpoint {
     id: "gmail.users.messages.send",
@@ -61,6 +67,7 @@ pub const MESSAGES_SEND: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/messages/send",
     query: &[],
     body: &["raw", "threadId"],
+    idempotent: false,
 };
 pub const MESSAGES_GET: Endpoint = Endpoint {
     id: "gmail.users.messages.get",
@@ -68,6 +75,7 @@ pub const MESSAGES_GET: Endpoint = Endpoint {
     path: "gmail/v1/users/{userId}/messages/{id}",
     query: &["format"],
     body: &[],
+    idempotent: true,
 };
 
 /// Every endpoint this client calls, for the contract test.

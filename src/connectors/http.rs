@@ -21,6 +21,10 @@ pub struct Endpoint {
     pub query: &'static [&'static str],
     /// Top-level fields of the JSON body the client sends (empty: no body).
     pub body: &'static [&'static str],
+    /// Whether sending it twice has the effect of sending it once. A create
+    /// without a client-chosen id (a note, a draft, a send) is not: after a
+    /// timeout or 5xx its outcome is unknown and must be reconciled, not resent.
+    pub idempotent: bool,
 }
 
 impl Endpoint {
@@ -110,6 +114,7 @@ mod tests {
         path: "gmail/v1/users/{userId}/drafts/{id}",
         query: &["format"],
         body: &[],
+        idempotent: true,
     };
 
     #[test]

@@ -22,6 +22,15 @@ const fn ep(
         path,
         query,
         body: &[],
+        idempotent: true,
+    }
+}
+
+/// A create with no natural key: a retried POST makes a duplicate (API_FACTS §1.3).
+const fn create(id: &'static str, path: &'static str) -> Endpoint {
+    Endpoint {
+        idempotent: false,
+        ..ep(id, "POST", path, &[])
     }
 }
 
@@ -49,8 +58,8 @@ pub const COMPANIES_SEARCH: Endpoint = ep(
     "crm/v3/objects/companies/search",
     &[],
 );
-pub const NOTES_CREATE: Endpoint = ep("hubspot.notes.create", "POST", "crm/v3/objects/notes", &[]);
-pub const TASKS_CREATE: Endpoint = ep("hubspot.tasks.create", "POST", "crm/v3/objects/tasks", &[]);
+pub const NOTES_CREATE: Endpoint = create("hubspot.notes.create", "crm/v3/objects/notes");
+pub const TASKS_CREATE: Endpoint = create("hubspot.tasks.create", "crm/v3/objects/tasks");
 pub const ASSOCIATIONS_LIST: Endpoint = ep(
     "hubspot.associations.list",
     "GET",

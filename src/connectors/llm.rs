@@ -21,6 +21,7 @@ pub const CHAT_COMPLETIONS: Endpoint = Endpoint {
         "temperature",
         "max_tokens",
     ],
+    idempotent: true,
 };
 
 pub const ENDPOINTS: &[Endpoint] = &[CHAT_COMPLETIONS];

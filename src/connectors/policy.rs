@@ -76,12 +76,29 @@ impl CallPolicy {
         }
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or attempts run out.
-    /// Exhausted retries come back as [`ConnectorError::GaveUp`] holding the last failure.
+    /// Runs an idempotent `attempt` until it succeeds, fails for good, or attempts
+    /// run out. Exhausted retries come back as [`ConnectorError::GaveUp`].
     pub async fn run<T, F, Fut>(
         &self,
         operation: &'static str,
         cost: &RateCost,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ConnectorError>>,
+    {
+        self.run_with(operation, cost, true, attempt).await
+    }
+
+    /// Like [`CallPolicy::run`]; a non-idempotent attempt is repeated only after a
+    /// failure that certainly had no effect (429, unreachable). A timeout or 5xx
+    /// comes back as [`ConnectorError::OutcomeUnknown`] for the caller to reconcile.
+    pub async fn run_with<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        cost: &RateCost,
+        idempotent: bool,
         mut attempt: F,
     ) -> Result<T, ConnectorError>
     where
@@ -98,6 +115,11 @@ impl CallPolicy {
             };
             if !error.is_retryable() || matches!(error, ConnectorError::BreakerOpen { .. }) {
                 return Err(error);
+            }
+            if !idempotent && !error.had_no_effect() {
+                return Err(ConnectorError::OutcomeUnknown {
+                    last: Box::new(error),
+                });
             }
             if made >= self.retry.max_attempts {
                 return Err(ConnectorError::GaveUp {

@@ -224,3 +224,33 @@ fn backoff_ceiling_doubles_and_is_capped() {
     }
     assert!(r.delay(1, &rate_limited(60)) >= Duration::from_secs(60));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_non_idempotent_call_is_not_resent_after_a_timeout() {
+    let p = policy(5);
+    let script = Script::new(vec![Err(ConnectorError::transient("operation timed out"))]);
+    let err = p
+        .run_with("send", &RateCost::one(), false, || script.next())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ConnectorError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(script.at.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_non_idempotent_call_is_resent_when_it_certainly_had_no_effect() {
+    let p = policy(5);
+    let script = Script::new(vec![
+        Err(ConnectorError::Unreachable("connection refused".into())),
+        Err(rate_limited(1)),
+        Ok(9),
+    ]);
+    let value = p
+        .run_with("send", &RateCost::one(), false, || script.next())
+        .await;
+    assert_eq!(value, Ok(9));
+}

@@ -412,3 +412,50 @@ async fn the_hubspot_connector_retries_a_429_and_returns_the_contact() {
         1
     );
 }
+
+/// A send that fails with a 5xx may have gone out: it is not resent blindly.
+#[actix_rt::test]
+async fn a_draft_send_that_fails_with_a_5xx_is_not_resent() {
+    use sales_agent::actors::connector::{self, Call, ConnectorActor};
+    use sales_agent::connectors::breaker::BreakerConfig;
+    use sales_agent::connectors::gmail::{self as gm, DRAFTS_SEND};
+    use sales_agent::connectors::limiter::{Limiter, quota};
+    use sales_agent::connectors::policy::{CallPolicy, RetryPolicy};
+
+    let server = MockServer::start().await;
+    token_endpoint(&server, "ya29.a", 1).await;
+    Mock::given(method("POST"))
+        .and(path("/gmail/v1/users/me/drafts/send"))
+        .and(body_json(json!({"id": "d1"})))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (tokens, _) = tokens(&server);
+    let client: Arc<dyn Gmail> = Arc::new(GmailClient::new(client(), server.uri(), tokens));
+    let policy = CallPolicy::new(
+        "gmail",
+        RetryPolicy {
+            max_attempts: 5,
+            base: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+        },
+        Limiter::new(quota(6000, Duration::from_secs(60))),
+        BreakerConfig {
+            failure_threshold: 5,
+            cool_down: Duration::from_secs(30),
+        },
+        None,
+    );
+    let addr = ConnectorActor::new(client, policy).start();
+    let send = Call::to(
+        &DRAFTS_SEND,
+        gm::cost(MAILBOX, &DRAFTS_SEND),
+        |c: Arc<dyn Gmail>| async move { c.drafts_send(MAILBOX, "d1").await },
+    );
+    let err = connector::call(&addr, send).await.unwrap_err();
+    assert!(
+        matches!(err, ConnectorError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+}

@@ -147,6 +147,7 @@ fn the_checker_catches_a_wrong_path_parameter_query_and_missing_required_field()
         path: "calendar/v3/calendar/{calId}/events",
         query: &["conferenceVersion"],
         body: &["summary", "startTime"],
+        idempotent: true,
     };
     let found = problems(&doc, &wrong);
     for expected in [
