@@ -3,6 +3,7 @@
 //! HubSpot, Gmail and OAuth here; Calendar, Drive and the LLM in `google_apis`.
 
 mod google_apis;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
