@@ -215,6 +215,11 @@ pub const SETTINGS: &[Setting] = &[
         "Gmail quota units per minute per mailbox.",
     ),
     setting(
+        "SALES_AGENT_GMAIL_MAX_IN_FLIGHT",
+        "2",
+        "Gmail calls in flight at once per mailbox (Gmail refuses too many concurrent ones).",
+    ),
+    setting(
         "SALES_AGENT_CALENDAR_REQUESTS_PER_MIN",
         "600",
         "Calendar requests per minute per rep.",
@@ -271,6 +276,7 @@ pub struct ConnectorsConfig {
     pub hubspot_requests_per_10s: u32,
     pub hubspot_searches_per_sec: u32,
     pub gmail_units_per_min: u32,
+    pub gmail_max_in_flight: usize,
     pub calendar_requests_per_min: u32,
     pub drive_requests_per_min: u32,
     pub llm_requests_per_min: u32,
@@ -479,6 +485,7 @@ fn connectors_config<F: Fn(&str) -> Option<String>>(
         hubspot_requests_per_10s: source.parse_positive("SALES_AGENT_HUBSPOT_REQUESTS_PER_10S")?,
         hubspot_searches_per_sec: source.parse_positive("SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC")?,
         gmail_units_per_min: source.parse_positive("SALES_AGENT_GMAIL_UNITS_PER_MIN")?,
+        gmail_max_in_flight: source.parse_positive("SALES_AGENT_GMAIL_MAX_IN_FLIGHT")?,
         calendar_requests_per_min: source
             .parse_positive("SALES_AGENT_CALENDAR_REQUESTS_PER_MIN")?,
         drive_requests_per_min: source.parse_positive("SALES_AGENT_DRIVE_REQUESTS_PER_MIN")?,

@@ -3,6 +3,9 @@
 //! optional second bucket for calls that have a stricter limit of their own
 //! (HubSpot search). Calls may cost several units (Gmail counts quota units).
 //!
+//! Optionally, calls per key in flight at once are capped too (Gmail answers "too
+//! many concurrent requests for user" otherwise).
+//!
 //! A provider's own "slow down" (a 429 with `Retry-After`) becomes a hold on the
 //! account's key: every caller of that account waits it out, not just the one that
 //! was told.
@@ -13,7 +16,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::ops::Add;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::clock::{Clock, Reference};
@@ -21,6 +24,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::error::ConnectorError;
@@ -96,6 +100,9 @@ pub struct Limiter {
     extra: HashMap<&'static str, Keyed>,
     /// Per key: no call before this instant.
     holds: Mutex<HashMap<String, Instant>>,
+    /// Per key: at most this many calls in flight (None: no cap).
+    max_in_flight: Option<usize>,
+    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Limiter {
@@ -104,7 +111,29 @@ impl Limiter {
             main: RateLimiter::dashmap_with_clock(quota, TokioClock),
             extra: HashMap::new(),
             holds: Mutex::new(HashMap::new()),
+            max_in_flight: None,
+            slots: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Caps the calls per key in flight at once.
+    pub fn with_max_in_flight(mut self, per_key: usize) -> Self {
+        self.max_in_flight = Some(per_key.max(1));
+        self
+    }
+
+    /// Waits for an in-flight slot for `key`; hold the returned permit for the call.
+    pub async fn slot(&self, key: &str) -> Option<OwnedSemaphorePermit> {
+        let max = self.max_in_flight?;
+        let semaphore = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots
+                .entry(key.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(max)))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        semaphore.acquire_owned().await.ok()
     }
 
     /// Adds a named bucket for calls with a stricter limit of their own.
@@ -247,6 +276,23 @@ mod tests {
         assert_eq!(limiter.acquire(&a).await.unwrap(), Duration::ZERO);
         let b = RateCost::units("b@x.com", 1);
         assert_eq!(limiter.acquire(&b).await.unwrap(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_per_key_in_flight_are_capped() {
+        let limiter =
+            Arc::new(Limiter::new(quota(100, Duration::from_secs(1))).with_max_in_flight(2));
+        let started = Instant::now();
+        let call = |key: &'static str| {
+            let limiter = limiter.clone();
+            async move {
+                let _slot = limiter.slot(key).await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        };
+        tokio::join!(call("a"), call("a"), call("a"), call("b"));
+        // Three calls for "a" with two slots take two rounds; "b" runs alongside.
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

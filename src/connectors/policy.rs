@@ -170,8 +170,10 @@ impl CallPolicy {
             });
         };
         self.publish_breaker();
+        let queued = Instant::now();
+        let _slot = self.limiter.slot(&cost.key).await;
         let waited = match self.limiter.acquire(cost).await {
-            Ok(waited) => waited,
+            Ok(_) => queued.elapsed(),
             Err(e) => {
                 // The call was never made; it says nothing about the service.
                 permit.release();

@@ -138,7 +138,8 @@ impl Policies {
             ),
             gmail: policy(
                 "gmail",
-                Limiter::new(quota(config.gmail_units_per_min, minute)),
+                Limiter::new(quota(config.gmail_units_per_min, minute))
+                    .with_max_in_flight(config.gmail_max_in_flight),
                 gmail::ENDPOINTS,
             ),
             calendar: policy(
