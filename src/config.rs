@@ -190,6 +190,11 @@ pub const SETTINGS: &[Setting] = &[
         "Longest backoff between attempts (a longer Retry-After still wins).",
     ),
     setting(
+        "SALES_AGENT_CONNECTOR_MAX_RETRY_AFTER_SECS",
+        "60",
+        "Longest Retry-After a connector waits out itself; longer ones return to the workflow.",
+    ),
+    setting(
         "SALES_AGENT_BREAKER_FAILURES",
         "5",
         "Consecutive transient failures that open a connector's circuit breaker.",
@@ -271,6 +276,7 @@ pub struct ConnectorsConfig {
     pub llm_timeout: Duration,
     pub max_attempts: u32,
     pub max_backoff: Duration,
+    pub max_retry_after: Duration,
     pub breaker_failures: u32,
     pub breaker_cool_down: Duration,
     pub hubspot_requests_per_10s: u32,
@@ -480,6 +486,7 @@ fn connectors_config<F: Fn(&str) -> Option<String>>(
         llm_timeout: secs("SALES_AGENT_LLM_TIMEOUT_SECS")?,
         max_attempts: source.parse_positive("SALES_AGENT_CONNECTOR_MAX_ATTEMPTS")?,
         max_backoff: secs("SALES_AGENT_CONNECTOR_MAX_BACKOFF_SECS")?,
+        max_retry_after: secs("SALES_AGENT_CONNECTOR_MAX_RETRY_AFTER_SECS")?,
         breaker_failures: source.parse_positive("SALES_AGENT_BREAKER_FAILURES")?,
         breaker_cool_down: secs("SALES_AGENT_BREAKER_COOL_DOWN_SECS")?,
         hubspot_requests_per_10s: source.parse_positive("SALES_AGENT_HUBSPOT_REQUESTS_PER_10S")?,

@@ -201,6 +201,7 @@ mod tests {
                 max_attempts: 3,
                 base: Duration::from_millis(1),
                 max_backoff: Duration::from_millis(5),
+                max_retry_after: Duration::from_secs(60),
             },
             Limiter::new(quota(100, Duration::from_secs(1))),
             BreakerConfig {

@@ -19,6 +19,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base: Duration,
     pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is not slept through here: the error goes
+    /// back so the workflow can park the step (Gmail's sending limit asks for hours).
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +31,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base: Duration::from_secs(1),
             max_backoff: Duration::from_secs(32),
+            max_retry_after: Duration::from_secs(60),
         }
     }
 }
@@ -120,6 +124,9 @@ impl CallPolicy {
                 return Err(ConnectorError::OutcomeUnknown {
                     last: Box::new(error),
                 });
+            }
+            if error.retry_after() > Some(self.retry.max_retry_after) {
+                return Err(error);
             }
             if made >= self.retry.max_attempts {
                 return Err(ConnectorError::GaveUp {

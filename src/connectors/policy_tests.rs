@@ -14,6 +14,7 @@ fn policy(max_attempts: u32) -> CallPolicy {
             max_attempts,
             base: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(60),
         },
         Limiter::new(quota(1000, Duration::from_secs(1))),
         BreakerConfig {
@@ -253,4 +254,17 @@ async fn a_non_idempotent_call_is_resent_when_it_certainly_had_no_effect() {
         .run_with("send", &RateCost::one(), false, || script.next())
         .await;
     assert_eq!(value, Ok(9));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_hours_goes_back_to_the_workflow_instead_of_blocking() {
+    let p = policy(5);
+    let script = Script::new(vec![Err(rate_limited(3 * 3600))]);
+    let started = Instant::now();
+    let err = p
+        .run("send", &RateCost::one(), || script.next())
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3 * 3600)));
+    assert_eq!(started.elapsed(), Duration::ZERO);
 }

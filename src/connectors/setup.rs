@@ -108,6 +108,7 @@ impl Policies {
             max_attempts: config.max_attempts,
             base: Duration::from_secs(1),
             max_backoff: config.max_backoff,
+            max_retry_after: config.max_retry_after,
         };
         let breaker = BreakerConfig {
             failure_threshold: config.breaker_failures,

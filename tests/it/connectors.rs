@@ -371,6 +371,7 @@ async fn the_hubspot_connector_retries_a_429_and_returns_the_contact() {
             max_attempts: 3,
             base: Duration::from_millis(1),
             max_backoff: Duration::from_millis(5),
+            max_retry_after: Duration::from_secs(60),
         },
         Limiter::new(quota(100, Duration::from_secs(10)))
             .with_bucket(hs::SEARCH_BUCKET, quota(4, Duration::from_secs(1))),
@@ -440,6 +441,7 @@ async fn a_draft_send_that_fails_with_a_5xx_is_not_resent() {
             max_attempts: 5,
             base: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
+            max_retry_after: Duration::from_secs(60),
         },
         Limiter::new(quota(6000, Duration::from_secs(60))),
         BreakerConfig {
