@@ -174,3 +174,27 @@ fn raw_is_base64url_without_plus_or_slash() {
     let raw = to_raw(&[0xfb, 0xff, 0xfe]);
     assert_eq!(raw, "-__-");
 }
+
+proptest::proptest! {
+    #[test]
+    fn no_name_or_subject_adds_a_header(name in "\\PC*|[a-zA-Z:\r\n ]*", subject in "\\PC*|[a-zA-Z:\r\n ]*") {
+        let mut e = email();
+        e.to[0].name = Some(name);
+        e.subject = subject;
+        if let Ok(bytes) = build(&e) {
+            let all = headers(&bytes);
+            let names: Vec<String> = all
+                .iter()
+                .map(|h| h.split(':').next().unwrap_or("").to_ascii_lowercase())
+                .collect();
+            let expected = [
+                "from", "to", "subject", "date", "message-id", "list-unsubscribe",
+                "list-unsubscribe-post", "mime-version", "content-type",
+            ];
+            for n in &names {
+                proptest::prop_assert!(expected.contains(&n.as_str()), "unexpected header {n:?}");
+            }
+            proptest::prop_assert_eq!(names.len(), expected.len());
+        }
+    }
+}

@@ -235,4 +235,41 @@ mod tests {
             );
         }
     }
+
+    /// Reads a Drive string literal starting at the front of `s`; returns its length.
+    fn literal_len(s: &str) -> Option<usize> {
+        let mut chars = s.char_indices();
+        if chars.next()?.1 != '\'' {
+            return None;
+        }
+        let mut escaped = false;
+        for (i, c) in chars {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '\'') => return Some(i + 1),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_drive_value_stays_one_literal(value in "\\PC*|[\\\\' a-z\n]*") {
+            let q = DriveQuery::new().name_contains(&value).build();
+            let rest = q.strip_prefix("trashed = false and name contains ").unwrap();
+            let len = literal_len(rest).expect("a closed literal");
+            proptest::prop_assert_eq!(len, rest.len(), "value escaped its literal: {}", q);
+        }
+
+        #[test]
+        fn any_gmail_value_is_refused_or_one_quoted_token(value in "\\PC*|[\"{}() a-z@.\\\\\n]*") {
+            if let Ok(q) = GmailQuery::new().from(&value) {
+                let q = q.build();
+                let inner = q.strip_prefix("from:\"").and_then(|r| r.strip_suffix('"')).unwrap();
+                proptest::prop_assert!(!inner.contains(['"', '\\', '{', '}', '(', ')', '\n']), "{}", q);
+            }
+        }
+    }
 }

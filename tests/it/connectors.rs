@@ -249,6 +249,22 @@ async fn access_tokens_are_refreshed_once_and_then_cached() {
 }
 
 #[tokio::test]
+async fn a_token_within_a_minute_of_expiry_is_refreshed_not_used() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ya29.short", "expires_in": 60
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let (tokens, _) = tokens(&server);
+    tokens.access_token(MAILBOX).await.unwrap();
+    tokens.access_token(MAILBOX).await.unwrap();
+}
+
+#[tokio::test]
 async fn invalid_grant_marks_the_mailbox_and_later_calls_fail_fast() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
