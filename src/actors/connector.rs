@@ -7,7 +7,7 @@
 //! A caller sends a [`Call`] naming the operation, its rate cost and a closure
 //! that makes one attempt with the client; the closure may be invoked several times:
 //!
-//! ```ignore
+//! ```text
 //! let connectors = Connectors::start(Clients::from_config(&cfg), Policies::from_config(&cfg, &metrics));
 //! let search = Call::to(&hubspot::CONTACTS_SEARCH, hubspot::cost(&hubspot::CONTACTS_SEARCH),
 //!     move |c: Arc<dyn HubSpot>| { let email = email.clone(); async move { c.search_contact_by_email(&email).await } });
@@ -23,6 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tracing::Instrument;
 
 use crate::connectors::ConnectorError;
 use crate::connectors::calendar::Calendar;
@@ -118,14 +119,22 @@ where
     fn handle(&mut self, call: Call<C, T>, _ctx: &mut Self::Context) -> Self::Result {
         let client = self.client.clone();
         let policy = self.policy.clone();
-        Box::pin(async move {
-            let attempt = &call.attempt;
-            policy
-                .run_with(call.operation, &call.cost, call.idempotent, || {
-                    attempt(client.clone())
-                })
-                .await
-        })
+        let span = tracing::debug_span!(
+            "connector.call",
+            connector.name = policy.connector,
+            operation = call.operation
+        );
+        Box::pin(
+            async move {
+                let attempt = &call.attempt;
+                policy
+                    .run_with(call.operation, &call.cost, call.idempotent, || {
+                        attempt(client.clone())
+                    })
+                    .await
+            }
+            .instrument(span),
+        )
     }
 }
 

@@ -12,6 +12,7 @@ pub use super::gmail_types::*;
 use super::google_auth::GoogleTokens;
 use super::http::Endpoint;
 use super::limiter::RateCost;
+use super::query::{Folder, GmailQuery};
 
 pub const THREADS_LIST: Endpoint = Endpoint {
     id: "gmail.users.threads.list",
@@ -146,6 +147,41 @@ pub trait Gmail: Send + Sync {
         id: &str,
         format: Format,
     ) -> Result<Message, ConnectorError>;
+
+    /// The thread holding a message we sent with this `Message-ID`, if Gmail kept
+    /// the id (API_FACTS §6.6 step 4: how a send with an unknown outcome is found).
+    async fn find_sent_thread(
+        &self,
+        mailbox: &str,
+        message_id: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        let q = GmailQuery::new()
+            .in_folder(Folder::Sent)
+            .rfc822msgid(message_id)?;
+        let req = ListRequest {
+            q: Some(q),
+            max_results: Some(1),
+            page_token: None,
+        };
+        let page = self.threads_list(mailbox, &req).await?;
+        Ok(page.threads.into_iter().next().map(|t| t.id))
+    }
+
+    /// The draft carrying this `Message-ID`, if one exists (re-entry after a crash
+    /// between drafts.create and recording its id).
+    async fn find_draft(
+        &self,
+        mailbox: &str,
+        message_id: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        let req = ListRequest {
+            q: Some(GmailQuery::new().rfc822msgid(message_id)?),
+            max_results: Some(1),
+            page_token: None,
+        };
+        let page = self.drafts_list(mailbox, &req).await?;
+        Ok(page.drafts.into_iter().next().map(|d| d.id))
+    }
 }
 
 pub struct GmailClient {

@@ -315,6 +315,38 @@ async fn a_stale_token_is_refreshed_once_after_a_401() {
 }
 
 #[tokio::test]
+async fn a_sent_message_and_a_draft_are_found_by_their_message_id() {
+    let server = MockServer::start().await;
+    token_endpoint(&server, "ya29.a", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/v1/users/me/threads"))
+        .and(query_param(
+            "q",
+            r#"in:sent rfc822msgid:"sa.wf-1.deliver@seller.com""#,
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"threads": [{"id": "t9"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/v1/users/me/drafts"))
+        .and(query_param(
+            "q",
+            r#"rfc822msgid:"sa.wf-1.deliver@seller.com""#,
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"resultSizeEstimate": 0})))
+        .mount(&server)
+        .await;
+    let (tokens, _) = tokens(&server);
+    let gmail = GmailClient::new(client(), server.uri(), tokens);
+    let id = "<sa.wf-1.deliver@seller.com>";
+    assert_eq!(
+        gmail.find_sent_thread(MAILBOX, id).await.unwrap(),
+        Some("t9".into())
+    );
+    assert_eq!(gmail.find_draft(MAILBOX, id).await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn a_sent_draft_reads_as_not_found() {
     let server = MockServer::start().await;
     token_endpoint(&server, "ya29.a", 1).await;
