@@ -8,6 +8,12 @@
 //!   connector policy retries what it says, up to its attempt limit; steps never retry.
 //! - Quota exhaustion (HubSpot `DAILY`, Gmail `dailyLimitExceeded`) and a dead OAuth
 //!   grant are not retryable: retrying only burns the error budget.
+//! - For requests that are not idempotent (drafts, sends, notes, tasks), only a
+//!   failure that certainly had no effect ([`ConnectorError::had_no_effect`]: 429,
+//!   connection refused) is retried; anything else becomes `OutcomeUnknown`, which
+//!   the step reconciles before acting again.
+//! - What the policy returns (`GaveUp`, `BreakerOpen`, a long `RateLimited`) keeps
+//!   `is_retryable()`: the workflow may schedule the step again later.
 
 use std::time::{Duration, SystemTime};
 

@@ -121,6 +121,9 @@ impl Policies {
                 metrics
                     .connector_calls
                     .with_label_values(&[name, e.id, "ok"]);
+                metrics
+                    .connector_call_duration
+                    .with_label_values(&[name, e.id]);
             }
             CallPolicy::new(name, retry, limiter, breaker, Some(metrics.clone()))
         };
