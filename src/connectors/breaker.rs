@@ -50,8 +50,8 @@ pub struct Breaker {
     inner: Arc<Mutex<Inner>>,
 }
 
-/// Leave to make one call. Dropping it without [`Permit::record`] (the call was
-/// cancelled) counts as a failure, so a lost probe cannot wedge the breaker half-open.
+/// Leave to make one call. Dropping a half-open probe without [`Permit::record`]
+/// (the call was cancelled) reopens the breaker, so a lost probe cannot wedge it.
 #[must_use]
 pub struct Permit {
     breaker: Breaker,
@@ -146,8 +146,16 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if !self.recorded {
-            self.breaker.on_outcome(true);
+        if self.recorded {
+            return;
+        }
+        // A cancelled call proves nothing, except that a probe never reported:
+        // reopen rather than stay half-open with no probe out.
+        let mut inner = self.breaker.lock();
+        if let Inner::HalfOpen { .. } = *inner {
+            *inner = Inner::Open {
+                until: Instant::now() + self.breaker.config.cool_down,
+            };
         }
     }
 }
@@ -221,6 +229,15 @@ mod tests {
         b.try_acquire().unwrap().release();
         assert_eq!(b.state(), BreakerState::HalfOpen);
         assert!(b.try_acquire().is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_calls_do_not_open_a_closed_breaker() {
+        let b = breaker();
+        for _ in 0..5 {
+            drop(b.try_acquire().unwrap());
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
     }
 
     #[tokio::test(start_paused = true)]
