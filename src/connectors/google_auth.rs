@@ -168,7 +168,7 @@ impl GoogleTokens {
         let first = http::send(build().bearer_auth(token.expose_secret()), Provider::Google).await;
         match first {
             Err(ConnectorError::Unauthorized(_)) => {
-                self.invalidate(account).await;
+                self.invalidate_stale(account, &token).await;
                 let token = self.access_token(account).await?;
                 http::send(build().bearer_auth(token.expose_secret()), Provider::Google).await
             }
@@ -188,6 +188,19 @@ impl GoogleTokens {
     /// Forgets the cached token (after a 401), so the next call refreshes.
     pub async fn invalidate(&self, account: &str) {
         *self.slot(account).lock().await = None;
+    }
+
+    /// Forgets `stale` only if it is still the cached token: concurrent callers that
+    /// all saw a 401 cause one refresh, not one each.
+    async fn invalidate_stale(&self, account: &str, stale: &SecretString) {
+        let slot = self.slot(account);
+        let mut cached = slot.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.token.expose_secret() == stale.expose_secret())
+        {
+            *cached = None;
+        }
     }
 
     fn slot(&self, account: &str) -> Arc<tokio::sync::Mutex<Option<Cached>>> {
