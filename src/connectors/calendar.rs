@@ -174,7 +174,9 @@ impl Calendar for CalendarClient {
         let url = FREEBUSY_QUERY.url(&self.base, &[]);
         let response: FreeBusyResponse = self
             .tokens
-            .send_json(account, || self.http.post(&url).json(&body))
+            .send_json(account, || {
+                self.http.post(&url).json(FREEBUSY_QUERY.body(&body))
+            })
             .await?;
         let Some(calendar) = response
             .calendars
@@ -229,7 +231,12 @@ impl Calendar for CalendarClient {
         ];
         let created = self
             .tokens
-            .send_json(account, || self.http.post(&url).query(&query).json(&body))
+            .send_json(account, || {
+                self.http
+                    .post(&url)
+                    .query(EVENTS_INSERT.query(&query))
+                    .json(EVENTS_INSERT.body(&body))
+            })
             .await;
         match created {
             Err(ConnectorError::Conflict(_)) => {

@@ -131,7 +131,9 @@ impl Drive for DriveClient {
         }
         let url = FILES_LIST.url(&self.base, &[]);
         self.tokens
-            .send_json(account, || self.http.get(&url).query(&params))
+            .send_json(account, || {
+                self.http.get(&url).query(FILES_LIST.query(&params))
+            })
             .await
     }
 
@@ -149,7 +151,12 @@ impl Drive for DriveClient {
             ("supportsAllDrives", "true"),
         ];
         self.tokens
-            .send_json(account, || self.http.post(&url).query(&query).json(&body))
+            .send_json(account, || {
+                self.http
+                    .post(&url)
+                    .query(PERMISSIONS_CREATE.query(&query))
+                    .json(PERMISSIONS_CREATE.body(&body))
+            })
             .await
     }
 }

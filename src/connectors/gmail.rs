@@ -217,9 +217,12 @@ impl GmailClient {
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         mailbox: &str,
-        url: String,
+        endpoint: &Endpoint,
+        ids: &[&str],
         params: &[(&'static str, String)],
     ) -> Result<T, ConnectorError> {
+        let url = self.url(endpoint, ids);
+        let params = endpoint.query(params);
         self.tokens
             .send_json(mailbox, || self.http.get(&url).query(params))
             .await
@@ -228,9 +231,11 @@ impl GmailClient {
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         mailbox: &str,
-        url: String,
+        endpoint: &Endpoint,
         body: &serde_json::Value,
     ) -> Result<T, ConnectorError> {
+        let url = self.url(endpoint, &[]);
+        let body = endpoint.body(body);
         self.tokens
             .send_json(mailbox, || self.http.post(&url).json(body))
             .await
@@ -252,8 +257,7 @@ impl Gmail for GmailClient {
         mailbox: &str,
         req: &ListRequest,
     ) -> Result<ThreadList, ConnectorError> {
-        self.get(mailbox, self.url(&THREADS_LIST, &[]), &req.params())
-            .await
+        self.get(mailbox, &THREADS_LIST, &[], &req.params()).await
     }
 
     async fn threads_get(
@@ -263,8 +267,7 @@ impl Gmail for GmailClient {
         format: Format,
     ) -> Result<Thread, ConnectorError> {
         let params = [("format", format.as_str().to_string())];
-        self.get(mailbox, self.url(&THREADS_GET, &[id]), &params)
-            .await
+        self.get(mailbox, &THREADS_GET, &[id], &params).await
     }
 
     async fn drafts_create(
@@ -274,8 +277,7 @@ impl Gmail for GmailClient {
         thread_id: Option<&str>,
     ) -> Result<Draft, ConnectorError> {
         let body = serde_json::json!({ "message": raw_message(raw, thread_id) });
-        self.post(mailbox, self.url(&DRAFTS_CREATE, &[]), &body)
-            .await
+        self.post(mailbox, &DRAFTS_CREATE, &body).await
     }
 
     async fn drafts_get(
@@ -285,8 +287,7 @@ impl Gmail for GmailClient {
         format: Format,
     ) -> Result<Draft, ConnectorError> {
         let params = [("format", format.as_str().to_string())];
-        self.get(mailbox, self.url(&DRAFTS_GET, &[id]), &params)
-            .await
+        self.get(mailbox, &DRAFTS_GET, &[id], &params).await
     }
 
     async fn drafts_list(
@@ -294,13 +295,12 @@ impl Gmail for GmailClient {
         mailbox: &str,
         req: &ListRequest,
     ) -> Result<DraftList, ConnectorError> {
-        self.get(mailbox, self.url(&DRAFTS_LIST, &[]), &req.params())
-            .await
+        self.get(mailbox, &DRAFTS_LIST, &[], &req.params()).await
     }
 
     async fn drafts_send(&self, mailbox: &str, draft_id: &str) -> Result<Message, ConnectorError> {
         let body = serde_json::json!({ "id": draft_id });
-        self.post(mailbox, self.url(&DRAFTS_SEND, &[]), &body).await
+        self.post(mailbox, &DRAFTS_SEND, &body).await
     }
 
     async fn messages_send(
@@ -309,12 +309,8 @@ impl Gmail for GmailClient {
         raw: &[u8],
         thread_id: Option<&str>,
     ) -> Result<Message, ConnectorError> {
-        self.post(
-            mailbox,
-            self.url(&MESSAGES_SEND, &[]),
-            &raw_message(raw, thread_id),
-        )
-        .await
+        self.post(mailbox, &MESSAGES_SEND, &raw_message(raw, thread_id))
+            .await
     }
 
     async fn messages_get(
@@ -324,7 +320,6 @@ impl Gmail for GmailClient {
         format: Format,
     ) -> Result<Message, ConnectorError> {
         let params = [("format", format.as_str().to_string())];
-        self.get(mailbox, self.url(&MESSAGES_GET, &[id]), &params)
-            .await
+        self.get(mailbox, &MESSAGES_GET, &[id], &params).await
     }
 }

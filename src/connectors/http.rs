@@ -54,6 +54,32 @@ impl Endpoint {
         out
     }
 
+    /// Passes `pairs` through, checking in debug builds (every test) that each name
+    /// is in the table, so the table the contract test checks is what is sent.
+    pub fn query<'a, V>(&self, pairs: &'a [(&'static str, V)]) -> &'a [(&'static str, V)] {
+        for (name, _) in pairs {
+            debug_assert!(
+                self.query.contains(name),
+                "{} sends query parameter {name} missing from its endpoint table",
+                self.id
+            );
+        }
+        pairs
+    }
+
+    /// Passes a JSON body through, checking in debug builds that each top-level
+    /// field is in the table (which the contract test checks against Google's).
+    pub fn body<'a>(&self, body: &'a serde_json::Value) -> &'a serde_json::Value {
+        for name in body.as_object().into_iter().flat_map(|o| o.keys()) {
+            debug_assert!(
+                self.body.contains(&name.as_str()),
+                "{} sends body field {name} missing from its endpoint table",
+                self.id
+            );
+        }
+        body
+    }
+
     pub fn http_method(&self) -> Method {
         Method::from_bytes(self.method.as_bytes()).expect("endpoint tables use valid methods")
     }
@@ -116,6 +142,12 @@ mod tests {
         body: &[],
         idempotent: true,
     };
+
+    #[test]
+    #[should_panic(expected = "missing from its endpoint table")]
+    fn a_query_parameter_outside_the_table_is_caught() {
+        DRAFT_GET.query(&[("fields", "id")]);
+    }
 
     #[test]
     fn path_values_are_encoded_so_they_cannot_change_the_path() {

@@ -187,7 +187,7 @@ impl HubSpot for HubSpotClient {
         let props = CONTACT_PROPERTIES.join(",");
         let contact: CrmObject = http::send_json(
             self.request(&CONTACTS_GET, &[id])
-                .query(&[("properties", props)]),
+                .query(CONTACTS_GET.query(&[("properties", props)])),
             Provider::HubSpot,
         )
         .await?;
@@ -263,7 +263,7 @@ impl HubSpot for HubSpotClient {
             query.extend(after.take().map(|a| ("after", a)));
             let request = self
                 .request(&ASSOCIATIONS_LIST, &["contacts", contact_id, to_type])
-                .query(&query);
+                .query(ASSOCIATIONS_LIST.query(&query));
             let page: Page<AssociationTarget> = http::send_json(request, Provider::HubSpot).await?;
             ids.extend(page.results.into_iter().map(|t| t.to_object_id));
             match page.paging.and_then(|p| p.next).map(|n| n.after) {
@@ -306,7 +306,8 @@ impl HubSpot for HubSpotClient {
             let mut query = vec![("limit", "100".to_string())];
             query.extend(after.take().map(|a| ("after", a)));
             let page: Page<Owner> = http::send_json(
-                self.request(&OWNERS_LIST, &[]).query(&query),
+                self.request(&OWNERS_LIST, &[])
+                    .query(OWNERS_LIST.query(&query)),
                 Provider::HubSpot,
             )
             .await?;

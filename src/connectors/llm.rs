@@ -119,7 +119,7 @@ impl Llm for LlmClient {
             .http
             .post(CHAT_COMPLETIONS.url(&self.base, &[]))
             .bearer_auth(self.key.expose_secret())
-            .json(&body);
+            .json(CHAT_COMPLETIONS.body(&body));
         let response: ChatResponse = http::send_json(http_request, Provider::Llm).await?;
         let choice = response.choices.into_iter().next().unwrap_or_default();
         if choice.finish_reason.as_deref() == Some("length") {
