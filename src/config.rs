@@ -119,6 +119,126 @@ pub const SETTINGS: &[Setting] = &[
         "text",
         "text (readable) or json (production).",
     ),
+    setting(
+        "SALES_AGENT_HUBSPOT_BASE_URL",
+        "https://api.hubapi.com",
+        "HubSpot API root (the sandbox's URL in tests and demos).",
+    ),
+    secret(
+        "SALES_AGENT_HUBSPOT_TOKEN",
+        "HubSpot private-app (or service key) bearer token for CRM calls.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_BASE_URL",
+        "https://gmail.googleapis.com",
+        "Gmail API root.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_API_BASE_URL",
+        "https://www.googleapis.com",
+        "Google API root for Calendar and Drive.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_TOKEN_URL",
+        "https://oauth2.googleapis.com/token",
+        "Google OAuth token endpoint (refresh-token grant).",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_CLIENT_ID",
+        "Google OAuth client id used to refresh rep mailbox tokens.",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_CLIENT_SECRET",
+        "Google OAuth client secret.",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_REFRESH_TOKENS",
+        "Rep mailbox refresh tokens: mailbox=token pairs separated by commas.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_BASE_URL",
+        "https://api.openai.com/v1",
+        "OpenAI-compatible API root; POST {base}/chat/completions.",
+    ),
+    secret(
+        "SALES_AGENT_LLM_API_KEY",
+        "Bearer key for the LLM API. Unset: compose uses the built-in templates.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_MODEL",
+        "gpt-4o-mini",
+        "Model name sent to the chat-completions API.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_TIMEOUT_SECS",
+        "30",
+        "Timeout of one HubSpot or Google request.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_TIMEOUT_SECS",
+        "60",
+        "Timeout of one LLM request.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_ATTEMPTS",
+        "5",
+        "Attempts per connector call (first included) before giving up.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_BACKOFF_SECS",
+        "32",
+        "Longest backoff between attempts (a longer Retry-After still wins).",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_RETRY_AFTER_SECS",
+        "60",
+        "Longest Retry-After a connector waits out itself; longer ones return to the workflow.",
+    ),
+    setting(
+        "SALES_AGENT_BREAKER_FAILURES",
+        "5",
+        "Consecutive transient failures that open a connector's circuit breaker.",
+    ),
+    setting(
+        "SALES_AGENT_BREAKER_COOL_DOWN_SECS",
+        "30",
+        "How long an open breaker rejects calls before letting one probe through.",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_REQUESTS_PER_10S",
+        "100",
+        "HubSpot requests per 10 s for the app (Free/Starter 100, Pro/Enterprise 190).",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC",
+        "4",
+        "HubSpot CRM search requests per second.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_UNITS_PER_MIN",
+        "6000",
+        "Gmail quota units per minute per mailbox.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_MAX_IN_FLIGHT",
+        "2",
+        "Gmail calls in flight at once per mailbox (Gmail refuses too many concurrent ones).",
+    ),
+    setting(
+        "SALES_AGENT_CALENDAR_REQUESTS_PER_MIN",
+        "600",
+        "Calendar requests per minute per rep.",
+    ),
+    setting(
+        "SALES_AGENT_DRIVE_REQUESTS_PER_MIN",
+        "12000",
+        "Drive requests per minute per rep.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_REQUESTS_PER_MIN",
+        "500",
+        "LLM requests per minute.",
+    ),
 ];
 
 /// The typed configuration, passed explicitly to whoever needs it.
@@ -134,6 +254,38 @@ pub struct Config {
     pub db_busy_timeout: Duration,
     pub supervisor_poll: Duration,
     pub log_format: LogFormat,
+    pub connectors: ConnectorsConfig,
+}
+
+/// Where the external services are, how to authenticate, and how hard to push them.
+#[derive(Debug, Clone)]
+pub struct ConnectorsConfig {
+    pub hubspot_base_url: Url,
+    pub hubspot_token: Option<SecretString>,
+    pub gmail_base_url: Url,
+    pub google_api_base_url: Url,
+    pub google_token_url: Url,
+    pub google_client_id: Option<SecretString>,
+    pub google_client_secret: Option<SecretString>,
+    /// Mailbox (lowercased) and its refresh token.
+    pub google_refresh_tokens: Vec<(String, SecretString)>,
+    pub llm_base_url: Url,
+    pub llm_api_key: Option<SecretString>,
+    pub llm_model: String,
+    pub timeout: Duration,
+    pub llm_timeout: Duration,
+    pub max_attempts: u32,
+    pub max_backoff: Duration,
+    pub max_retry_after: Duration,
+    pub breaker_failures: u32,
+    pub breaker_cool_down: Duration,
+    pub hubspot_requests_per_10s: u32,
+    pub hubspot_searches_per_sec: u32,
+    pub gmail_units_per_min: u32,
+    pub gmail_max_in_flight: usize,
+    pub calendar_requests_per_min: u32,
+    pub drive_requests_per_min: u32,
+    pub llm_requests_per_min: u32,
 }
 
 /// What the webhook endpoint needs to authenticate and bound a delivery.
@@ -220,6 +372,7 @@ impl Config {
                     ));
                 }
             },
+            connectors: connectors_config(&source)?,
         })
     }
 
@@ -288,6 +441,15 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
         Ok(value)
     }
 
+    fn parse_http_url(&self, name: &'static str) -> Result<Url, ConfigError> {
+        let raw = self.string(name);
+        let url = Url::parse(raw.trim()).map_err(|e| invalid(name, format!("not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(invalid(name, "expected an http(s) URL with a host".into()));
+        }
+        Ok(url)
+    }
+
     fn parse_bool(&self, name: &'static str) -> Result<bool, ConfigError> {
         match self.string(name).trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
@@ -298,6 +460,66 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
             )),
         }
     }
+}
+
+fn connectors_config<F: Fn(&str) -> Option<String>>(
+    source: &Source<'_, F>,
+) -> Result<ConnectorsConfig, ConfigError> {
+    let secs = |name| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(source.parse_positive(name)?))
+    };
+    Ok(ConnectorsConfig {
+        hubspot_base_url: source.parse_http_url("SALES_AGENT_HUBSPOT_BASE_URL")?,
+        hubspot_token: source.secret("SALES_AGENT_HUBSPOT_TOKEN"),
+        gmail_base_url: source.parse_http_url("SALES_AGENT_GMAIL_BASE_URL")?,
+        google_api_base_url: source.parse_http_url("SALES_AGENT_GOOGLE_API_BASE_URL")?,
+        google_token_url: source.parse_http_url("SALES_AGENT_GOOGLE_TOKEN_URL")?,
+        google_client_id: source.secret("SALES_AGENT_GOOGLE_CLIENT_ID"),
+        google_client_secret: source.secret("SALES_AGENT_GOOGLE_CLIENT_SECRET"),
+        google_refresh_tokens: parse_refresh_tokens(
+            source.raw("SALES_AGENT_GOOGLE_REFRESH_TOKENS"),
+        )?,
+        llm_base_url: source.parse_http_url("SALES_AGENT_LLM_BASE_URL")?,
+        llm_api_key: source.secret("SALES_AGENT_LLM_API_KEY"),
+        llm_model: source.string("SALES_AGENT_LLM_MODEL"),
+        timeout: secs("SALES_AGENT_CONNECTOR_TIMEOUT_SECS")?,
+        llm_timeout: secs("SALES_AGENT_LLM_TIMEOUT_SECS")?,
+        max_attempts: source.parse_positive("SALES_AGENT_CONNECTOR_MAX_ATTEMPTS")?,
+        max_backoff: secs("SALES_AGENT_CONNECTOR_MAX_BACKOFF_SECS")?,
+        max_retry_after: secs("SALES_AGENT_CONNECTOR_MAX_RETRY_AFTER_SECS")?,
+        breaker_failures: source.parse_positive("SALES_AGENT_BREAKER_FAILURES")?,
+        breaker_cool_down: secs("SALES_AGENT_BREAKER_COOL_DOWN_SECS")?,
+        hubspot_requests_per_10s: source.parse_positive("SALES_AGENT_HUBSPOT_REQUESTS_PER_10S")?,
+        hubspot_searches_per_sec: source.parse_positive("SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC")?,
+        gmail_units_per_min: source.parse_positive("SALES_AGENT_GMAIL_UNITS_PER_MIN")?,
+        gmail_max_in_flight: source.parse_positive("SALES_AGENT_GMAIL_MAX_IN_FLIGHT")?,
+        calendar_requests_per_min: source
+            .parse_positive("SALES_AGENT_CALENDAR_REQUESTS_PER_MIN")?,
+        drive_requests_per_min: source.parse_positive("SALES_AGENT_DRIVE_REQUESTS_PER_MIN")?,
+        llm_requests_per_min: source.parse_positive("SALES_AGENT_LLM_REQUESTS_PER_MIN")?,
+    })
+}
+
+/// `mailbox=token,mailbox=token`; the token itself never appears in an error.
+fn parse_refresh_tokens(raw: Option<String>) -> Result<Vec<(String, SecretString)>, ConfigError> {
+    let name = "SALES_AGENT_GOOGLE_REFRESH_TOKENS";
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .enumerate()
+        .map(|(i, pair)| match pair.split_once('=') {
+            Some((mailbox, token)) if mailbox.contains('@') && !token.trim().is_empty() => Ok((
+                mailbox.trim().to_ascii_lowercase(),
+                SecretString::from(token.trim().to_string()),
+            )),
+            _ => Err(invalid(
+                name,
+                format!("entry {} is not mailbox=token", i + 1),
+            )),
+        })
+        .collect()
 }
 
 fn default_of(name: &str) -> &'static str {
@@ -409,6 +631,43 @@ mod tests {
             config.webhook.client_secrets[0].expose_secret(),
             "hs-secret-value-123"
         );
+    }
+
+    #[test]
+    fn connectors_default_to_the_real_apis_and_published_quotas() {
+        let c = Config::defaults().connectors;
+        assert_eq!(c.hubspot_base_url.as_str(), "https://api.hubapi.com/");
+        assert_eq!(c.gmail_base_url.as_str(), "https://gmail.googleapis.com/");
+        assert_eq!(
+            c.google_api_base_url.as_str(),
+            "https://www.googleapis.com/"
+        );
+        assert_eq!(
+            c.google_token_url.as_str(),
+            "https://oauth2.googleapis.com/token"
+        );
+        assert_eq!(c.hubspot_requests_per_10s, 100);
+        assert_eq!(c.calendar_requests_per_min, 600);
+        assert!(c.hubspot_token.is_none() && c.google_refresh_tokens.is_empty());
+    }
+
+    #[test]
+    fn refresh_tokens_parse_per_mailbox_and_errors_hide_them() {
+        let config = from(&[(
+            "SALES_AGENT_GOOGLE_REFRESH_TOKENS",
+            "Rita@Seller.com=1//aaa, sam@seller.com=1//bbb",
+        )])
+        .unwrap();
+        let tokens = &config.connectors.google_refresh_tokens;
+        assert_eq!(tokens[0].0, "rita@seller.com");
+        assert_eq!(tokens[1].1.expose_secret(), "1//bbb");
+        assert!(!format!("{config:?}").contains("1//aaa"));
+        let err = from(&[("SALES_AGENT_GOOGLE_REFRESH_TOKENS", "1//secret-only")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("SALES_AGENT_GOOGLE_REFRESH_TOKENS:")
+        );
+        assert!(!err.to_string().contains("1//secret-only"));
     }
 
     #[test]

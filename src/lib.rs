@@ -13,7 +13,8 @@
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
 //! steps/         the 13 steps: order, names, failure policy, one file per step
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
-//! actors/        the supervisor (the only place actix actors live)
+//! actors/        the supervisor and the connector actor (the only place actix actors live)
+//! connectors/    external API clients; error classification, retries, limits, breaker
 //! web/           routes: webhooks, health, metrics; JSON errors
 //! ```
 //!
@@ -32,6 +33,7 @@ pub mod app;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod connectors;
 pub mod intake;
 pub mod metrics;
 pub mod reps;

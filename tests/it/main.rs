@@ -1,7 +1,9 @@
-//! The one integration-test binary. Database tests run once per backend
-//! (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
+//! The one integration-test binary, one module per area. Database tests run once
+//! per backend (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
 mod admin;
+mod connectors;
+mod contracts;
 mod docs;
 mod helpers;
 mod leases;

@@ -1,0 +1,264 @@
+//! Calendar v3: free/busy of a rep's calendar and idempotent event creation.
+//! A calendar that answers with `errors` is an error, never "free" (API_FACTS §3.1);
+//! events carry a client-chosen id so a retried insert hits 409 instead of booking twice.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::ConnectorError;
+use super::google_auth::GoogleTokens;
+use super::http::Endpoint;
+use super::limiter::RateCost;
+
+pub const FREEBUSY_QUERY: Endpoint = Endpoint {
+    id: "calendar.freebusy.query",
+    method: "POST",
+    path: "calendar/v3/freeBusy",
+    query: &[],
+    body: &["timeMin", "timeMax", "timeZone", "items"],
+    idempotent: true,
+};
+pub const EVENTS_INSERT: Endpoint = Endpoint {
+    id: "calendar.events.insert",
+    method: "POST",
+    path: "calendar/v3/calendars/{calendarId}/events",
+    query: &["conferenceDataVersion", "sendUpdates"],
+    body: &[
+        "id",
+        "summary",
+        "description",
+        "start",
+        "end",
+        "attendees",
+        "conferenceData",
+    ],
+    idempotent: true,
+};
+pub const EVENTS_GET: Endpoint = Endpoint {
+    id: "calendar.events.get",
+    method: "GET",
+    path: "calendar/v3/calendars/{calendarId}/events/{eventId}",
+    query: &[],
+    body: &[],
+    idempotent: true,
+};
+
+pub const ENDPOINTS: &[Endpoint] = &[FREEBUSY_QUERY, EVENTS_INSERT, EVENTS_GET];
+
+/// Calendar's quota is per user: one request from the account's bucket.
+pub fn cost(account: &str) -> RateCost {
+    RateCost::units(account.to_ascii_lowercase(), 1)
+}
+
+/// A deterministic event id: base32hex (`0-9a-v`, as Calendar requires) of a UUIDv5
+/// of `key`, so every retry of one booking proposes the same id.
+pub fn event_id(key: &str) -> String {
+    let uuid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes());
+    data_encoding::BASE32HEX_NOPAD
+        .encode(uuid.as_bytes())
+        .to_ascii_lowercase()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Busy {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FreeBusyResponse {
+    calendars: BTreeMap<String, CalendarBusy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CalendarBusy {
+    busy: Vec<Busy>,
+    errors: Vec<CalendarError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CalendarError {
+    reason: Option<String>,
+}
+
+/// A time with its IANA zone, as Calendar takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTime {
+    pub date_time: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// From [`event_id`].
+    pub id: String,
+    pub summary: String,
+    pub description: String,
+    pub start: EventTime,
+    pub end: EventTime,
+    pub attendees: Vec<String>,
+    /// Ask for a Meet link (needs `conferenceDataVersion=1`, always sent).
+    pub meet: bool,
+    /// `none` (default while drafts only), `externalOnly` or `all`.
+    pub send_updates: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Event {
+    pub id: String,
+    pub status: Option<String>,
+    pub html_link: Option<String>,
+    pub hangout_link: Option<String>,
+}
+
+#[async_trait]
+pub trait Calendar: Send + Sync {
+    /// Busy intervals of `calendar_id`; an error if Google could not read it.
+    async fn busy(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Busy>, ConnectorError>;
+    /// Creates the event; if it already exists (409 on our id) returns the existing one.
+    async fn insert_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event: &NewEvent,
+    ) -> Result<Event, ConnectorError>;
+}
+
+pub struct CalendarClient {
+    http: reqwest::Client,
+    base: String,
+    tokens: Arc<GoogleTokens>,
+}
+
+impl CalendarClient {
+    /// `base` is `https://www.googleapis.com` in production.
+    pub fn new(http: reqwest::Client, base: impl Into<String>, tokens: Arc<GoogleTokens>) -> Self {
+        CalendarClient {
+            http,
+            base: base.into(),
+            tokens,
+        }
+    }
+}
+
+#[async_trait]
+impl Calendar for CalendarClient {
+    async fn busy(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Busy>, ConnectorError> {
+        let body = serde_json::json!({
+            "timeMin": from.to_rfc3339(),
+            "timeMax": to.to_rfc3339(),
+            "timeZone": "UTC",
+            "items": [{"id": calendar_id}],
+        });
+        let url = FREEBUSY_QUERY.url(&self.base, &[]);
+        let response: FreeBusyResponse = self
+            .tokens
+            .send_json(account, || {
+                self.http.post(&url).json(FREEBUSY_QUERY.body(&body))
+            })
+            .await?;
+        let Some(calendar) = response
+            .calendars
+            .into_iter()
+            .find(|(id, _)| id.eq_ignore_ascii_case(calendar_id))
+            .map(|(_, c)| c)
+        else {
+            return Err(ConnectorError::Permanent {
+                status: 0,
+                message: "free/busy answer lacks the calendar asked for".into(),
+            });
+        };
+        if let Some(first) = calendar.errors.first() {
+            let reason = first.reason.clone().unwrap_or_else(|| "unknown".into());
+            return Err(match reason.as_str() {
+                "notFound" => ConnectorError::NotFound(format!("calendar free/busy: {reason}")),
+                "backendError" => {
+                    ConnectorError::transient(format!("calendar free/busy: {reason}"))
+                }
+                _ => ConnectorError::Permanent {
+                    status: 0,
+                    message: format!("calendar free/busy: {reason}"),
+                },
+            });
+        }
+        Ok(calendar.busy)
+    }
+
+    async fn insert_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event: &NewEvent,
+    ) -> Result<Event, ConnectorError> {
+        let mut body = serde_json::json!({
+            "id": event.id,
+            "summary": event.summary,
+            "description": event.description,
+            "start": event.start,
+            "end": event.end,
+            "attendees": event.attendees.iter().map(|a| serde_json::json!({"email": a})).collect::<Vec<_>>(),
+        });
+        if event.meet {
+            body["conferenceData"] = serde_json::json!({
+                "createRequest": {"requestId": event.id, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+            });
+        }
+        let url = EVENTS_INSERT.url(&self.base, &[calendar_id]);
+        let query = [
+            ("conferenceDataVersion", "1"),
+            ("sendUpdates", event.send_updates.as_str()),
+        ];
+        let created = self
+            .tokens
+            .send_json(account, || {
+                self.http
+                    .post(&url)
+                    .query(EVENTS_INSERT.query(&query))
+                    .json(EVENTS_INSERT.body(&body))
+            })
+            .await;
+        match created {
+            Err(ConnectorError::Conflict(_)) => {
+                // Our id already exists: an earlier attempt booked it. Read it back.
+                let url = EVENTS_GET.url(&self.base, &[calendar_id, &event.id]);
+                self.tokens.send_json(account, || self.http.get(&url)).await
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_deterministic_base32hex() {
+        let a = event_id("wf-1:propose");
+        assert_eq!(a, event_id("wf-1:propose"));
+        assert_ne!(a, event_id("wf-2:propose"));
+        assert!(a.len() >= 5 && a.len() <= 1024);
+        assert!(a.chars().all(|c| matches!(c, '0'..='9' | 'a'..='v')), "{a}");
+    }
+}

@@ -1,0 +1,40 @@
+//! Clients of the external services and the policy every call runs through.
+//!
+//! ```text
+//! error.rs        ConnectorError, classified once; is_retryable() is the only retry decision
+//! policy.rs       retry loop: breaker → limiter → attempt → full-jitter backoff ≥ Retry-After
+//! breaker.rs      circuit breaker (closed / open / half-open with one probe)
+//! limiter.rs      governor rate limits on tokio's clock, keyed by account, costed in units
+//! http.rs         shared reqwest plumbing and endpoint tables (checked by the contract test)
+//! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
+//! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
+//! gmail.rs        Gmail v1 threads, drafts, messages (shapes in gmail_types.rs)
+//! mime.rs         RFC 5322 messages (mail-builder), header-injection safe
+//! calendar.rs     Calendar v3 freeBusy and events.insert
+//! drive.rs        Drive v3 files.list and permissions.create
+//! query.rs        Gmail and Drive `q` builders that values cannot escape
+//! llm.rs          OpenAI-compatible chat completions
+//! setup.rs        clients and policies from configuration
+//! ```
+//!
+//! Each service is one object-safe `async_trait` trait with one reqwest client, so
+//! steps and tests can hold an `Arc<dyn Trait>` and the sandbox or a fake can stand in.
+
+pub mod breaker;
+pub mod calendar;
+pub mod drive;
+pub mod error;
+pub mod gmail;
+mod gmail_types;
+pub mod google_auth;
+pub mod http;
+pub mod hubspot;
+mod hubspot_api;
+pub mod limiter;
+pub mod llm;
+pub mod mime;
+pub mod policy;
+pub mod query;
+pub mod setup;
+
+pub use error::ConnectorError;

@@ -1,0 +1,166 @@
+//! Builds the five clients and their call policies from configuration: base URLs,
+//! timeouts and credentials into the clients; published quotas (or their
+//! overrides) into the limiters; one retry and breaker setting for all.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use super::breaker::BreakerConfig;
+use super::calendar::{self, Calendar, CalendarClient};
+use super::drive::{self, Drive, DriveClient};
+use super::gmail::{self, Gmail, GmailClient};
+use super::google_auth::{GoogleTokens, InMemoryCredentials};
+use super::http::{self, Endpoint};
+use super::hubspot::{self, HubSpot, HubSpotClient};
+use super::limiter::{Limiter, quota};
+use super::llm::{self, Llm, LlmClient};
+use super::policy::{CallPolicy, RetryPolicy};
+use crate::config::ConnectorsConfig;
+use crate::metrics::Metrics;
+use std::time::Duration;
+
+/// One client per service, behind its trait.
+pub struct Clients {
+    pub hubspot: Arc<dyn HubSpot>,
+    pub gmail: Arc<dyn Gmail>,
+    pub calendar: Arc<dyn Calendar>,
+    pub drive: Arc<dyn Drive>,
+    pub llm: Arc<dyn Llm>,
+    /// The rep mailboxes' grants and status (re-authorisation updates it).
+    pub credentials: Arc<InMemoryCredentials>,
+    pub google_tokens: Arc<GoogleTokens>,
+}
+
+/// A base URL as the clients join paths onto it (no trailing slash).
+fn base(url: &url::Url) -> String {
+    url.as_str().trim_end_matches('/').to_string()
+}
+
+fn secret_or_empty(secret: &Option<SecretString>, name: &str) -> SecretString {
+    secret.clone().unwrap_or_else(|| {
+        tracing::warn!(
+            setting = name,
+            "not set; the service will refuse these calls"
+        );
+        SecretString::from(String::new())
+    })
+}
+
+impl Clients {
+    pub fn from_config(config: &ConnectorsConfig) -> Self {
+        let api = http::client(config.timeout);
+        let credentials = Arc::new(InMemoryCredentials::new(
+            config.google_refresh_tokens.iter().cloned(),
+        ));
+        let google_tokens = Arc::new(GoogleTokens::new(
+            api.clone(),
+            config.google_token_url.as_str(),
+            secret_or_empty(&config.google_client_id, "SALES_AGENT_GOOGLE_CLIENT_ID"),
+            secret_or_empty(
+                &config.google_client_secret,
+                "SALES_AGENT_GOOGLE_CLIENT_SECRET",
+            ),
+            credentials.clone(),
+        ));
+        let google_base = base(&config.google_api_base_url);
+        Clients {
+            hubspot: Arc::new(HubSpotClient::new(
+                api.clone(),
+                base(&config.hubspot_base_url),
+                secret_or_empty(&config.hubspot_token, "SALES_AGENT_HUBSPOT_TOKEN"),
+            )),
+            gmail: Arc::new(GmailClient::new(
+                api.clone(),
+                base(&config.gmail_base_url),
+                google_tokens.clone(),
+            )),
+            calendar: Arc::new(CalendarClient::new(
+                api.clone(),
+                google_base.clone(),
+                google_tokens.clone(),
+            )),
+            drive: Arc::new(DriveClient::new(api, google_base, google_tokens.clone())),
+            llm: Arc::new(LlmClient::new(
+                http::client(config.llm_timeout),
+                base(&config.llm_base_url),
+                secret_or_empty(&config.llm_api_key, "SALES_AGENT_LLM_API_KEY"),
+                config.llm_model.clone(),
+            )),
+            credentials,
+            google_tokens,
+        }
+    }
+}
+
+/// The policy of each connector, named as the `connector` metric label.
+pub struct Policies {
+    pub hubspot: CallPolicy,
+    pub gmail: CallPolicy,
+    pub calendar: CallPolicy,
+    pub drive: CallPolicy,
+    pub llm: CallPolicy,
+}
+
+impl Policies {
+    pub fn from_config(config: &ConnectorsConfig, metrics: &Metrics) -> Self {
+        let retry = RetryPolicy {
+            max_attempts: config.max_attempts,
+            base: Duration::from_secs(1),
+            max_backoff: config.max_backoff,
+            max_retry_after: config.max_retry_after,
+        };
+        let breaker = BreakerConfig {
+            failure_threshold: config.breaker_failures,
+            cool_down: config.breaker_cool_down,
+        };
+        let minute = Duration::from_secs(60);
+        let policy = |name: &'static str, limiter: Limiter, endpoints: &[Endpoint]| {
+            // Every operation's series exists from the start, so quiet ones read 0.
+            for e in endpoints {
+                metrics
+                    .connector_calls
+                    .with_label_values(&[name, e.id, "ok"]);
+                metrics
+                    .connector_call_duration
+                    .with_label_values(&[name, e.id]);
+            }
+            CallPolicy::new(name, retry, limiter, breaker, Some(metrics.clone()))
+        };
+        Policies {
+            hubspot: policy(
+                "hubspot",
+                Limiter::new(quota(
+                    config.hubspot_requests_per_10s,
+                    Duration::from_secs(10),
+                ))
+                .with_bucket(
+                    hubspot::SEARCH_BUCKET,
+                    quota(config.hubspot_searches_per_sec, Duration::from_secs(1)),
+                ),
+                hubspot::ENDPOINTS,
+            ),
+            gmail: policy(
+                "gmail",
+                Limiter::new(quota(config.gmail_units_per_min, minute))
+                    .with_max_in_flight(config.gmail_max_in_flight),
+                gmail::ENDPOINTS,
+            ),
+            calendar: policy(
+                "calendar",
+                Limiter::new(quota(config.calendar_requests_per_min, minute)),
+                calendar::ENDPOINTS,
+            ),
+            drive: policy(
+                "drive",
+                Limiter::new(quota(config.drive_requests_per_min, minute)),
+                drive::ENDPOINTS,
+            ),
+            llm: policy(
+                "llm",
+                Limiter::new(quota(config.llm_requests_per_min, minute)),
+                llm::ENDPOINTS,
+            ),
+        }
+    }
+}
