@@ -1,0 +1,77 @@
+//! Settings of the workflow engine: concurrency and leases, retries, who is
+//! answered, where assets come from, and the send-mode limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::source::Source;
+use super::{ConfigError, invalid};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub max_attempts: i32,
+    pub retry_base: Duration,
+    pub shutdown_grace: Duration,
+    pub reps_file: Option<PathBuf>,
+    pub allowed_forms: Vec<String>,
+    pub internal_domains: Vec<String>,
+    pub cool_down: Duration,
+    pub asset_folders: Vec<String>,
+    pub daily_send_limit: i64,
+    /// Prospect-local hours `[from, to)` wrapping midnight when `from > to`.
+    pub quiet_hours: (u32, u32),
+    pub sender_domain: String,
+}
+
+pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
+    source: &Source<'_, F>,
+    public_host: &str,
+) -> Result<EngineConfig, ConfigError> {
+    let secs = |name| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(source.parse_positive(name)?))
+    };
+    let list = |name| -> Vec<String> {
+        source
+            .raw(name)
+            .map(|raw| {
+                raw.split(',')
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let quiet = source.string("SALES_AGENT_QUIET_HOURS");
+    let quiet_hours = quiet
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)))
+        .filter(|(a, b)| *a < 24 && *b < 24)
+        .ok_or_else(|| {
+            invalid(
+                "SALES_AGENT_QUIET_HOURS",
+                format!("expected FROM-TO hours like 20-8, got {quiet:?}"),
+            )
+        })?;
+    Ok(EngineConfig {
+        concurrency: source.parse_positive("SALES_AGENT_CONCURRENCY")?,
+        lease: secs("SALES_AGENT_LEASE_SECS")?,
+        max_attempts: source.parse_positive("SALES_AGENT_WORKFLOW_MAX_ATTEMPTS")?,
+        retry_base: secs("SALES_AGENT_RETRY_BASE_SECS")?,
+        shutdown_grace: secs("SALES_AGENT_SHUTDOWN_GRACE_SECS")?,
+        reps_file: source.raw("SALES_AGENT_REPS_FILE").map(PathBuf::from),
+        allowed_forms: list("SALES_AGENT_ALLOWED_FORMS"),
+        internal_domains: list("SALES_AGENT_INTERNAL_DOMAINS")
+            .into_iter()
+            .map(|d| d.to_lowercase())
+            .collect(),
+        cool_down: Duration::from_secs(3600 * source.parse::<u64>("SALES_AGENT_COOL_DOWN_HOURS")?),
+        asset_folders: list("SALES_AGENT_ASSET_FOLDERS"),
+        daily_send_limit: source.parse_positive("SALES_AGENT_DAILY_SEND_LIMIT")?,
+        quiet_hours,
+        sender_domain: source
+            .raw("SALES_AGENT_SENDER_DOMAIN")
+            .unwrap_or_else(|| public_host.to_string()),
+    })
+}

@@ -1,0 +1,303 @@
+//! The table of every setting: variable, default, whether it is a secret, and its
+//! meaning. Parsing, `--help` and the README all follow this one table.
+
+/// One documented setting. [`SETTINGS`] is the single source for parsing,
+/// `--help` and the README table.
+pub struct Setting {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn setting(name: &'static str, default: &'static str, help: &'static str) -> Setting {
+    Setting {
+        name,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+const fn secret(name: &'static str, help: &'static str) -> Setting {
+    Setting {
+        name,
+        default: "",
+        secret: true,
+        help,
+    }
+}
+
+/// All settings. Keep README's configuration table in step with this list
+/// (a test compares them).
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "SALES_AGENT_CONFIG",
+        "",
+        "Optional TOML file with any of these variables as keys; the environment overrides it.",
+    ),
+    setting(
+        "DATABASE_URL",
+        "sqlite://data/sales-agent.db",
+        "sqlite://PATH (file created on first run) or postgres://USER@HOST:PORT/DB.",
+    ),
+    setting(
+        "SALES_AGENT_BIND",
+        "127.0.0.1:8080",
+        "host:port the HTTP server listens on.",
+    ),
+    setting(
+        "SALES_AGENT_PUBLIC_URL",
+        "http://<SALES_AGENT_BIND>",
+        "Base URL HubSpot calls (scheme, host, optional path prefix); part of the v3 signature.",
+    ),
+    secret(
+        "SALES_AGENT_HUBSPOT_CLIENT_SECRET",
+        "App client secret that signs webhooks. Unset: every webhook is refused with 401.",
+    ),
+    secret(
+        "SALES_AGENT_HUBSPOT_CLIENT_SECRET_PREVIOUS",
+        "Previous client secret, still accepted while rotating.",
+    ),
+    setting(
+        "SALES_AGENT_ALLOW_LEGACY_SIGNATURES",
+        "false",
+        "Also accept v1/v2 signatures (no timestamp, replayable).",
+    ),
+    setting(
+        "SALES_AGENT_SIGNATURE_MAX_AGE_SECS",
+        "300",
+        "Reject v3 signatures whose timestamp is older than this.",
+    ),
+    setting(
+        "SALES_AGENT_SIGNATURE_MAX_SKEW_SECS",
+        "60",
+        "Reject v3 signatures whose timestamp is further than this in the future.",
+    ),
+    setting(
+        "SALES_AGENT_WEBHOOK_MAX_BODY_BYTES",
+        "1048576",
+        "Largest webhook body accepted; larger gets 413.",
+    ),
+    secret(
+        "SALES_AGENT_ADMIN_TOKEN",
+        "Bearer token for the admin API. Unset: the admin API refuses everyone.",
+    ),
+    secret(
+        "SALES_AGENT_VIEWER_TOKEN",
+        "Bearer token for read-only access to the admin API.",
+    ),
+    setting(
+        "SALES_AGENT_DB_POOL_SIZE",
+        "8",
+        "Database connections in the pool.",
+    ),
+    setting(
+        "SALES_AGENT_DB_BUSY_TIMEOUT_MS",
+        "5000",
+        "SQLite busy timeout, and the pool's connection timeout.",
+    ),
+    setting(
+        "SALES_AGENT_SUPERVISOR_POLL_SECS",
+        "5",
+        "How often the supervisor looks for runnable workflows.",
+    ),
+    setting(
+        "SALES_AGENT_LOG_FORMAT",
+        "text",
+        "text (readable) or json (production).",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_BASE_URL",
+        "https://api.hubapi.com",
+        "HubSpot API root (the sandbox's URL in tests and demos).",
+    ),
+    secret(
+        "SALES_AGENT_HUBSPOT_TOKEN",
+        "HubSpot private-app (or service key) bearer token for CRM calls.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_BASE_URL",
+        "https://gmail.googleapis.com",
+        "Gmail API root.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_API_BASE_URL",
+        "https://www.googleapis.com",
+        "Google API root for Calendar and Drive.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_TOKEN_URL",
+        "https://oauth2.googleapis.com/token",
+        "Google OAuth token endpoint (refresh-token grant).",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_CLIENT_ID",
+        "Google OAuth client id used to refresh rep mailbox tokens.",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_CLIENT_SECRET",
+        "Google OAuth client secret.",
+    ),
+    secret(
+        "SALES_AGENT_GOOGLE_REFRESH_TOKENS",
+        "Rep mailbox refresh tokens: mailbox=token pairs separated by commas.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_BASE_URL",
+        "https://api.openai.com/v1",
+        "OpenAI-compatible API root; POST {base}/chat/completions.",
+    ),
+    secret(
+        "SALES_AGENT_LLM_API_KEY",
+        "Bearer key for the LLM API. Unset: compose uses the built-in templates.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_MODEL",
+        "gpt-4o-mini",
+        "Model name sent to the chat-completions API.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_TIMEOUT_SECS",
+        "30",
+        "Timeout of one HubSpot or Google request.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_TIMEOUT_SECS",
+        "60",
+        "Timeout of one LLM request.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_ATTEMPTS",
+        "5",
+        "Attempts per connector call (first included) before giving up.",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_BACKOFF_SECS",
+        "32",
+        "Longest backoff between attempts (a longer Retry-After still wins).",
+    ),
+    setting(
+        "SALES_AGENT_CONNECTOR_MAX_RETRY_AFTER_SECS",
+        "60",
+        "Longest Retry-After a connector waits out itself; longer ones return to the workflow.",
+    ),
+    setting(
+        "SALES_AGENT_BREAKER_FAILURES",
+        "5",
+        "Consecutive transient failures that open a connector's circuit breaker.",
+    ),
+    setting(
+        "SALES_AGENT_BREAKER_COOL_DOWN_SECS",
+        "30",
+        "How long an open breaker rejects calls before letting one probe through.",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_REQUESTS_PER_10S",
+        "100",
+        "HubSpot requests per 10 s for the app (Free/Starter 100, Pro/Enterprise 190).",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC",
+        "4",
+        "HubSpot CRM search requests per second.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_UNITS_PER_MIN",
+        "6000",
+        "Gmail quota units per minute per mailbox.",
+    ),
+    setting(
+        "SALES_AGENT_GMAIL_MAX_IN_FLIGHT",
+        "2",
+        "Gmail calls in flight at once per mailbox (Gmail refuses too many concurrent ones).",
+    ),
+    setting(
+        "SALES_AGENT_CALENDAR_REQUESTS_PER_MIN",
+        "600",
+        "Calendar requests per minute per rep.",
+    ),
+    setting(
+        "SALES_AGENT_DRIVE_REQUESTS_PER_MIN",
+        "12000",
+        "Drive requests per minute per rep.",
+    ),
+    setting(
+        "SALES_AGENT_LLM_REQUESTS_PER_MIN",
+        "500",
+        "LLM requests per minute.",
+    ),
+    setting(
+        "SALES_AGENT_CONCURRENCY",
+        "32",
+        "Workflows this process runs at once.",
+    ),
+    setting(
+        "SALES_AGENT_LEASE_SECS",
+        "60",
+        "How long a claimed workflow stays this process's without renewal.",
+    ),
+    setting(
+        "SALES_AGENT_WORKFLOW_MAX_ATTEMPTS",
+        "8",
+        "Failed runs of a workflow before it is dead-lettered.",
+    ),
+    setting(
+        "SALES_AGENT_RETRY_BASE_SECS",
+        "30",
+        "First wait before a failed workflow runs again; doubles each time (at most 1 h).",
+    ),
+    setting(
+        "SALES_AGENT_SHUTDOWN_GRACE_SECS",
+        "20",
+        "On shutdown, how long running workflows may finish their step.",
+    ),
+    setting(
+        "SALES_AGENT_REPS_FILE",
+        "",
+        "JSON file of reps (`{\"reps\": [...]}`) loaded into the database at start.",
+    ),
+    setting(
+        "SALES_AGENT_ALLOWED_FORMS",
+        "",
+        "Comma-separated HubSpot form ids to answer; empty answers every form.",
+    ),
+    setting(
+        "SALES_AGENT_INTERNAL_DOMAINS",
+        "",
+        "Comma-separated email domains never answered (colleagues).",
+    ),
+    setting(
+        "SALES_AGENT_COOL_DOWN_HOURS",
+        "24",
+        "A second submission from the same address within this window is skipped.",
+    ),
+    setting(
+        "SALES_AGENT_ASSET_FOLDERS",
+        "",
+        "Comma-separated Drive folder ids whose files may be linked.",
+    ),
+    setting(
+        "SALES_AGENT_DAILY_SEND_LIMIT",
+        "1600",
+        "Emails one mailbox may send per rolling 24 h (80% of Workspace's 2,000).",
+    ),
+    setting(
+        "SALES_AGENT_QUIET_HOURS",
+        "20-8",
+        "Prospect-local hours (from-to) in which nothing is sent; weekends are quiet too.",
+    ),
+    setting(
+        "SALES_AGENT_SENDER_DOMAIN",
+        "",
+        "Domain of generated Message-IDs; defaults to the public URL's host.",
+    ),
+];
+
+pub(super) fn default_of(name: &str) -> &'static str {
+    SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.default)
+        .unwrap_or_else(|| panic!("setting {name} is not in SETTINGS"))
+}

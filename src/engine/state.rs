@@ -1,0 +1,125 @@
+//! What a workflow has learned so far: one field per step's output, rebuilt from the
+//! committed step runs when a workflow resumes after a crash or a retry.
+
+use serde::{Deserialize, Serialize};
+
+use crate::compose::slots::Interval;
+use crate::compose::template::AssetLink;
+use crate::compose::timezone::ZoneGuess;
+use crate::steps::Step;
+use crate::steps::qualify::Qualification;
+use crate::steps::route::RouteReason;
+use crate::steps::validate::Lead;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorkflowState {
+    pub lead: Option<Lead>,
+    pub contact: Option<ContactInfo>,
+    pub company: Option<CompanyInfo>,
+    pub conversation: Option<Conversation>,
+    pub qualification: Option<Qualification>,
+    pub route: Option<RouteInfo>,
+    pub assets: Option<Vec<AssetLink>>,
+    pub slots: Option<SlotsInfo>,
+    pub draft: Option<ComposedDraft>,
+    pub delivery: Option<Delivery>,
+    pub record: Option<RecordInfo>,
+}
+
+/// The HubSpot contact (step 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactInfo {
+    pub id: String,
+    pub owner_id: Option<String>,
+    pub created: bool,
+}
+
+/// The HubSpot company of the email domain (step 5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyInfo {
+    pub id: String,
+    pub name: Option<String>,
+    pub industry: Option<String>,
+}
+
+/// The thread to reply in and what was said (step 6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub thread_id: Option<String>,
+    pub subject: Option<String>,
+    pub parent_message_id: Option<String>,
+    pub references: Vec<String>,
+    pub threads_found: usize,
+    /// Short lines about earlier messages, newest first.
+    pub summary: Vec<String>,
+}
+
+/// The rep who answers (step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    pub rep_id: String,
+    pub reason: RouteReason,
+}
+
+/// Proposed meeting times (step 10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotsInfo {
+    pub prospect_zone: ZoneGuess,
+    pub slots: Vec<Interval>,
+    pub rendered: Vec<String>,
+    pub rendered_in_rep_zone: Vec<String>,
+}
+
+/// The reply as written and checked (step 11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposedDraft {
+    pub subject: String,
+    pub body: String,
+    pub composer: String,
+    /// Guardrail violations: non-empty means held for review, never sent.
+    pub violations: Vec<String>,
+}
+
+/// Where the reply went (step 12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub mailbox: String,
+    pub message_id: String,
+    pub draft_id: Option<String>,
+    pub thread_id: Option<String>,
+    pub sent_message_id: Option<String>,
+    /// Why the reply was left as a draft, when it was.
+    pub held: Option<String>,
+}
+
+/// What was written back to HubSpot (step 13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInfo {
+    pub note_id: String,
+    pub task_id: String,
+}
+
+impl WorkflowState {
+    /// Takes a committed step output into the state. A degraded step's `null`
+    /// output leaves its field empty.
+    pub fn apply(&mut self, step: Step, output: &serde_json::Value) -> Result<(), serde_json::Error> {
+        fn take<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<Option<T>, serde_json::Error> {
+            if v.is_null() { Ok(None) } else { serde_json::from_value(v.clone()).map(Some) }
+        }
+        match step {
+            Step::Intake | Step::Dedupe => {}
+            Step::Validate => self.lead = take(output)?,
+            Step::ResolveContact => self.contact = take(output)?,
+            Step::ResolveCompany => self.company = take(output)?,
+            Step::ConversationContext => self.conversation = take(output)?,
+            Step::Qualify => self.qualification = take(output)?,
+            Step::Route => self.route = take(output)?,
+            Step::SelectAssets => self.assets = take(output)?,
+            Step::ProposeSlots => self.slots = take(output)?,
+            Step::Compose => self.draft = take(output)?,
+            Step::Deliver => self.delivery = take(output)?,
+            Step::Record => self.record = take(output)?,
+        }
+        Ok(())
+    }
+}
