@@ -13,6 +13,7 @@
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
 //! actors/        the supervisor (the only place actix actors live)
 //! web/           routes: webhooks, health, metrics; JSON errors
+//! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
 //! ```
 //!
 //! # Message flow
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod intake;
 pub mod metrics;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
 pub mod web;

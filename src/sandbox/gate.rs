@@ -1,0 +1,312 @@
+//! The path every request takes before and after its handler: count it, apply
+//! the endpoint's faults, check the credential, charge the quota, run the
+//! handler, and record what was answered.
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::Sandbox;
+use super::quota::Refusal;
+use super::respond::{self, Provider, bearer};
+
+/// What a request costs against the quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    Free,
+    HubSpot,
+    HubSpotSearch,
+    /// Gmail quota units (§2.1 of the API facts).
+    Gmail(u32),
+}
+
+/// A named endpoint: the stable name used for faults and stats.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub name: &'static str,
+    pub provider: Provider,
+    pub cost: Cost,
+}
+
+pub const fn endpoint(name: &'static str, provider: Provider, cost: Cost) -> Endpoint {
+    Endpoint {
+        name,
+        provider,
+        cost,
+    }
+}
+
+/// Who is calling, once the credential checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    HubSpot { token: String },
+    Google { email: String },
+    Llm,
+    Anonymous,
+}
+
+impl Principal {
+    pub fn email(&self) -> &str {
+        match self {
+            Principal::Google { email } => email,
+            _ => "",
+        }
+    }
+}
+
+/// Runs `handler` behind the gate for `ep`.
+pub async fn serve<F, Fut>(
+    sb: &Sandbox,
+    req: &HttpRequest,
+    ep: Endpoint,
+    handler: F,
+) -> HttpResponse
+where
+    F: FnOnce(Principal) -> Fut,
+    Fut: Future<Output = HttpResponse>,
+{
+    let plan = sb.lock_faults().plan(ep.name);
+    if !plan.delay.is_zero() {
+        actix_web::rt::time::sleep(plan.delay).await;
+    }
+    let response = match admit(sb, req, ep, &plan) {
+        Err(response) => response,
+        Ok(principal) => {
+            if plan.phase == super::faults::Phase::Before
+                && let Some(response) = strike(sb, ep, &plan).await
+            {
+                return record(sb, ep, response);
+            }
+            let response = handler(principal).await;
+            match strike(sb, ep, &plan).await {
+                Some(failure) if plan.phase == super::faults::Phase::After => failure,
+                _ => response,
+            }
+        }
+    };
+    record(sb, ep, response)
+}
+
+/// Credential, injected auth failures and 429s, then the quota.
+fn admit(
+    sb: &Sandbox,
+    req: &HttpRequest,
+    ep: Endpoint,
+    plan: &super::faults::Plan,
+) -> Result<Principal, HttpResponse> {
+    let principal = authenticate(sb, req, ep.provider)?;
+    if plan.auth_failure {
+        sb.count(ep.name, |s| s.injected_auth_failures += 1);
+        return Err(unauthorized(ep.provider, true));
+    }
+    if let Some(retry_after) = plan.rate_limited {
+        sb.count(ep.name, |s| s.injected_429s += 1);
+        return Err(injected_429(ep.provider, retry_after));
+    }
+    let now = sb.clock.now_ms();
+    let refusal = {
+        let mut quotas = sb.lock_quotas();
+        match (&ep.cost, &principal) {
+            (Cost::HubSpot, Principal::HubSpot { token }) => quotas.hubspot(token, false, now),
+            (Cost::HubSpotSearch, Principal::HubSpot { token }) => quotas.hubspot(token, true, now),
+            (Cost::Gmail(units), Principal::Google { email }) => quotas.gmail(email, *units, now),
+            _ => Ok(()),
+        }
+    };
+    if let Err(refusal) = refusal {
+        sb.count(ep.name, |s| s.quota_429s += 1);
+        return Err(quota_429(refusal));
+    }
+    Ok(principal)
+}
+
+/// An injected 5xx or timeout, if the plan has one.
+async fn strike(sb: &Sandbox, ep: Endpoint, plan: &super::faults::Plan) -> Option<HttpResponse> {
+    if let Some(hold) = plan.timeout {
+        sb.count(ep.name, |s| s.injected_timeouts += 1);
+        // Held past any sensible client timeout; a client that waits this long
+        // gets a gateway timeout rather than an answer.
+        actix_web::rt::time::sleep(hold).await;
+        return Some(respond::server_error(
+            ep.provider,
+            StatusCode::GATEWAY_TIMEOUT,
+        ));
+    }
+    let status = plan.error.and_then(|s| StatusCode::from_u16(s).ok())?;
+    sb.count(ep.name, |s| s.injected_5xx += 1);
+    Some(respond::server_error(ep.provider, status))
+}
+
+fn record(sb: &Sandbox, ep: Endpoint, response: HttpResponse) -> HttpResponse {
+    let status = response.status().as_u16();
+    sb.count(ep.name, |s| {
+        s.requests += 1;
+        *s.statuses.entry(status).or_default() += 1;
+        if status == 429 {
+            s.sent_429s += 1;
+        }
+    });
+    response
+}
+
+fn authenticate(
+    sb: &Sandbox,
+    req: &HttpRequest,
+    provider: Provider,
+) -> Result<Principal, HttpResponse> {
+    let token = bearer(req);
+    match provider {
+        Provider::OAuth => Ok(Principal::Anonymous),
+        Provider::HubSpot => {
+            let token = token.ok_or_else(|| unauthorized(provider, false))?;
+            let world = sb.lock_world();
+            if world.hubspot.tokens.iter().any(|t| t == token) {
+                Ok(Principal::HubSpot {
+                    token: token.to_string(),
+                })
+            } else {
+                Err(unauthorized(provider, true))
+            }
+        }
+        Provider::Google => {
+            let token = token.ok_or_else(|| unauthorized(provider, false))?;
+            let world = sb.lock_world();
+            match world.google.access_tokens.get(token) {
+                Some(t) if t.expires_at_ms > sb.clock.now_ms() => Ok(Principal::Google {
+                    email: t.email.clone(),
+                }),
+                _ => Err(unauthorized(provider, true)),
+            }
+        }
+        Provider::Llm => {
+            let token = token.ok_or_else(|| unauthorized(provider, false))?;
+            if sb.lock_world().llm_keys.iter().any(|k| k == token) {
+                Ok(Principal::Llm)
+            } else {
+                Err(unauthorized(provider, true))
+            }
+        }
+    }
+}
+
+/// The provider's 401: `presented` says whether a credential was sent at all.
+pub fn unauthorized(provider: Provider, presented: bool) -> HttpResponse {
+    match provider {
+        Provider::HubSpot => respond::hubspot(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTHENTICATION",
+            if presented {
+                "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+            } else {
+                "Any of the listed authentication credentials are missing"
+            },
+            vec![],
+        ),
+        Provider::Google | Provider::OAuth => {
+            let (reason, message, detail) = if presented {
+                (
+                    "authError",
+                    "Invalid Credentials",
+                    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                )
+            } else {
+                (
+                    "required",
+                    "Login Required.",
+                    "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                )
+            };
+            HttpResponse::Unauthorized()
+                .insert_header((
+                    "WWW-Authenticate",
+                    "Bearer realm=\"https://accounts.google.com/\"",
+                ))
+                .json(json!({"error": {
+                    "code": 401, "message": detail, "status": "UNAUTHENTICATED",
+                    "errors": [{"message": message, "domain": "global", "reason": reason,
+                                "location": "Authorization", "locationType": "header"}]}}))
+        }
+        Provider::Llm => respond::openai(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            if presented {
+                "Incorrect API key provided."
+            } else {
+                "You didn't provide an API key."
+            },
+        ),
+    }
+}
+
+fn hubspot_429(policy: &str, retry_after_ms: u64) -> HttpResponse {
+    let message = match policy {
+        "SECONDLY" => "You have reached your secondly limit.",
+        _ => "You have reached your ten_secondly_rolling limit.",
+    };
+    HttpResponse::TooManyRequests()
+        .insert_header(("Retry-After", retry_after_ms.to_string()))
+        .json(json!({
+            "status": "error", "message": message, "errorType": "RATE_LIMIT",
+            "correlationId": uuid::Uuid::new_v4().to_string(),
+            "policyName": policy, "category": "RATE_LIMITS"}))
+}
+
+fn google_429(reason: &str, message: &str, retry_after_s: u64) -> HttpResponse {
+    let mut response = respond::google(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RESOURCE_EXHAUSTED",
+        "usageLimits",
+        reason,
+        message,
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&retry_after_s.to_string()) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn quota_429(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::HubSpotTenSecondly { retry_after_ms } => {
+            hubspot_429("TEN_SECONDLY_ROLLING", retry_after_ms)
+        }
+        Refusal::HubSpotSecondly { retry_after_ms } => hubspot_429("SECONDLY", retry_after_ms),
+        Refusal::GmailUser { retry_after_ms } => google_429(
+            "userRateLimitExceeded",
+            "User-rate limit exceeded.",
+            retry_after_ms.div_ceil(1000),
+        ),
+    }
+}
+
+fn injected_429(provider: Provider, retry_after: Option<u64>) -> HttpResponse {
+    match provider {
+        Provider::HubSpot => hubspot_429("TEN_SECONDLY_ROLLING", retry_after.unwrap_or(10_000)),
+        Provider::Google | Provider::OAuth => google_429(
+            "rateLimitExceeded",
+            "Rate Limit Exceeded",
+            retry_after.unwrap_or(1),
+        ),
+        Provider::Llm => {
+            let mut response = respond::openai(
+                StatusCode::TOO_MANY_REQUESTS,
+                "requests",
+                Some("rate_limit_exceeded"),
+                "Rate limit reached for requests.",
+            );
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
+                &retry_after.unwrap_or(1).to_string(),
+            ) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
