@@ -1,34 +1,7 @@
 //! The fixture: the JSON document the sandbox's state starts from. The embedded
-//! default is `fixtures/demo.json`. Schema (every section optional; keys camelCase):
-//!
-//! ```text
-//! { "seed": 42,                               default fault seed (CLI --seed wins)
-//!   "hubspot": {
-//!     "portalId": 4242, "tokens": ["pat-na1-…"],          private-app bearer tokens
-//!     "owners":    [{"id","email","firstName","lastName","userId"}],
-//!     "contacts":  [{"id","properties":{"email",…}}],      ids are numeric strings
-//!     "companies": [{"id","properties":{"domain","name",…}}],
-//!     "associations": [{"fromType","fromId","toType","toId","typeId"}],
-//!     "formSubmissions": [{"portalId","formGuid","conversionId","submittedAt",
-//!                          "pageUrl","values":[{"name","value"}]}] },
-//!   "google": {
-//!     "clientId", "clientSecret",
-//!     "refreshTokens": [{"token","email","scope","revoked"?}],
-//!     "mailboxes": [{"email","name","timeZone",
-//!        "messages":[{"thread","labels":["INBOX"|"SENT"…],"from","to":[…],"subject",
-//!                     "messageId","inReplyTo"?,"body", "date" (RFC 3339) | "ageHours"}]}],
-//!     "calendars": [{"id","timeZone","events":[{"id"?,"summary",
-//!        "start","end" (RFC 3339) | "dayOffset","atUtc":"HH:MM","minutes"}]}],
-//!     "drive": {"files":[{"id","name","mimeType","description","parents":[…],
-//!                         "trashed"?,"text"?}]} },
-//!   "llm": {"apiKeys": ["sk-…"]},
-//!   "faults": {"<endpoint or prefix.*>": FaultSpec},   see faults.rs
-//!   "quotas": QuotaConfig }                            see quota.rs
-//! ```
-//!
-//! Messages with the same `thread` key share a Gmail thread. Relative times
-//! (`ageHours`, `dayOffset`) are resolved against the clock at start, so a demo
-//! fixture stays "recent" whenever it is loaded.
+//! default is `fixtures/demo.json`. The schema is [`SCHEMA`], which
+//! `sales-agent sandbox --help` prints; `Fixture::check` adds the cross-references
+//! serde cannot see (every refresh token has a mailbox, CRM ids are numeric).
 
 use std::collections::BTreeMap;
 
@@ -37,6 +10,35 @@ use serde_json::Value;
 
 use super::faults::FaultSpec;
 use super::quota::QuotaConfig;
+
+/// The fixture schema, for `--help` and for readers of this file.
+pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCase):
+  { "seed": 42,                                   default fault seed (--seed wins)
+    "hubspot": {
+      "portalId": 4242, "tokens": ["pat-na1-..."],          private-app bearer tokens
+      "owners":    [{"id","email","firstName","lastName","userId"}],
+      "contacts":  [{"id","properties":{"email",...}}],      ids are numeric strings
+      "companies": [{"id","properties":{"domain","name",...}}],
+      "associations": [{"fromType","fromId","toType","toId","typeId"}],
+      "formSubmissions": [{"portalId","formGuid","conversionId","submittedAt",
+                           "pageUrl","values":[{"name","value"}]}] },
+    "google": {
+      "clientId", "clientSecret",
+      "refreshTokens": [{"token","email","scope","revoked"?}],
+      "mailboxes": [{"email","name","timeZone",
+         "messages":[{"thread","labels":["INBOX"|"SENT"|...],"from","to":[...],
+                      "subject","messageId","inReplyTo"?,"body",
+                      "date" (RFC 3339) | "ageHours"}]}],
+      "calendars": [{"id","timeZone","events":[{"id"?,"summary",
+         "start","end" (RFC 3339) | "dayOffset","atUtc":"HH:MM","minutes"}]}],
+      "drive": {"files":[{"id","name","mimeType","description","parents":[...],
+                          "trashed"?,"text"?}]} },
+    "llm": {"apiKeys": ["sk-..."]},
+    "faults": {"<endpoint>" | "<prefix>.*" | "*": FaultSpec},
+    "quotas": QuotaConfig }
+Messages with the same "thread" key share a Gmail thread. Relative times
+("ageHours", "dayOffset") are resolved when the sandbox starts, so the demo
+always looks recent."#;
 
 /// The demo fixture shipped in the binary.
 pub const DEMO: &str = include_str!("fixtures/demo.json");

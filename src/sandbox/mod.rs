@@ -15,6 +15,7 @@
 //! mime.rs      RFC 5322 parsing                             oauth.rs  /token
 //! calendar.rs  freeBusy, events     drive.rs  files, permissions     drive_query.rs
 //! llm.rs       /v1/chat/completions                          control.rs /_sandbox/*
+//! serve.rs     `sales-agent sandbox`: flags, --help, run until Ctrl-C
 //! ```
 
 // Handlers short-circuit with the provider's ready-made error response; boxing
@@ -33,6 +34,7 @@ mod hubspot_search;
 mod llm;
 mod oauth;
 mod respond;
+mod serve;
 
 pub mod clock;
 pub mod faults;
@@ -54,6 +56,7 @@ pub use clock::Clock;
 pub use faults::{FaultSpec, Faults, Phase};
 pub use fixture::{Fixture, FixtureError};
 pub use quota::QuotaConfig;
+pub use serve::{ENDPOINTS, SandboxArgs, ServeError, help, serve};
 pub use state::World;
 
 /// Counters for one endpoint, served by `GET /_sandbox/stats`.
@@ -172,6 +175,8 @@ pub fn spawn(options: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
     .workers(2)
     // Requests held by a timeout fault must not hold up stop() for long.
     .shutdown_timeout(1)
+    // The embedding process owns signals; `serve` handles them for the CLI.
+    .disable_signals()
     .listen(listener)?
     .run();
     let handle = server.handle();

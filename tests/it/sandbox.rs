@@ -444,23 +444,29 @@ In-Reply-To: <NWA.maya.001@northwind-analytics.com>\nReferences: <CAK9laura.001@
     .await;
     assert_eq!(draft["message"]["threadId"], thread_id.as_str());
 
-    let unthreaded = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Something else\n\nHi\n";
-    let create = json!({"message": {"raw": raw(unthreaded), "threadId": thread_id}});
-    let (_, other) = body(
-        client
-            .post(gmail(&sb, "/drafts"))
-            .bearer_auth(&token)
-            .json(&create)
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_ne!(
-        other["message"]["threadId"],
-        thread_id.as_str(),
-        "Gmail needs matching subject and references"
-    );
+    // Same subject but no reply headers, and reply headers but another subject:
+    // Gmail needs both, so each starts a thread of its own.
+    let no_headers = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Re: Scheduling forecasts for our clinics\n\nHi\n";
+    let other_subject = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Something else\n\
+In-Reply-To: <NWA.maya.001@northwind-analytics.com>\nReferences: <NWA.maya.001@northwind-analytics.com>\n\nHi\n";
+    for unthreaded in [no_headers, other_subject] {
+        let create = json!({"message": {"raw": raw(unthreaded), "threadId": thread_id}});
+        let (_, other) = body(
+            client
+                .post(gmail(&sb, "/drafts"))
+                .bearer_auth(&token)
+                .json(&create)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_ne!(
+            other["message"]["threadId"],
+            thread_id.as_str(),
+            "Gmail needs matching subject and references"
+        );
+    }
 
     let create = json!({"message": {"raw": raw(reply), "threadId": "ffffffffffffffff"}});
     let (status, _) = body(
