@@ -47,6 +47,10 @@ pub struct FaultSpec {
     pub rate_limit_burst: u32,
     /// `Retry-After` for injected 429s, in the provider's unit (HubSpot ms, Google s).
     pub retry_after: Option<u64>,
+    /// Which limit an injected 429 claims: HubSpot's `policyName`
+    /// (`TEN_SECONDLY_ROLLING`, `SECONDLY`, `DAILY`) or Google's reason
+    /// (`rateLimitExceeded`, `userRateLimitExceeded`, `dailyLimitExceeded` → 403).
+    pub rate_limit_reason: Option<String>,
     /// Share of requests answered 401 as if the credential were bad.
     pub auth_failure_rate: f64,
 }
@@ -56,10 +60,17 @@ pub struct FaultSpec {
 pub struct Plan {
     pub delay: Duration,
     pub auth_failure: bool,
-    pub rate_limited: Option<Option<u64>>,
+    pub rate_limited: Option<Injected429>,
     pub error: Option<u16>,
     pub timeout: Option<Duration>,
     pub phase: Phase,
+}
+
+/// An injected 429: its `Retry-After` and the limit it names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Injected429 {
+    pub retry_after: Option<u64>,
+    pub reason: Option<String>,
 }
 
 /// The fault table plus one generator per endpoint.
@@ -135,7 +146,10 @@ impl Faults {
         Plan {
             delay: Duration::from_millis(delay),
             auth_failure: draws[1] < spec.auth_failure_rate,
-            rate_limited: (burst || draws[2] < spec.rate_limit_rate).then_some(spec.retry_after),
+            rate_limited: (burst || draws[2] < spec.rate_limit_rate).then(|| Injected429 {
+                retry_after: spec.retry_after,
+                reason: spec.rate_limit_reason.clone(),
+            }),
             error: (draws[3] < spec.error_rate).then(|| spec.error_status.unwrap_or(503)),
             timeout: (draws[4] < spec.timeout_rate)
                 .then(|| Duration::from_millis(spec.timeout_ms.unwrap_or(30_000))),

@@ -21,7 +21,8 @@ pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCas
       "companies": [{"id","properties":{"domain","name",...}}],
       "associations": [{"fromType","fromId","toType","toId","typeId"}],
       "formSubmissions": [{"portalId","formGuid","conversionId","submittedAt",
-                           "pageUrl","values":[{"name","value"}]}] },
+                           "pageUrl","values":[{"name","value"}]}],
+      "searchLagMs": 0 },                      new records hidden from search this long
     "google": {
       "clientId", "clientSecret",
       "refreshTokens": [{"token","email","scope","revoked"?}],
@@ -74,6 +75,8 @@ pub struct HubSpotFixture {
     pub companies: Vec<CrmRecord>,
     pub associations: Vec<AssociationFixture>,
     pub form_submissions: Vec<Value>,
+    /// Milliseconds before a new record shows up in search (default 0).
+    pub search_lag_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

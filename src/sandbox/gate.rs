@@ -9,7 +9,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::Sandbox;
-use super::quota::Refusal;
+use actix_web::http::header::{HeaderName, HeaderValue};
+
+use super::faults::{Injected429, Phase};
+use super::quota::{RateInfo, Refusal};
 use super::respond::{self, Provider, bearer};
 
 /// What a request costs against the quotas.
@@ -73,20 +76,39 @@ where
     }
     let response = match admit(sb, req, ep, &plan) {
         Err(response) => response,
-        Ok(principal) => {
-            if plan.phase == super::faults::Phase::Before
-                && let Some(response) = strike(sb, ep, &plan).await
-            {
+        Ok((principal, rate)) => {
+            let after = plan.phase == Phase::After;
+            if !after && let Some(response) = strike(sb, ep, &plan).await {
                 return record(sb, ep, response);
             }
-            let response = handler(principal).await;
-            match strike(sb, ep, &plan).await {
-                Some(failure) if plan.phase == super::faults::Phase::After => failure,
-                _ => response,
+            let mut response = handler(principal).await;
+            if after && let Some(failure) = strike(sb, ep, &plan).await {
+                return record(sb, ep, failure);
             }
+            if let Some(rate) = rate {
+                rate_headers(&mut response, rate);
+            }
+            response
         }
     };
     record(sb, ep, response)
+}
+
+/// HubSpot's `X-HubSpot-RateLimit-*` headers (search responses carry none).
+fn rate_headers(response: &mut HttpResponse, rate: RateInfo) {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-hubspot-ratelimit-max", rate.max.to_string()),
+        ("x-hubspot-ratelimit-remaining", rate.remaining.to_string()),
+        (
+            "x-hubspot-ratelimit-interval-milliseconds",
+            rate.interval_ms.to_string(),
+        ),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
 }
 
 /// Credential, injected auth failures and 429s, then the quota.
@@ -95,31 +117,38 @@ fn admit(
     req: &HttpRequest,
     ep: Endpoint,
     plan: &super::faults::Plan,
-) -> Result<Principal, HttpResponse> {
+) -> Result<(Principal, Option<RateInfo>), HttpResponse> {
     let principal = authenticate(sb, req, ep.provider)?;
     if plan.auth_failure {
         sb.count(ep.name, |s| s.injected_auth_failures += 1);
         return Err(unauthorized(ep.provider, true));
     }
-    if let Some(retry_after) = plan.rate_limited {
+    if let Some(injected) = &plan.rate_limited {
         sb.count(ep.name, |s| s.injected_429s += 1);
-        return Err(injected_429(ep.provider, retry_after));
+        return Err(injected_429(ep.provider, injected));
     }
     let now = sb.clock.now_ms();
-    let refusal = {
+    let admitted = {
         let mut quotas = sb.lock_quotas();
         match (&ep.cost, &principal) {
             (Cost::HubSpot, Principal::HubSpot { token }) => quotas.hubspot(token, false, now),
-            (Cost::HubSpotSearch, Principal::HubSpot { token }) => quotas.hubspot(token, true, now),
-            (Cost::Gmail(units), Principal::Google { email }) => quotas.gmail(email, *units, now),
-            _ => Ok(()),
+            // Search responses carry no rate-limit headers.
+            (Cost::HubSpotSearch, Principal::HubSpot { token }) => {
+                quotas.hubspot(token, true, now).map(|_| None)
+            }
+            (Cost::Gmail(units), Principal::Google { email }) => {
+                quotas.gmail(email, *units, now).map(|()| None)
+            }
+            _ => Ok(None),
         }
     };
-    if let Err(refusal) = refusal {
-        sb.count(ep.name, |s| s.quota_429s += 1);
-        return Err(quota_429(refusal));
+    match admitted {
+        Ok(rate) => Ok((principal, rate)),
+        Err(refusal) => {
+            sb.count(ep.name, |s| s.quota_429s += 1);
+            Err(quota_429(refusal))
+        }
     }
-    Ok(principal)
 }
 
 /// An injected 5xx or timeout, if the plan has one.
@@ -244,6 +273,7 @@ pub fn unauthorized(provider: Provider, presented: bool) -> HttpResponse {
 fn hubspot_429(policy: &str, retry_after_ms: u64) -> HttpResponse {
     let message = match policy {
         "SECONDLY" => "You have reached your secondly limit.",
+        "DAILY" => "You have reached your daily limit.",
         _ => "You have reached your ten_secondly_rolling limit.",
     };
     HttpResponse::TooManyRequests()
@@ -255,19 +285,14 @@ fn hubspot_429(policy: &str, retry_after_ms: u64) -> HttpResponse {
 }
 
 fn google_429(reason: &str, message: &str, retry_after_s: u64) -> HttpResponse {
-    let mut response = respond::google(
+    let response = respond::google(
         StatusCode::TOO_MANY_REQUESTS,
         "RESOURCE_EXHAUSTED",
         "usageLimits",
         reason,
         message,
     );
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&retry_after_s.to_string()) {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, value);
-    }
-    response
+    with_retry_after(response, retry_after_s)
 }
 
 fn quota_429(refusal: Refusal) -> HttpResponse {
@@ -276,6 +301,7 @@ fn quota_429(refusal: Refusal) -> HttpResponse {
             hubspot_429("TEN_SECONDLY_ROLLING", retry_after_ms)
         }
         Refusal::HubSpotSecondly { retry_after_ms } => hubspot_429("SECONDLY", retry_after_ms),
+        Refusal::HubSpotDaily { retry_after_ms } => hubspot_429("DAILY", retry_after_ms),
         Refusal::GmailUser { retry_after_ms } => google_429(
             "userRateLimitExceeded",
             "User-rate limit exceeded.",
@@ -284,29 +310,53 @@ fn quota_429(refusal: Refusal) -> HttpResponse {
     }
 }
 
-fn injected_429(provider: Provider, retry_after: Option<u64>) -> HttpResponse {
+fn with_retry_after(mut response: HttpResponse, value: u64) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// An injected 429 in the provider's shape, naming the limit the spec chose.
+fn injected_429(provider: Provider, injected: &Injected429) -> HttpResponse {
+    let reason = injected.reason.as_deref();
     match provider {
-        Provider::HubSpot => hubspot_429("TEN_SECONDLY_ROLLING", retry_after.unwrap_or(10_000)),
-        Provider::Google | Provider::OAuth => google_429(
-            "rateLimitExceeded",
-            "Rate Limit Exceeded",
-            retry_after.unwrap_or(1),
+        Provider::HubSpot => hubspot_429(
+            reason.unwrap_or("TEN_SECONDLY_ROLLING"),
+            injected.retry_after.unwrap_or(10_000),
         ),
-        Provider::Llm => {
-            let mut response = respond::openai(
+        Provider::Google | Provider::OAuth => {
+            let retry_after = injected.retry_after.unwrap_or(1);
+            match reason.unwrap_or("rateLimitExceeded") {
+                // Google reports the daily cap as 403, not 429.
+                "dailyLimitExceeded" => with_retry_after(
+                    respond::google(
+                        StatusCode::FORBIDDEN,
+                        "RESOURCE_EXHAUSTED",
+                        "usageLimits",
+                        "dailyLimitExceeded",
+                        "Daily Limit Exceeded",
+                    ),
+                    retry_after,
+                ),
+                "userRateLimitExceeded" => google_429(
+                    "userRateLimitExceeded",
+                    "User-rate limit exceeded.",
+                    retry_after,
+                ),
+                other => google_429(other, "Rate Limit Exceeded", retry_after),
+            }
+        }
+        Provider::Llm => with_retry_after(
+            respond::openai(
                 StatusCode::TOO_MANY_REQUESTS,
                 "requests",
                 Some("rate_limit_exceeded"),
                 "Rate limit reached for requests.",
-            );
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
-                &retry_after.unwrap_or(1).to_string(),
-            ) {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, value);
-            }
-            response
-        }
+            ),
+            injected.retry_after.unwrap_or(1),
+        ),
     }
 }

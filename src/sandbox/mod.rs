@@ -10,7 +10,7 @@
 //! faults.rs    seeded per-endpoint fault plans      quota.rs   rolling windows
 //! clock.rs     advanceable clock                    respond.rs provider error shapes
 //! fixture.rs   the fixture schema (+ fixtures/demo.json)   state.rs  the world
-//! hubspot.rs   CRM objects, search, associations, owners   hubspot_search.rs
+//! hubspot/     CRM objects, search, rules, associations, owners, forms
 //! gmail.rs     threads, messages, drafts, send              gmail_query.rs  `q`
 //! mime.rs      RFC 5322 parsing                             oauth.rs  /token
 //! calendar.rs  freeBusy, events     drive.rs  files, permissions     drive_query.rs
@@ -30,7 +30,6 @@ mod gate;
 mod gmail;
 mod gmail_query;
 mod hubspot;
-mod hubspot_search;
 mod llm;
 mod oauth;
 mod respond;

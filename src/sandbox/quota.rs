@@ -17,6 +17,8 @@ pub struct QuotaConfig {
     pub hubspot_window_ms: u64,
     /// HubSpot search requests per token per second (`SECONDLY`).
     pub hubspot_search_per_second: u32,
+    /// HubSpot requests per token per sandbox day (`DAILY`; Free/Starter 250,000).
+    pub hubspot_daily: u64,
     /// Gmail quota units per user per rolling window (`userRateLimitExceeded`).
     pub gmail_units_per_window: u32,
     pub gmail_window_ms: u64,
@@ -29,6 +31,7 @@ impl Default for QuotaConfig {
             hubspot_per_window: 100,
             hubspot_window_ms: 10_000,
             hubspot_search_per_second: 4,
+            hubspot_daily: 250_000,
             gmail_units_per_window: 6_000,
             gmail_window_ms: 60_000,
         }
@@ -40,6 +43,7 @@ impl Default for QuotaConfig {
 pub enum Refusal {
     HubSpotTenSecondly { retry_after_ms: u64 },
     HubSpotSecondly { retry_after_ms: u64 },
+    HubSpotDaily { retry_after_ms: u64 },
     GmailUser { retry_after_ms: u64 },
 }
 
@@ -88,12 +92,24 @@ impl Window {
     }
 }
 
+/// What HubSpot reports in its `X-HubSpot-RateLimit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateInfo {
+    pub max: u32,
+    pub remaining: u32,
+    pub interval_ms: u64,
+}
+
+const DAY_MS: u64 = 86_400_000;
+
 /// Every window the sandbox tracks.
 #[derive(Debug, Default)]
 pub struct Quotas {
     pub config: QuotaConfig,
     hubspot: HashMap<String, Window>,
     hubspot_search: HashMap<String, Window>,
+    /// Token → (sandbox day number, calls that day).
+    hubspot_daily: HashMap<String, (u64, u64)>,
     gmail: HashMap<String, Window>,
 }
 
@@ -106,12 +122,29 @@ impl Quotas {
     }
 
     /// Counts one HubSpot call for `token`; search calls also count against the
-    /// per-second search limit. A refused call is not counted.
-    pub fn hubspot(&mut self, token: &str, search: bool, now: u64) -> Result<(), Refusal> {
+    /// per-second search limit. A refused call is not counted. On success says
+    /// what the rate-limit headers would report.
+    pub fn hubspot(
+        &mut self,
+        token: &str,
+        search: bool,
+        now: u64,
+    ) -> Result<Option<RateInfo>, Refusal> {
         if !self.config.enabled {
-            return Ok(());
+            return Ok(None);
         }
         let c = &self.config;
+        let (day, used_today) = self
+            .hubspot_daily
+            .get(token)
+            .copied()
+            .unwrap_or((now / DAY_MS, 0));
+        let used_today = if day == now / DAY_MS { used_today } else { 0 };
+        if used_today >= c.hubspot_daily {
+            return Err(Refusal::HubSpotDaily {
+                retry_after_ms: DAY_MS - now % DAY_MS,
+            });
+        }
         if search {
             let window = self.hubspot_search.entry(token.to_string()).or_default();
             window.expire(now, 1_000);
@@ -125,12 +158,20 @@ impl Quotas {
         window
             .admit(now, c.hubspot_window_ms, c.hubspot_per_window.into(), 1)
             .map_err(|retry_after_ms| Refusal::HubSpotTenSecondly { retry_after_ms })?;
+        let info = RateInfo {
+            max: c.hubspot_per_window,
+            remaining: u32::try_from(u64::from(c.hubspot_per_window).saturating_sub(window.used))
+                .unwrap_or(0),
+            interval_ms: c.hubspot_window_ms,
+        };
+        self.hubspot_daily
+            .insert(token.to_string(), (now / DAY_MS, used_today + 1));
         if search {
             let window = self.hubspot_search.entry(token.to_string()).or_default();
             window.entries.push_back((now, 1));
             window.used += 1;
         }
-        Ok(())
+        Ok(Some(info))
     }
 
     /// Charges `units` to the Gmail user `email`.
@@ -182,6 +223,25 @@ mod tests {
             Err(Refusal::HubSpotSecondly { .. })
         ));
         assert!(q.hubspot("pat", true, 1_000).is_ok());
+    }
+
+    #[test]
+    fn the_daily_limit_refuses_until_the_next_day_and_headers_count_down() {
+        let config = QuotaConfig {
+            hubspot_daily: 2,
+            ..QuotaConfig::default()
+        };
+        let mut q = Quotas::new(config);
+        let first = q.hubspot("pat", false, 0).expect("admitted").expect("info");
+        assert_eq!((first.max, first.remaining), (100, 99));
+        assert!(q.hubspot("pat", false, 20_000).is_ok());
+        assert_eq!(
+            q.hubspot("pat", false, 40_000),
+            Err(Refusal::HubSpotDaily {
+                retry_after_ms: DAY_MS - 40_000
+            })
+        );
+        assert!(q.hubspot("pat", false, DAY_MS).is_ok());
     }
 
     #[test]

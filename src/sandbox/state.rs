@@ -18,6 +18,7 @@ pub enum ObjectType {
     Companies,
     Notes,
     Tasks,
+    Emails,
 }
 
 impl ObjectType {
@@ -28,6 +29,7 @@ impl ObjectType {
             "companies" | "company" | "0-2" => Some(ObjectType::Companies),
             "notes" | "note" | "0-46" => Some(ObjectType::Notes),
             "tasks" | "task" | "0-27" => Some(ObjectType::Tasks),
+            "emails" | "email" | "0-49" => Some(ObjectType::Emails),
             _ => None,
         }
     }
@@ -38,6 +40,7 @@ impl ObjectType {
             ObjectType::Companies => "company",
             ObjectType::Notes => "note",
             ObjectType::Tasks => "task",
+            ObjectType::Emails => "email",
         }
     }
 
@@ -55,6 +58,10 @@ impl ObjectType {
             (Contacts, Tasks) => Some(203),
             (Tasks, Companies) => Some(192),
             (Companies, Tasks) => Some(191),
+            (Emails, Contacts) => Some(198),
+            (Contacts, Emails) => Some(197),
+            (Emails, Companies) => Some(186),
+            (Companies, Emails) => Some(185),
             _ => None,
         }
     }
@@ -88,6 +95,9 @@ pub struct HubSpot {
     pub associations: BTreeSet<Association>,
     pub form_submissions: Vec<Value>,
     pub next_id: u64,
+    /// How long a new record stays invisible to search (search is eventually
+    /// consistent in HubSpot; reads by id are not).
+    pub search_lag_ms: u64,
 }
 
 impl HubSpot {
@@ -233,6 +243,7 @@ impl World {
         world.hubspot.tokens = hs.tokens.clone();
         world.hubspot.owners = hs.owners.clone();
         world.hubspot.form_submissions = hs.form_submissions.clone();
+        world.hubspot.search_lag_ms = hs.search_lag_ms;
         let mut max_id = 0;
         for (t, records) in [
             (ObjectType::Contacts, &hs.contacts),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::state::{CrmObject, ObjectType};
+use crate::sandbox::state::{CrmObject, ObjectType};
 
 pub const MAX_LIMIT: usize = 200;
 const MAX_GROUPS: usize = 5;
@@ -59,7 +59,7 @@ pub fn default_properties(t: ObjectType) -> &'static [&'static str] {
             "hs_object_id",
             "name",
         ],
-        ObjectType::Notes | ObjectType::Tasks => {
+        ObjectType::Notes | ObjectType::Tasks | ObjectType::Emails => {
             &["hs_createdate", "hs_lastmodifieddate", "hs_object_id"]
         }
     }
