@@ -11,7 +11,7 @@
 //! clock.rs     advanceable clock                    respond.rs provider error shapes
 //! fixture.rs   the fixture schema (+ fixtures/demo.json)   state.rs  the world
 //! hubspot/     CRM objects, search, rules, associations, owners, forms
-//! gmail.rs     threads, messages, drafts, send              gmail_query.rs  `q`
+//! gmail/       threads, messages, drafts, send, `q` search
 //! mime.rs      RFC 5322 parsing                             oauth.rs  /token
 //! calendar.rs  freeBusy, events     drive.rs  files, permissions     drive_query.rs
 //! llm.rs       /v1/chat/completions                          control.rs /_sandbox/*
@@ -28,7 +28,7 @@ mod drive;
 mod drive_query;
 mod gate;
 mod gmail;
-mod gmail_query;
+
 mod hubspot;
 mod llm;
 mod oauth;

@@ -7,6 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+mod batch;
 mod links;
 mod objects;
 mod rules;
@@ -17,12 +18,11 @@ use super::gate::{Cost, Endpoint, endpoint};
 use super::respond::{self, Provider};
 use super::state::ObjectType;
 
+use batch::{batch_read, upsert_contacts};
 use links::{
     form_submissions, list_associations_v3, list_associations_v4, owners, put_association,
 };
-use objects::{
-    batch_read, create_object, get_object, search_objects, update_object, upsert_contacts,
-};
+use objects::{create_object, get_object, search_objects, update_object};
 
 const P: Provider = Provider::HubSpot;
 const UPSERT: Endpoint = endpoint("hubspot.contacts.upsert", P, Cost::HubSpot);

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::mime::Message;
+use crate::sandbox::mime::Message;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
