@@ -1,0 +1,222 @@
+//! Gmail: drafts sent once, threading, per-user quota units.
+
+use reqwest::{Client, StatusCode};
+use sales_agent::sandbox::{QuotaConfig, SandboxOptions};
+use serde_json::json;
+
+use super::{MAYA, body, demo, gmail, google_token, raw, start, with_query};
+
+#[actix_web::test]
+async fn a_sent_draft_cannot_be_sent_again_and_is_found_in_sent_by_its_message_id() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let message = "From: Maya Chen <maya.chen@northwind-analytics.com>\nTo: daniel.brooks@summitcare-clinics.com\n\
+Subject: Staffing forecasts for SummitCare\nMessage-ID: <sa.wf-1.deliver@northwind-analytics.com>\n\nHi Daniel,\n\nThanks for reaching out.\n";
+    let create = json!({"message": {"raw": raw(message)}});
+    let (status, draft) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&create)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    let draft_id = draft["id"].as_str().expect("draft id").to_string();
+    assert_eq!(sb.drafts(MAYA).len(), 1);
+
+    let send = json!({"id": draft_id});
+    let (status, sent) = body(
+        client
+            .post(gmail(&sb, "/drafts/send"))
+            .bearer_auth(&token)
+            .json(&send)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["labelIds"], json!(["SENT"]));
+    assert_ne!(
+        sent["id"], draft["message"]["id"],
+        "sending gives the message a new id"
+    );
+
+    let (status, again) = body(
+        client
+            .post(gmail(&sb, "/drafts/send"))
+            .bearer_auth(&token)
+            .json(&send)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(again["error"]["code"], 404);
+    let (status, _) = body(
+        client
+            .get(gmail(&sb, &format!("/drafts/{draft_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let q = [(
+        "q",
+        "in:sent rfc822msgid:<sa.wf-1.deliver@northwind-analytics.com>",
+    )];
+    let (status, found) = body(
+        client
+            .get(with_query(&gmail(&sb, "/threads"), &q))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["threads"].as_array().map(Vec::len), Some(1));
+    assert_eq!(found["threads"][0]["id"], sent["threadId"]);
+    assert!(sb.drafts(MAYA).is_empty());
+    assert_eq!(
+        sb.messages(MAYA, "SENT")
+            .iter()
+            .filter(|m| m.to == vec!["daniel.brooks@summitcare-clinics.com"])
+            .count(),
+        1
+    );
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn a_reply_draft_with_thread_id_and_reply_headers_joins_the_thread_and_one_without_them_does_not()
+ {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let q = [("q", "from:laura.martinez@brightpath-health.com")];
+    let (_, list) = body(
+        client
+            .get(with_query(&gmail(&sb, "/threads"), &q))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let thread_id = list["threads"][0]["id"]
+        .as_str()
+        .expect("a prior thread")
+        .to_string();
+    let (_, thread) = body(
+        client
+            .get(gmail(&sb, &format!("/threads/{thread_id}?format=metadata")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(thread["messages"].as_array().map(Vec::len), Some(2));
+
+    let reply = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Re: Scheduling forecasts for our clinics\n\
+In-Reply-To: <NWA.maya.001@northwind-analytics.com>\nReferences: <CAK9laura.001@brightpath-health.com> <NWA.maya.001@northwind-analytics.com>\n\nHi Laura\n";
+    let create = json!({"message": {"raw": raw(reply), "threadId": thread_id}});
+    let (_, draft) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&create)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(draft["message"]["threadId"], thread_id.as_str());
+
+    // Same subject but no reply headers, and reply headers but another subject:
+    // Gmail needs both, so each starts a thread of its own.
+    let no_headers = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Re: Scheduling forecasts for our clinics\n\nHi\n";
+    let other_subject = "From: maya.chen@northwind-analytics.com\nTo: laura.martinez@brightpath-health.com\nSubject: Something else\n\
+In-Reply-To: <NWA.maya.001@northwind-analytics.com>\nReferences: <NWA.maya.001@northwind-analytics.com>\n\nHi\n";
+    for unthreaded in [no_headers, other_subject] {
+        let create = json!({"message": {"raw": raw(unthreaded), "threadId": thread_id}});
+        let (_, other) = body(
+            client
+                .post(gmail(&sb, "/drafts"))
+                .bearer_auth(&token)
+                .json(&create)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_ne!(
+            other["message"]["threadId"],
+            thread_id.as_str(),
+            "Gmail needs matching subject and references"
+        );
+    }
+
+    let create = json!({"message": {"raw": raw(reply), "threadId": "ffffffffffffffff"}});
+    let (status, _) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&create)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn gmail_answers_user_rate_limit_exceeded_when_a_users_units_run_out() {
+    let quotas = QuotaConfig {
+        gmail_units_per_window: 250,
+        ..QuotaConfig::default()
+    };
+    let sb = start(SandboxOptions {
+        quotas: Some(quotas),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    for _ in 0..25 {
+        assert_eq!(
+            client
+                .get(gmail(&sb, "/threads"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("send")
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let response = client
+        .get(gmail(&sb, "/threads"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let (_, json) = body(response).await;
+    assert_eq!(
+        json["error"]["errors"][0]["reason"],
+        "userRateLimitExceeded"
+    );
+    sb.stop().await;
+}

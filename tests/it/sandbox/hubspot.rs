@@ -1,0 +1,227 @@
+//! HubSpot CRM: validation and error shapes, upsert and search, associations, quotas.
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use super::{PAT, body, demo, hubspot};
+
+#[actix_web::test]
+async fn a_note_without_hs_timestamp_is_rejected_with_hubspots_validation_shape() {
+    let sb = demo();
+    let client = Client::new();
+    let note = json!({"properties": {"hs_note_body": "Called, left a message."}});
+    let (status, json) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/notes", note)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["category"], "VALIDATION_ERROR");
+    assert!(
+        json["correlationId"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert_eq!(json["errors"][0]["code"], "REQUIRED_FIELD");
+    assert!(
+        json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("hs_timestamp"))
+    );
+    assert!(sb.crm_objects("notes").is_empty(), "nothing was created");
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn a_note_with_an_inline_association_is_listed_on_the_contact() {
+    let sb = demo();
+    let client = Client::new();
+    let note = json!({
+        "properties": {"hs_timestamp": "2026-11-24T10:00:00Z", "hs_note_body": "[sa:op=1] Draft created", "hubspot_owner_id": "71001"},
+        "associations": [{"to": {"id": "5101"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}]}]
+    });
+    let (status, created) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/notes", note)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let url = format!(
+        "{}/crm/v4/objects/contacts/5101/associations/notes",
+        sb.base_url()
+    );
+    let (status, listed) = body(client.get(url).bearer_auth(PAT).send().await.expect("send")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["results"][0]["toObjectId"].to_string(), id);
+    assert_eq!(listed["results"][0]["associationTypes"][0]["typeId"], 201);
+
+    let bad = json!({"properties": {"hs_timestamp": "1764000000000"},
+        "associations": [{"to": {"id": "999999"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}]}]});
+    let (status, json) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/tasks", bad)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["category"], "VALIDATION_ERROR");
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn upsert_by_email_reports_new_then_existing_and_search_finds_the_contact() {
+    let sb = demo();
+    let client = Client::new();
+    let input = json!({"inputs": [{"id": "New.Person@Example.com", "idProperty": "email", "properties": {"firstname": "New"}}]});
+    let path = "/crm/v3/objects/contacts/batch/upsert";
+    let (_, first) = body(
+        hubspot(&client, &sb, path, input.clone())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let (_, second) = body(
+        hubspot(&client, &sb, path, input)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(first["results"][0]["new"], true);
+    assert_eq!(second["results"][0]["new"], false);
+    assert_eq!(first["results"][0]["id"], second["results"][0]["id"]);
+
+    let search = json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "new.person@example.com"}]}],
+        "properties": ["email", "firstname"], "limit": 10});
+    let (status, found) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/contacts/search", search)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["results"][0]["properties"]["firstname"], "New");
+
+    let company = json!({"filterGroups": [{"filters": [{"propertyName": "domain", "operator": "EQ", "value": "klein-logistik.de"}]}]});
+    let (_, companies) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/companies/search", company)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(companies["results"][0]["id"], "6102");
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn hubspot_rejects_malformed_json_and_a_wrong_content_type() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!("{}/crm/v3/objects/contacts/search", sb.base_url());
+    let response = client
+        .post(&url)
+        .bearer_auth(PAT)
+        .header("content-type", "application/json")
+        .body("{\"filterGroups\": [")
+        .send()
+        .await
+        .expect("send");
+    let (status, json) = body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["category"], "VALIDATION_ERROR");
+    let response = client
+        .post(&url)
+        .bearer_auth(PAT)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn the_hubspot_ten_second_quota_answers_429_after_100_requests() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!("{}/crm/v3/owners", sb.base_url());
+    for i in 0..100 {
+        let status = client
+            .get(&url)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send")
+            .status();
+        assert_eq!(status, StatusCode::OK, "request {i}");
+    }
+    let response = client
+        .get(&url)
+        .bearer_auth(PAT)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in ms");
+    assert!(retry_after > 0 && retry_after <= 10_000, "{retry_after}");
+    let (_, json) = body(response).await;
+    assert_eq!(json["policyName"], "TEN_SECONDLY_ROLLING");
+    assert_eq!(json["category"], "RATE_LIMITS");
+    assert_eq!(sb.stats()["hubspot.owners.list"].quota_429s, 1);
+
+    sb.advance(Duration::from_millis(retry_after));
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK
+    );
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn hubspot_search_is_limited_to_four_requests_a_second() {
+    let sb = demo();
+    let client = Client::new();
+    let search = json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}]}]});
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = hubspot(
+            &client,
+            &sb,
+            "/crm/v3/objects/contacts/search",
+            search.clone(),
+        )
+        .send()
+        .await
+        .expect("send");
+        statuses.push(response.status().as_u16());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body(response).await.1["policyName"], "SECONDLY");
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 429]);
+    sb.stop().await;
+}
