@@ -154,3 +154,69 @@ async fn a_timeout_after_the_effect_commits_the_send_but_the_client_sees_no_answ
     );
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn an_injected_429_can_name_the_daily_limit_for_hubspot_and_google() {
+    let faults = BTreeMap::from([
+        (
+            "hubspot.notes.create".to_string(),
+            FaultSpec {
+                rate_limit_burst: 1,
+                rate_limit_reason: Some("DAILY".into()),
+                ..FaultSpec::default()
+            },
+        ),
+        (
+            "gmail.messages.send".to_string(),
+            FaultSpec {
+                rate_limit_burst: 1,
+                rate_limit_reason: Some("dailyLimitExceeded".into()),
+                retry_after: Some(3600),
+                ..FaultSpec::default()
+            },
+        ),
+    ]);
+    let sb = start(SandboxOptions {
+        faults,
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let note = json!({"properties": {"hs_timestamp": "1764000000000"}});
+    let (status, json) = body(
+        client
+            .post(format!("{}/crm/v3/objects/notes", sb.base_url()))
+            .bearer_auth(PAT)
+            .json(&note)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(json["policyName"], "DAILY");
+    assert!(
+        sb.crm_objects("notes").is_empty(),
+        "a refused call changes nothing"
+    );
+
+    let token = google_token(&client, &sb).await;
+    let message = "From: maya.chen@northwind-analytics.com\nTo: a@b.example\nSubject: s\n\nx\n";
+    let response = client
+        .post(gmail(&sb, "/messages/send"))
+        .bearer_auth(&token)
+        .json(&json!({"raw": raw(message)}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.headers()["retry-after"], "3600");
+    let (_, json) = body(response).await;
+    assert_eq!(json["error"]["errors"][0]["reason"], "dailyLimitExceeded");
+    assert_eq!(json["error"]["errors"][0]["domain"], "usageLimits");
+    assert!(
+        sb.messages(MAYA, "SENT")
+            .iter()
+            .all(|m| m.to != vec!["a@b.example"])
+    );
+    sb.stop().await;
+}

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
+use sales_agent::sandbox::{Fixture, SandboxOptions};
 use serde_json::json;
 
-use super::{PAT, body, demo, hubspot};
+use super::{PAT, body, demo, hubspot, start};
 
 #[actix_web::test]
 async fn a_note_without_hs_timestamp_is_rejected_with_hubspots_validation_shape() {
@@ -223,5 +224,189 @@ async fn hubspot_search_is_limited_to_four_requests_a_second() {
         }
     }
     assert_eq!(statuses, vec![200, 200, 200, 200, 429]);
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn reads_carry_rate_limit_headers_and_search_responses_do_not() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!("{}/crm/v3/objects/contacts/5101", sb.base_url());
+    let response = client
+        .get(&url)
+        .bearer_auth(PAT)
+        .send()
+        .await
+        .expect("send");
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    assert_eq!(
+        header(&response, "x-hubspot-ratelimit-max").as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        header(&response, "x-hubspot-ratelimit-remaining").as_deref(),
+        Some("99")
+    );
+    assert_eq!(
+        header(&response, "x-hubspot-ratelimit-interval-milliseconds").as_deref(),
+        Some("10000")
+    );
+    let search = json!({"filterGroups": []});
+    let response = hubspot(&client, &sb, "/crm/v3/objects/contacts/search", search)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-hubspot-ratelimit-max"), None);
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn an_email_engagement_and_a_task_update_follow_hubspots_rules() {
+    let sb = demo();
+    let client = Client::new();
+    let email = json!({
+        "properties": {"hs_timestamp": "1764000000000", "hs_email_direction": "EMAIL", "hs_email_status": "SENT",
+                       "hs_email_subject": "Staffing forecasts"},
+        "associations": [{"to": {"id": "5101"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 198}]}]
+    });
+    let (status, created) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/emails", email)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let bad =
+        json!({"properties": {"hs_timestamp": "1764000000000", "hs_email_status": "DELIVERED"}});
+    let (status, json) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/emails", bad)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["errors"][0]["code"], "INVALID_OPTION");
+
+    let task = json!({"properties": {"hs_timestamp": "2026-11-27T15:00:00Z", "hs_task_subject": "Follow up", "hs_task_status": "NOT_STARTED"}});
+    let (_, task) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/tasks", task)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let url = format!(
+        "{}/crm/v3/objects/tasks/{}",
+        sb.base_url(),
+        task["id"].as_str().expect("id")
+    );
+    let done = json!({"properties": {"hs_task_status": "COMPLETED"}});
+    let (status, updated) = body(
+        client
+            .patch(&url)
+            .bearer_auth(PAT)
+            .json(&done)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(updated["properties"]["hs_task_status"], "COMPLETED");
+    let wrong = json!({"properties": {"hs_task_status": "FINISHED"}});
+    let (status, _) = body(
+        client
+            .patch(&url)
+            .bearer_auth(PAT)
+            .json(&wrong)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let missing = format!("{}/crm/v3/objects/tasks/424242", sb.base_url());
+    let (status, json) = body(
+        client
+            .patch(&missing)
+            .bearer_auth(PAT)
+            .json(&done)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        (status, json["category"].as_str()),
+        (StatusCode::NOT_FOUND, Some("OBJECT_NOT_FOUND"))
+    );
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn with_a_search_lag_a_new_contact_is_readable_by_id_before_search_finds_it() {
+    let mut fixture = Fixture::demo();
+    fixture.hubspot.search_lag_ms = 5_000;
+    let sb = start(SandboxOptions {
+        fixture: Some(fixture),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let input =
+        json!({"inputs": [{"id": "late@example.com", "idProperty": "email", "properties": {}}]});
+    let (_, upserted) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/contacts/batch/upsert", input)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = upserted["results"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let url = format!("{}/crm/v3/objects/contacts/{id}", sb.base_url());
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK
+    );
+
+    let search = json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "late@example.com"}]}]});
+    let (_, before) = body(
+        hubspot(
+            &client,
+            &sb,
+            "/crm/v3/objects/contacts/search",
+            search.clone(),
+        )
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(before["total"], 0);
+    sb.advance(Duration::from_secs(5));
+    let (_, after) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/contacts/search", search)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(after["total"], 1);
     sb.stop().await;
 }
