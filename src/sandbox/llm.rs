@@ -30,6 +30,8 @@ struct ChatRequest {
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
     temperature: Option<f64>,
+    #[serde(default)]
+    stream: bool,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +114,11 @@ async fn chat(sb: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> Htt
         }
         if let Some(m) = messages.iter().find(|m| !matches!(m.role.as_str(), "system" | "developer" | "user" | "assistant" | "tool")) {
             return openai_invalid(&format!("Invalid value: '{}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.", m.role));
+        }
+        // Streaming (server-sent events) is not implemented; refusing is better
+        // than answering a streaming client with a body it cannot read.
+        if input.stream {
+            return openai_invalid("stream=true is not supported by the sandbox; send stream=false");
         }
         if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
             return openai_invalid("temperature must be between 0 and 2");

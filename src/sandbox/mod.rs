@@ -198,6 +198,36 @@ fn routes(cfg: &mut web::ServiceConfig) {
     oauth::routes(cfg);
     llm::routes(cfg);
     control::routes(cfg);
+    cfg.default_service(web::to(unknown_route));
+}
+
+/// A path no route serves: 404 in the shape of the provider that owns the prefix.
+async fn unknown_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::http::StatusCode;
+    let path = req.path();
+    if path.starts_with("/crm/") || path.starts_with("/form-integrations/") {
+        respond::hubspot(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "resource not found",
+            vec![],
+        )
+    } else if path.starts_with("/v1/") {
+        respond::openai(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            None,
+            &format!("Invalid URL ({} {path})", req.method()),
+        )
+    } else {
+        respond::google(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "global",
+            "notFound",
+            "Not Found",
+        )
+    }
 }
 
 impl SandboxHandle {

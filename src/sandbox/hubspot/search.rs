@@ -74,7 +74,19 @@ pub fn render(object: &CrmObject, t: ObjectType, properties: &[String]) -> Value
             .map(|s| s.to_string())
             .collect()
     } else {
-        properties.to_vec()
+        // HubSpot always adds the id and the created/modified stamps.
+        let stamps = match t {
+            ObjectType::Contacts => ["createdate", "lastmodifieddate"],
+            ObjectType::Companies => ["createdate", "hs_lastmodifieddate"],
+            _ => ["hs_createdate", "hs_lastmodifieddate"],
+        };
+        let mut names = properties.to_vec();
+        names.extend(
+            std::iter::once("hs_object_id")
+                .chain(stamps)
+                .map(String::from),
+        );
+        names
     };
     let props: BTreeMap<&str, Value> = names
         .iter()

@@ -410,3 +410,30 @@ async fn with_a_search_lag_a_new_contact_is_readable_by_id_before_search_finds_i
     assert_eq!(after["total"], 1);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn an_unknown_path_or_object_type_answers_in_hubspots_shape() {
+    let sb = demo();
+    let client = Client::new();
+    let (status, json) = body(
+        client
+            .get(format!("{}/crm/v3/nonsense", sb.base_url()))
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json["status"], "error");
+    let (status, json) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/widgets/search", json!({}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["category"], "VALIDATION_ERROR");
+    sb.stop().await;
+}
