@@ -118,7 +118,7 @@ fn admit(
     ep: Endpoint,
     plan: &super::faults::Plan,
 ) -> Result<(Principal, Option<RateInfo>), HttpResponse> {
-    let principal = authenticate(sb, req, ep.provider)?;
+    let principal = authenticate(sb, req, ep)?;
     if plan.auth_failure {
         sb.count(ep.name, |s| s.injected_auth_failures += 1);
         return Err(unauthorized(ep.provider, true));
@@ -180,11 +180,8 @@ fn record(sb: &Sandbox, ep: Endpoint, response: HttpResponse) -> HttpResponse {
     response
 }
 
-fn authenticate(
-    sb: &Sandbox,
-    req: &HttpRequest,
-    provider: Provider,
-) -> Result<Principal, HttpResponse> {
+fn authenticate(sb: &Sandbox, req: &HttpRequest, ep: Endpoint) -> Result<Principal, HttpResponse> {
+    let provider = ep.provider;
     let token = bearer(req);
     match provider {
         Provider::OAuth => Ok(Principal::Anonymous),
@@ -203,9 +200,14 @@ fn authenticate(
             let token = token.ok_or_else(|| unauthorized(provider, false))?;
             let world = sb.lock_world();
             match world.google.access_tokens.get(token) {
-                Some(t) if t.expires_at_ms > sb.clock.now_ms() => Ok(Principal::Google {
-                    email: t.email.clone(),
-                }),
+                Some(t) if t.expires_at_ms > sb.clock.now_ms() => {
+                    if !super::scopes::permits(&t.scope, ep.name) {
+                        return Err(insufficient_scope());
+                    }
+                    Ok(Principal::Google {
+                        email: t.email.clone(),
+                    })
+                }
                 _ => Err(unauthorized(provider, true)),
             }
         }
@@ -218,6 +220,19 @@ fn authenticate(
             }
         }
     }
+}
+
+/// Google's 403 for a valid token that lacks the method's scope.
+fn insufficient_scope() -> HttpResponse {
+    HttpResponse::Forbidden()
+        .insert_header((
+            "WWW-Authenticate",
+            "Bearer realm=\"https://accounts.google.com/\", error=\"insufficient_scope\"",
+        ))
+        .json(json!({"error": {
+            "code": 403, "message": "Request had insufficient authentication scopes.",
+            "status": "PERMISSION_DENIED",
+            "errors": [{"message": "Insufficient Permission", "domain": "global", "reason": "insufficientPermissions"}]}}))
 }
 
 /// The provider's 401: `presented` says whether a credential was sent at all.

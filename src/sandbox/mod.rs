@@ -13,6 +13,7 @@
 //! hubspot/     CRM objects, search, rules, associations, owners, forms
 //! gmail/       threads, messages, drafts, send, `q` search
 //! mime.rs      RFC 5322 parsing                             oauth.rs  /token
+//! scopes.rs    which Google scopes permit which endpoint
 //! calendar.rs  freeBusy, events     drive.rs  files, permissions     drive_query.rs
 //! llm.rs       /v1/chat/completions                          control.rs /_sandbox/*
 //! serve.rs     `sales-agent sandbox`: flags, --help, run until Ctrl-C
@@ -33,6 +34,7 @@ mod hubspot;
 mod llm;
 mod oauth;
 mod respond;
+mod scopes;
 mod serve;
 
 pub mod clock;
@@ -280,7 +282,30 @@ impl SandboxHandle {
         })
     }
 
-    /// CRM records of one type (`contacts`, `companies`, `notes`, `tasks`).
+    /// Messages `email` has sent.
+    pub fn sent(&self, email: &str) -> Vec<mime::Message> {
+        self.messages(email, "SENT")
+    }
+
+    /// Ids of the `to_type` records associated with a CRM record, e.g. the
+    /// notes on contact 5101: `associated("contacts", 5101, "notes")`.
+    pub fn associated(&self, from_type: &str, id: u64, to_type: &str) -> Vec<u64> {
+        let (Some(from), Some(to)) = (
+            state::ObjectType::parse(from_type),
+            state::ObjectType::parse(to_type),
+        ) else {
+            return vec![];
+        };
+        self.inspect(|w| {
+            w.hubspot
+                .associated(from, id, to)
+                .iter()
+                .map(|a| a.to_id)
+                .collect()
+        })
+    }
+
+    /// CRM records of one type (`contacts`, `companies`, `notes`, `tasks`, `emails`).
     pub fn crm_objects(&self, object_type: &str) -> Vec<state::CrmObject> {
         let Some(t) = state::ObjectType::parse(object_type) else {
             return vec![];

@@ -114,6 +114,7 @@ fn refresh(sb: &Sandbox, req: &HttpRequest, body: &[u8]) -> HttpResponse {
         access.clone(),
         AccessToken {
             email: grant.email,
+            scope: grant.scope.clone(),
             expires_at_ms,
         },
     );

@@ -155,6 +155,7 @@ pub struct Grant {
 #[derive(Debug, Clone)]
 pub struct AccessToken {
     pub email: String,
+    pub scope: String,
     pub expires_at_ms: u64,
 }
 

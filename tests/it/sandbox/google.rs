@@ -1,11 +1,13 @@
-//! Calendar, Drive and OAuth: freeBusy errors, duplicate event ids, Drive `q`, refresh and revocation.
+//! Calendar, Drive and OAuth: freeBusy errors, duplicate event ids, Drive `q`,
+//! refresh, revocation, expiry and scopes.
 
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
+use sales_agent::sandbox::{Fixture, SandboxOptions};
 use serde_json::{Value, json};
 
-use super::{MAYA, MAYA_REFRESH, body, demo, gmail, google_token, refresh, with_query};
+use super::{MAYA, MAYA_REFRESH, body, demo, gmail, google_token, raw, refresh, start, with_query};
 
 #[actix_web::test]
 async fn freebusy_reports_not_found_for_an_unknown_calendar_and_busy_blocks_for_a_known_one() {
@@ -294,5 +296,50 @@ async fn access_tokens_expire_after_3599_seconds_on_the_sandbox_clock() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn a_token_without_the_read_scope_can_draft_but_not_read_threads() {
+    let mut fixture = Fixture::demo();
+    for grant in &mut fixture.google.refresh_tokens {
+        grant.revoked = false;
+    }
+    let sb = start(SandboxOptions {
+        fixture: Some(fixture),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let (status, json) =
+        body(refresh(&client, &sb, "1//0sandbox-refresh-priya-raman-old").await).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = json["access_token"].as_str().expect("token").to_string();
+    let (status, json) = body(
+        client
+            .get(gmail(&sb, "/threads"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        json["error"]["errors"][0]["reason"],
+        "insufficientPermissions"
+    );
+    let message = "From: priya.raman@northwind-analytics.com\nTo: kenji.watanabe@pacificroute.co.jp\nSubject: Hello\n\nHi\n";
+    let create = json!({"message": {"raw": raw(message)}});
+    let (status, _) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&create)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     sb.stop().await;
 }

@@ -55,6 +55,8 @@ async fn a_note_with_an_inline_association_is_listed_on_the_contact() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().expect("id").to_string();
+    let note_id: u64 = id.parse().expect("numeric id");
+    assert_eq!(sb.associated("contacts", 5101, "notes"), vec![note_id]);
     let url = format!(
         "{}/crm/v4/objects/contacts/5101/associations/notes",
         sb.base_url()
