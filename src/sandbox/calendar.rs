@@ -296,6 +296,15 @@ async fn insert(
                 "conferenceId": code});
         }
         let now = sb.clock.now_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let bad_attendee = event
+            .get("attendees")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|a| !a.get("email").and_then(Value::as_str).is_some_and(|e| e.contains('@')));
+        if bad_attendee {
+            return google_bad_request("Invalid attendee email.");
+        }
         if let Some(attendees) = event.get_mut("attendees").and_then(Value::as_array_mut) {
             for a in attendees.iter_mut() {
                 if a.get("responseStatus").is_none() {

@@ -169,6 +169,12 @@ async fn strike(sb: &Sandbox, ep: Endpoint, plan: &super::faults::Plan) -> Optio
 }
 
 fn record(sb: &Sandbox, ep: Endpoint, response: HttpResponse) -> HttpResponse {
+    // Every name must be listed for --help and fault tables; tests catch a miss.
+    debug_assert!(
+        super::ENDPOINTS.contains(&ep.name),
+        "endpoint {} is missing from ENDPOINTS",
+        ep.name
+    );
     let status = response.status().as_u16();
     sb.count(ep.name, |s| {
         s.requests += 1;

@@ -289,3 +289,25 @@ async fn a_fixture_file_replaces_the_demo() {
     );
     sb.stop().await;
 }
+
+#[test]
+fn the_sandbox_help_explains_the_fixture_the_faults_and_the_endpoint_names() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sales-agent"))
+        .args(["sandbox", "--help"])
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--fixture",
+        "--seed",
+        "--bind",
+        "refreshTokens",
+        "rateLimitBurst",
+        "POST /_sandbox/faults",
+        "gmail.drafts.send",
+        "hubspot.notes.create",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}

@@ -439,3 +439,64 @@ async fn an_unknown_path_or_object_type_answers_in_hubspots_shape() {
     assert_eq!(json["category"], "VALIDATION_ERROR");
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn the_forms_api_lists_the_fixtures_submissions_newest_first_in_pages() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!(
+        "{}/form-integrations/v1/submissions/forms/3f1c9a52-8e4b-4d2a-9c7e-5b6a7d8e9f01",
+        sb.base_url()
+    );
+    let (status, first) = body(
+        client
+            .get(format!("{url}?limit=4"))
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = first["results"].as_array().expect("results");
+    assert_eq!(page.len(), 4);
+    let times: Vec<i64> = page
+        .iter()
+        .filter_map(|r| r["submittedAt"].as_i64())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+    assert!(
+        page.iter()
+            .all(|r| r["conversionId"].is_string() && r["values"].is_array())
+    );
+    let after = first["paging"]["next"]["after"]
+        .as_str()
+        .expect("a next page");
+    let (_, second) = body(
+        client
+            .get(format!("{url}?limit=4&after={after}"))
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        second["results"].as_array().map(Vec::len),
+        Some(sb.form_submissions().len() - 4)
+    );
+    let (status, _) = body(
+        client
+            .get(format!("{url}?limit=51"))
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    sb.stop().await;
+}
