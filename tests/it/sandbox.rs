@@ -311,3 +311,57 @@ fn the_sandbox_help_explains_the_fixture_the_faults_and_the_endpoint_names() {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
 }
+
+#[actix_web::test]
+async fn google_and_the_llm_reject_malformed_json_and_wrong_content_types_in_their_shapes() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let url = format!("{}/calendar/v3/freeBusy", sb.base_url());
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"timeMin\":")
+        .send()
+        .await
+        .expect("send");
+    let (status, json) = body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"]["code"], 400);
+    assert_eq!(json["error"]["errors"][0]["reason"], "badRequest");
+    let response = client
+        .post(gmail(&sb, "/drafts"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, json) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&json!({"message": {"raw": "not base64 !!"}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+
+    let url = format!("{}/v1/chat/completions", sb.base_url());
+    let response = client
+        .post(&url)
+        .bearer_auth(LLM_KEY)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .expect("send");
+    let (status, json) = body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"]["type"], "invalid_request_error");
+    sb.stop().await;
+}

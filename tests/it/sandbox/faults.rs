@@ -1,4 +1,5 @@
-//! Fault injection: seeded 5xx sequences, runtime 429 bursts, timeouts after the effect.
+//! Fault injection: seeded 5xx sequences, latency, auth failures, runtime 429
+//! bursts, named limits, timeouts after the effect.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -218,5 +219,57 @@ async fn an_injected_429_can_name_the_daily_limit_for_hubspot_and_google() {
             .iter()
             .all(|m| m.to != vec!["a@b.example"])
     );
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn latency_delays_each_request_and_auth_failures_answer_401_in_the_providers_shape() {
+    let faults = BTreeMap::from([
+        (
+            "hubspot.owners.list".to_string(),
+            FaultSpec {
+                latency_ms: 150,
+                latency_range_ms: Some((0, 50)),
+                ..FaultSpec::default()
+            },
+        ),
+        (
+            "gmail.*".to_string(),
+            FaultSpec {
+                auth_failure_rate: 1.0,
+                ..FaultSpec::default()
+            },
+        ),
+    ]);
+    let sb = start(SandboxOptions {
+        faults,
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let began = std::time::Instant::now();
+    let status = client
+        .get(format!("{}/crm/v3/owners", sb.base_url()))
+        .bearer_auth(PAT)
+        .send()
+        .await
+        .expect("send")
+        .status();
+    let took = began.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+
+    let token = google_token(&client, &sb).await;
+    let (status, json) = body(
+        client
+            .get(gmail(&sb, "/threads"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json["error"]["errors"][0]["reason"], "authError");
+    assert_eq!(sb.stats()["gmail.threads.list"].injected_auth_failures, 1);
     sb.stop().await;
 }
