@@ -39,7 +39,9 @@ pub struct FaultSpec {
     pub timeout_rate: f64,
     /// How long a timed-out request is held (default 30 000 ms).
     pub timeout_ms: Option<u64>,
-    /// Whether 5xx and timeouts strike before or after the effect.
+    /// Share of requests whose connection is cut with no response at all.
+    pub drop_rate: f64,
+    /// Whether 5xx, timeouts and drops strike before or after the effect.
     pub phase: Phase,
     /// Share of requests answered 429.
     pub rate_limit_rate: f64,
@@ -63,6 +65,7 @@ pub struct Plan {
     pub rate_limited: Option<Injected429>,
     pub error: Option<u16>,
     pub timeout: Option<Duration>,
+    pub dropped: bool,
     pub phase: Phase,
 }
 
@@ -129,8 +132,8 @@ impl Faults {
             .rngs
             .entry(endpoint.to_string())
             .or_insert_with(|| Pcg64::seed_from_u64(seed));
-        // Always draw five values so sequences do not depend on which faults are on.
-        let draws: [f64; 5] = std::array::from_fn(|_| rng.random::<f64>());
+        // Always draw six values so sequences do not depend on which faults are on.
+        let draws: [f64; 6] = std::array::from_fn(|_| rng.random::<f64>());
         let Some(spec) = self.table.get_mut(&key) else {
             return Plan::default();
         };
@@ -153,6 +156,7 @@ impl Faults {
             error: (draws[3] < spec.error_rate).then(|| spec.error_status.unwrap_or(503)),
             timeout: (draws[4] < spec.timeout_rate)
                 .then(|| Duration::from_millis(spec.timeout_ms.unwrap_or(30_000))),
+            dropped: draws[5] < spec.drop_rate,
             phase: spec.phase,
         }
     }

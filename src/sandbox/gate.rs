@@ -163,10 +163,32 @@ async fn strike(sb: &Sandbox, ep: Endpoint, plan: &super::faults::Plan) -> Optio
             StatusCode::GATEWAY_TIMEOUT,
         ));
     }
+    if plan.dropped {
+        sb.count(ep.name, |s| s.injected_drops += 1);
+        return Some(dropped());
+    }
     let status = plan.error.and_then(|s| StatusCode::from_u16(s).ok())?;
     sb.count(ep.name, |s| s.injected_5xx += 1);
     Some(respond::server_error(ep.provider, status))
 }
+
+/// A response whose body fails at once: actix aborts the connection, so the
+/// client sees it closed with no complete answer.
+fn dropped() -> HttpResponse {
+    let failing = futures_util::stream::once(async {
+        Err::<actix_web::web::Bytes, std::io::Error>(std::io::Error::other(
+            "connection dropped by fault",
+        ))
+    });
+    let mut response = HttpResponse::Ok().streaming(failing);
+    response.extensions_mut().insert(Dropped);
+    response
+}
+
+/// Marks a response that will never reach the client, so stats do not count
+/// its placeholder status.
+#[derive(Clone, Copy)]
+struct Dropped;
 
 fn record(sb: &Sandbox, ep: Endpoint, response: HttpResponse) -> HttpResponse {
     // Every name must be listed for --help and fault tables; tests catch a miss.
@@ -176,8 +198,12 @@ fn record(sb: &Sandbox, ep: Endpoint, response: HttpResponse) -> HttpResponse {
         ep.name
     );
     let status = response.status().as_u16();
+    let dropped = response.extensions().get::<Dropped>().is_some();
     sb.count(ep.name, |s| {
         s.requests += 1;
+        if dropped {
+            return;
+        }
         *s.statuses.entry(status).or_default() += 1;
         if status == 429 {
             s.sent_429s += 1;

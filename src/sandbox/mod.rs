@@ -72,6 +72,7 @@ pub struct EndpointStats {
     pub injected_429s: u64,
     pub injected_5xx: u64,
     pub injected_timeouts: u64,
+    pub injected_drops: u64,
     pub injected_auth_failures: u64,
 }
 

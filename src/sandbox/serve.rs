@@ -73,6 +73,7 @@ const FAULTS: &str = r#"Faults (per endpoint, deterministic from the seed):
     latencyRangeMs   [min, max] extra uniform random delay
     errorRate        0.0-1.0 share answered with errorStatus (default 503)
     timeoutRate      share held for timeoutMs (default 30000), then 504
+    dropRate         share whose connection is cut with no response
     phase            "before" (nothing happens) | "after" (effect committed)
     rateLimitRate    share answered 429
     rateLimitBurst   the next N requests are answered 429

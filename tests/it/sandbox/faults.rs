@@ -273,3 +273,39 @@ async fn latency_delays_each_request_and_auth_failures_answer_401_in_the_provide
     assert_eq!(sb.stats()["gmail.threads.list"].injected_auth_failures, 1);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn a_dropped_connection_after_the_effect_leaves_the_note_created_and_the_client_without_an_answer()
+ {
+    let faults = BTreeMap::from([(
+        "hubspot.notes.create".to_string(),
+        FaultSpec {
+            drop_rate: 1.0,
+            phase: sandbox::Phase::After,
+            ..FaultSpec::default()
+        },
+    )]);
+    let sb = start(SandboxOptions {
+        faults,
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let note =
+        json!({"properties": {"hs_timestamp": "1764000000000", "hs_note_body": "[sa:op=7]"}});
+    let result = client
+        .post(format!("{}/crm/v3/objects/notes", sb.base_url()))
+        .bearer_auth(PAT)
+        .json(&note)
+        .send()
+        .await;
+    let answered = match result {
+        Ok(response) => response.json::<serde_json::Value>().await.is_ok(),
+        Err(_) => false,
+    };
+    assert!(!answered, "the client must not get a usable answer");
+    assert_eq!(sb.crm_objects("notes").len(), 1, "the effect happened");
+    let stats = &sb.stats()["hubspot.notes.create"];
+    assert_eq!((stats.injected_drops, stats.requests), (1, 1));
+    assert!(stats.statuses.is_empty(), "a drop has no status");
+    sb.stop().await;
+}
