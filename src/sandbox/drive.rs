@@ -20,16 +20,74 @@ const G: Provider = Provider::Google;
 const LIST: Endpoint = endpoint("drive.files.list", G, Cost::Free);
 const GET: Endpoint = endpoint("drive.files.get", G, Cost::Free);
 const PERMISSIONS: Endpoint = endpoint("drive.permissions.create", G, Cost::Free);
+/// Every field of Drive's File resource (from the v3 discovery document); a
+/// selector may name any of them, and those a file lacks are left out.
 const FILE_FIELDS: &[&str] = &[
-    "kind",
-    "id",
-    "name",
-    "mimeType",
+    "appProperties",
+    "capabilities",
+    "clientEncryptionDetails",
+    "contentHints",
+    "contentRestrictions",
+    "copyRequiresWriterPermission",
+    "createdTime",
     "description",
+    "downloadRestrictions",
+    "driveId",
+    "explicitlyTrashed",
+    "exportLinks",
+    "fileExtension",
+    "folderColorRgb",
+    "fullFileExtension",
+    "hasAugmentedPermissions",
+    "hasThumbnail",
+    "headRevisionId",
+    "iconLink",
+    "id",
+    "imageMediaMetadata",
+    "inheritedPermissionsDisabled",
+    "isAppAuthorized",
+    "kind",
+    "labelInfo",
+    "lastModifyingUser",
+    "linkShareMetadata",
+    "md5Checksum",
+    "mimeType",
+    "modifiedByMe",
+    "modifiedByMeTime",
+    "modifiedTime",
+    "name",
+    "originalFilename",
+    "ownedByMe",
+    "owners",
     "parents",
-    "trashed",
-    "webViewLink",
+    "permissionIds",
+    "permissions",
+    "properties",
+    "quotaBytesUsed",
+    "resourceKey",
+    "sha1Checksum",
+    "sha256Checksum",
+    "shared",
+    "sharedWithMeTime",
+    "sharingUser",
+    "shortcutDetails",
+    "size",
+    "spaces",
     "starred",
+    "teamDriveId",
+    "thumbnailLink",
+    "thumbnailVersion",
+    "trashed",
+    "trashedTime",
+    "trashingUser",
+    "version",
+    "videoMediaMetadata",
+    "viewedByMe",
+    "viewedByMeTime",
+    "viewersCanCopyContent",
+    "webContentLink",
+    "webViewLink",
+    "writersCanShare",
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -54,7 +112,9 @@ fn not_found(id: &str) -> HttpResponse {
 
 fn resource(f: &File) -> Map<String, Value> {
     let v = json!({"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime_type, "description": f.description,
-        "parents": f.parents, "trashed": f.trashed, "starred": false,
+        "parents": f.parents, "trashed": f.trashed, "starred": false, "shared": true,
+        "createdTime": "2026-03-02T09:00:00.000Z", "modifiedTime": "2026-09-14T16:30:00.000Z",
+        "iconLink": format!("https://drive-thirdparty.googleusercontent.com/16/type/{}", f.mime_type),
         "webViewLink": format!("https://drive.google.com/file/d/{}/view", f.id)});
     v.as_object().cloned().unwrap_or_default()
 }
@@ -63,7 +123,11 @@ fn project(f: &File, fields: &[String]) -> Value {
     let all = resource(f);
     Value::Object(
         all.into_iter()
-            .filter(|(k, _)| fields.iter().any(|x| x == "*" || x == k))
+            .filter(|(k, _)| {
+                fields
+                    .iter()
+                    .any(|x| x == "*" || x.split(['(', '/']).next() == Some(k.as_str()))
+            })
             .collect(),
     )
 }
@@ -93,7 +157,9 @@ fn split_top(s: &str) -> Vec<String> {
 fn file_fields(sel: &str) -> Result<Vec<String>, HttpResponse> {
     let fields: Vec<String> = split_top(sel);
     for f in &fields {
-        if f != "*" && !FILE_FIELDS.contains(&f.as_str()) {
+        // `owners(emailAddress)` and `owners/emailAddress` select inside a field.
+        let base = f.split(['(', '/']).next().unwrap_or_default();
+        if f != "*" && !FILE_FIELDS.contains(&base) {
             return Err(invalid("fields", &format!("Invalid field selection {f}")));
         }
     }

@@ -343,3 +343,43 @@ async fn a_token_without_the_read_scope_can_draft_but_not_read_threads() {
     assert_eq!(status, StatusCode::OK);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn drive_fields_accept_any_file_field_and_refuse_unknown_ones() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let base = format!("{}/drive/v3/files", sb.base_url());
+    let ok = with_query(
+        &base,
+        &[
+            ("q", "trashed = false"),
+            ("fields", "files(id,modifiedTime,owners(emailAddress))"),
+        ],
+    );
+    let (status, json) = body(
+        client
+            .get(ok)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(json["files"][0]["modifiedTime"].is_string());
+    assert!(json.get("kind").is_none());
+    let bad = with_query(&base, &[("fields", "files(id,bogus)")]);
+    let (status, json) = body(
+        client
+            .get(bad)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"]["errors"][0]["location"], "fields");
+    sb.stop().await;
+}
