@@ -18,9 +18,9 @@ use super::respond::{self, Provider, google_bad_request, google_not_found, json_
 use super::state::{Calendar, Event};
 
 const G: Provider = Provider::Google;
-const FREEBUSY: Endpoint = endpoint("calendar.freebusy", G, Cost::Free);
-const INSERT: Endpoint = endpoint("calendar.events.insert", G, Cost::Free);
-const GET: Endpoint = endpoint("calendar.events.get", G, Cost::Free);
+const FREEBUSY: Endpoint = endpoint("calendar.freebusy", G, Cost::Calendar);
+const INSERT: Endpoint = endpoint("calendar.events.insert", G, Cost::Calendar);
+const GET: Endpoint = endpoint("calendar.events.get", G, Cost::Calendar);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/calendar/v3/freeBusy", web::post().to(freebusy))

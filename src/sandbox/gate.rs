@@ -23,6 +23,10 @@ pub enum Cost {
     HubSpotSearch,
     /// Gmail quota units (§2.1 of the API facts).
     Gmail(u32),
+    /// Gmail units plus one message against the daily sending limit.
+    GmailSend(u32),
+    /// One Calendar request for the user.
+    Calendar,
 }
 
 /// A named endpoint: the stable name used for faults and stats.
@@ -81,7 +85,11 @@ where
             if !after && let Some(response) = strike(sb, ep, &plan).await {
                 return record(sb, ep, response);
             }
+            let email = principal.email().to_string();
             let mut response = handler(principal).await;
+            if matches!(ep.cost, Cost::GmailSend(_)) && !response.status().is_success() {
+                sb.lock_quotas().refund_send(&email);
+            }
             if after && let Some(failure) = strike(sb, ep, &plan).await {
                 return record(sb, ep, failure);
             }
@@ -137,7 +145,13 @@ fn admit(
                 quotas.hubspot(token, true, now).map(|_| None)
             }
             (Cost::Gmail(units), Principal::Google { email }) => {
-                quotas.gmail(email, *units, now).map(|()| None)
+                quotas.gmail(email, *units, false, now).map(|()| None)
+            }
+            (Cost::GmailSend(units), Principal::Google { email }) => {
+                quotas.gmail(email, *units, true, now).map(|()| None)
+            }
+            (Cost::Calendar, Principal::Google { email }) => {
+                quotas.calendar(email, now).map(|()| None)
             }
             _ => Ok(None),
         }
@@ -352,6 +366,22 @@ fn quota_429(refusal: Refusal) -> HttpResponse {
         Refusal::GmailUser { retry_after_ms } => google_429(
             "userRateLimitExceeded",
             "User-rate limit exceeded.",
+            retry_after_ms.div_ceil(1000),
+        ),
+        Refusal::GmailSending { retry_after_ms } => google_429(
+            "userRateLimitExceeded",
+            "User-rate limit exceeded (Mail sending)",
+            retry_after_ms.div_ceil(1000),
+        ),
+        // Calendar reports its per-user limit as 403 usageLimits.
+        Refusal::CalendarUser { retry_after_ms } => with_retry_after(
+            respond::google(
+                StatusCode::FORBIDDEN,
+                "PERMISSION_DENIED",
+                "usageLimits",
+                "userRateLimitExceeded",
+                "User Rate Limit Exceeded",
+            ),
             retry_after_ms.div_ceil(1000),
         ),
     }

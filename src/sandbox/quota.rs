@@ -1,6 +1,7 @@
 //! Quotas at the providers' published limits, on by default: HubSpot 100 requests
-//! per rolling 10 s per token and 4 per second on search endpoints; Gmail 6,000
-//! units per user per rolling minute. Windows are measured on the sandbox clock,
+//! per rolling 10 s per token, 4 per second on search endpoints and a daily cap;
+//! Gmail 6,000 units per user per rolling minute and 2,000 sends per user per
+//! rolling 24 h; Calendar 600 requests per user per minute. Windows are measured on the sandbox clock,
 //! so tests advance time instead of sleeping.
 
 use std::collections::{HashMap, VecDeque};
@@ -22,6 +23,10 @@ pub struct QuotaConfig {
     /// Gmail quota units per user per rolling window (`userRateLimitExceeded`).
     pub gmail_units_per_window: u32,
     pub gmail_window_ms: u64,
+    /// Messages a Gmail user may send per rolling 24 h (Workspace: 2,000).
+    pub gmail_sends_per_day: u32,
+    /// Calendar requests per user per rolling minute.
+    pub calendar_per_minute: u32,
 }
 
 impl Default for QuotaConfig {
@@ -34,6 +39,8 @@ impl Default for QuotaConfig {
             hubspot_daily: 250_000,
             gmail_units_per_window: 6_000,
             gmail_window_ms: 60_000,
+            gmail_sends_per_day: 2_000,
+            calendar_per_minute: 600,
         }
     }
 }
@@ -45,6 +52,8 @@ pub enum Refusal {
     HubSpotSecondly { retry_after_ms: u64 },
     HubSpotDaily { retry_after_ms: u64 },
     GmailUser { retry_after_ms: u64 },
+    GmailSending { retry_after_ms: u64 },
+    CalendarUser { retry_after_ms: u64 },
 }
 
 /// A rolling window of (time, cost) entries.
@@ -111,6 +120,8 @@ pub struct Quotas {
     /// Token → (sandbox day number, calls that day).
     hubspot_daily: HashMap<String, (u64, u64)>,
     gmail: HashMap<String, Window>,
+    gmail_sends: HashMap<String, Window>,
+    calendar: HashMap<String, Window>,
 }
 
 impl Quotas {
@@ -174,21 +185,58 @@ impl Quotas {
         Ok(Some(info))
     }
 
-    /// Charges `units` to the Gmail user `email`.
-    pub fn gmail(&mut self, email: &str, units: u32, now: u64) -> Result<(), Refusal> {
-        if !self.config.enabled || units == 0 {
+    /// Charges `units` to the Gmail user `email`; a send also counts against the
+    /// user's rolling daily sending limit.
+    pub fn gmail(&mut self, email: &str, units: u32, send: bool, now: u64) -> Result<(), Refusal> {
+        if !self.config.enabled {
             return Ok(());
         }
-        let c = &self.config;
-        let window = self.gmail.entry(email.to_string()).or_default();
+        let c = self.config.clone();
+        let sends = self.gmail_sends.entry(email.to_string()).or_default();
+        sends.expire(now, DAY_MS);
+        if send && sends.used >= u64::from(c.gmail_sends_per_day) {
+            let retry_after_ms = sends.wait_for(now, DAY_MS, c.gmail_sends_per_day.into(), 1);
+            return Err(Refusal::GmailSending { retry_after_ms });
+        }
+        if units > 0 {
+            let window = self.gmail.entry(email.to_string()).or_default();
+            window
+                .admit(
+                    now,
+                    c.gmail_window_ms,
+                    c.gmail_units_per_window.into(),
+                    units,
+                )
+                .map_err(|retry_after_ms| Refusal::GmailUser { retry_after_ms })?;
+        }
+        if send {
+            let sends = self.gmail_sends.entry(email.to_string()).or_default();
+            sends.entries.push_back((now, 1));
+            sends.used += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes back the last send of `email`: only delivered mail counts toward
+    /// the sending limit, and the gate learns the outcome after the handler.
+    pub fn refund_send(&mut self, email: &str) {
+        if let Some(sends) = self.gmail_sends.get_mut(email)
+            && let Some((_, cost)) = sends.entries.pop_back()
+        {
+            sends.used -= u64::from(cost);
+        }
+    }
+
+    /// Counts one Calendar request for `email`.
+    pub fn calendar(&mut self, email: &str, now: u64) -> Result<(), Refusal> {
+        if !self.config.enabled {
+            return Ok(());
+        }
+        let limit = u64::from(self.config.calendar_per_minute);
+        let window = self.calendar.entry(email.to_string()).or_default();
         window
-            .admit(
-                now,
-                c.gmail_window_ms,
-                c.gmail_units_per_window.into(),
-                units,
-            )
-            .map_err(|retry_after_ms| Refusal::GmailUser { retry_after_ms })
+            .admit(now, 60_000, limit, 1)
+            .map_err(|retry_after_ms| Refusal::CalendarUser { retry_after_ms })
     }
 }
 
@@ -248,14 +296,36 @@ mod tests {
     fn gmail_units_are_charged_per_user() {
         let mut q = Quotas::new(QuotaConfig::default());
         for _ in 0..60 {
-            assert!(q.gmail("a@x", 100, 0).is_ok());
+            assert!(q.gmail("a@x", 100, false, 0).is_ok());
         }
         assert!(matches!(
-            q.gmail("a@x", 5, 1),
+            q.gmail("a@x", 5, false, 1),
             Err(Refusal::GmailUser {
                 retry_after_ms: 59_999
             })
         ));
-        assert!(q.gmail("b@x", 100, 1).is_ok());
+        assert!(q.gmail("b@x", 100, false, 1).is_ok());
+    }
+
+    #[test]
+    fn sends_beyond_the_daily_limit_are_refused_for_a_rolling_day() {
+        let config = QuotaConfig {
+            gmail_sends_per_day: 2,
+            ..QuotaConfig::default()
+        };
+        let mut q = Quotas::new(config);
+        assert!(q.gmail("a@x", 100, true, 0).is_ok());
+        assert!(q.gmail("a@x", 100, true, 120_000).is_ok());
+        assert_eq!(
+            q.gmail("a@x", 100, true, 240_000),
+            Err(Refusal::GmailSending {
+                retry_after_ms: DAY_MS - 240_000
+            })
+        );
+        assert!(
+            q.gmail("a@x", 10, false, 240_000).is_ok(),
+            "reads still pass"
+        );
+        assert!(q.gmail("a@x", 100, true, DAY_MS).is_ok());
     }
 }

@@ -87,7 +87,8 @@ const FAULTS: &str = r#"Faults (per endpoint, deterministic from the seed):
     POST /_sandbox/oauth/revoke {"refreshToken": "..."}   revoke a grant
 Quotas (on by default; QuotaConfig fields): enabled, hubspotPerWindow (100),
   hubspotWindowMs (10000), hubspotSearchPerSecond (4),
-  gmailUnitsPerWindow (6000), gmailWindowMs (60000)."#;
+  gmailUnitsPerWindow (6000), gmailWindowMs (60000), gmailSendsPerDay (2000),
+  calendarPerMinute (600)."#;
 
 /// The long help for `sales-agent sandbox --help`.
 pub fn help() -> String {

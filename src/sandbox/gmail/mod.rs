@@ -34,7 +34,7 @@ const MESSAGES_LIST: Endpoint = endpoint("gmail.messages.list", G, Cost::Gmail(5
 
 const MESSAGES_GET: Endpoint = endpoint("gmail.messages.get", G, Cost::Gmail(20));
 
-const MESSAGES_SEND: Endpoint = endpoint("gmail.messages.send", G, Cost::Gmail(100));
+const MESSAGES_SEND: Endpoint = endpoint("gmail.messages.send", G, Cost::GmailSend(100));
 
 const DRAFTS_CREATE: Endpoint = endpoint("gmail.drafts.create", G, Cost::Gmail(10));
 
@@ -42,7 +42,7 @@ const DRAFTS_GET: Endpoint = endpoint("gmail.drafts.get", G, Cost::Gmail(20));
 
 const DRAFTS_LIST: Endpoint = endpoint("gmail.drafts.list", G, Cost::Gmail(5));
 
-const DRAFTS_SEND: Endpoint = endpoint("gmail.drafts.send", G, Cost::Gmail(100));
+const DRAFTS_SEND: Endpoint = endpoint("gmail.drafts.send", G, Cost::GmailSend(100));
 
 const DRAFTS_DELETE: Endpoint = endpoint("gmail.drafts.delete", G, Cost::Gmail(10));
 

@@ -220,3 +220,63 @@ async fn gmail_answers_user_rate_limit_exceeded_when_a_users_units_run_out() {
     );
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn the_daily_sending_limit_counts_only_delivered_mail() {
+    let quotas = QuotaConfig {
+        gmail_sends_per_day: 1,
+        ..QuotaConfig::default()
+    };
+    let sb = start(SandboxOptions {
+        quotas: Some(quotas),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let (status, _) = body(
+        client
+            .post(gmail(&sb, "/drafts/send"))
+            .bearer_auth(&token)
+            .json(&json!({"id": "r404"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a failed send uses no allowance"
+    );
+    let message = "From: maya.chen@northwind-analytics.com\nTo: kenji.watanabe@pacificroute.co.jp\nSubject: Demo\n\nHi\n";
+    let send = json!({"raw": raw(message)});
+    let (status, _) = body(
+        client
+            .post(gmail(&sb, "/messages/send"))
+            .bearer_auth(&token)
+            .json(&send)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let response = client
+        .post(gmail(&sb, "/messages/send"))
+        .bearer_auth(&token)
+        .json(&send)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let (_, json) = body(response).await;
+    assert_eq!(
+        json["error"]["message"],
+        "User-rate limit exceeded (Mail sending)"
+    );
+    assert_eq!(
+        sb.sent(MAYA).iter().filter(|m| m.subject == "Demo").count(),
+        1
+    );
+    sb.stop().await;
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
-use sales_agent::sandbox::{Fixture, SandboxOptions};
+use sales_agent::sandbox::{Fixture, QuotaConfig, SandboxOptions};
 use serde_json::{Value, json};
 
 use super::{MAYA, MAYA_REFRESH, body, demo, gmail, google_token, raw, refresh, start, with_query};
@@ -381,5 +381,58 @@ async fn drive_fields_accept_any_file_field_and_refuse_unknown_ones() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(json["error"]["errors"][0]["location"], "fields");
+    sb.stop().await;
+}
+
+#[actix_web::test]
+async fn calendar_refuses_a_user_over_the_per_minute_limit_with_403_usage_limits() {
+    let quotas = QuotaConfig {
+        calendar_per_minute: 2,
+        ..QuotaConfig::default()
+    };
+    let sb = start(SandboxOptions {
+        quotas: Some(quotas),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let url = format!(
+        "{}/calendar/v3/calendars/primary/events/nosuchevent",
+        sb.base_url()
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("send")
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let (status, json) = body(
+        client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json["error"]["errors"][0]["domain"], "usageLimits");
+    sb.advance(Duration::from_secs(60));
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     sb.stop().await;
 }
