@@ -7,6 +7,7 @@
 //! ```text
 //! mod.rs       options, handle, spawn, route table
 //! gate.rs      per request: faults → auth → quota → handler → stats
+//! refusals.rs  401/403/429 answers in each provider's shape
 //! faults.rs    seeded per-endpoint fault plans      quota.rs   rolling windows
 //! clock.rs     advanceable clock                    respond.rs provider error shapes
 //! fixture.rs   the fixture schema (+ fixtures/demo.json)   state.rs  the world
@@ -33,6 +34,7 @@ mod gmail;
 mod hubspot;
 mod llm;
 mod oauth;
+mod refusals;
 mod respond;
 mod scopes;
 mod serve;
