@@ -280,3 +280,77 @@ async fn the_daily_sending_limit_counts_only_delivered_mail() {
     );
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn a_sent_message_reads_back_in_raw_full_and_metadata_formats() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let message = "From: maya.chen@northwind-analytics.com\nTo: anna.schmid@rheinwerk-maschinenbau.de\nSubject: Predictive maintenance\nMessage-ID: <rt-1@northwind-analytics.com>\n\nHallo Anna\n";
+    let (_, sent) = body(
+        client
+            .post(gmail(&sb, "/messages/send"))
+            .bearer_auth(&token)
+            .json(&json!({"raw": raw(message)}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = sent["id"].as_str().expect("id");
+    let (_, as_raw) = body(
+        client
+            .get(gmail(&sb, &format!("/messages/{id}?format=raw")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(as_raw["raw"].as_str(), Some(raw(message).as_str()));
+    let (_, full) = body(
+        client
+            .get(gmail(&sb, &format!("/messages/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let headers = full["payload"]["headers"].as_array().expect("headers");
+    assert!(
+        headers
+            .iter()
+            .any(|h| h["name"] == "Message-ID" && h["value"] == "<rt-1@northwind-analytics.com>")
+    );
+    assert!(full["payload"]["body"]["data"].is_string());
+    let url = with_query(
+        &gmail(&sb, &format!("/messages/{id}")),
+        &[("format", "metadata"), ("metadataHeaders", "Subject")],
+    );
+    let (_, meta) = body(
+        client
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        meta["payload"]["headers"],
+        json!([{"name": "Subject", "value": "Predictive maintenance"}])
+    );
+    assert!(meta["payload"].get("body").is_none());
+    let (status, _) = body(
+        client
+            .get(gmail(&sb, &format!("/messages/{id}?format=html")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    sb.stop().await;
+}

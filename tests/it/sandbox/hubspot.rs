@@ -500,3 +500,46 @@ async fn the_forms_api_lists_the_fixtures_submissions_newest_first_in_pages() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn a_default_v4_association_is_idempotent_and_listed_both_ways() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!(
+        "{}/crm/v4/objects/contacts/5104/associations/default/companies/6102",
+        sb.base_url()
+    );
+    for _ in 0..2 {
+        let (status, json) = body(
+            client
+                .put(&url)
+                .bearer_auth(PAT)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        assert_eq!(json["status"], "COMPLETE");
+    }
+    assert_eq!(
+        sb.associated("contacts", 5104, "companies"),
+        vec![6102, 6104]
+    );
+    assert!(sb.associated("companies", 6102, "contacts").contains(&5104));
+    let missing = format!(
+        "{}/crm/v4/objects/contacts/5104/associations/default/companies/999",
+        sb.base_url()
+    );
+    let (status, _) = body(
+        client
+            .put(&missing)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    sb.stop().await;
+}
