@@ -4,20 +4,35 @@
 //! keeps state, rejects what the real APIs reject with their error shapes, and
 //! injects faults and enforces quotas deterministically from a seed.
 //!
+//! Use it from a test (inside an actix system) or as `sales-agent sandbox`:
+//!
 //! ```text
-//! mod.rs       options, handle, spawn, route table
-//! gate.rs      per request: faults → auth → quota → handler → stats
-//! refusals.rs  401/403/429 answers in each provider's shape
-//! faults.rs    seeded per-endpoint fault plans      quota.rs   rolling windows
-//! clock.rs     advanceable clock                    respond.rs provider error shapes
-//! fixture.rs   the fixture schema (+ fixtures/demo.json)   state.rs  the world
-//! hubspot/     CRM objects, search, rules, associations, owners, forms
-//! gmail/       threads, messages, drafts, send, `q` search
-//! mime.rs      RFC 5322 parsing                             oauth.rs  /token
-//! scopes.rs    which Google scopes permit which endpoint
-//! calendar.rs  freeBusy, events     drive.rs  files, permissions     drive_query.rs
-//! llm.rs       /v1/chat/completions                          control.rs /_sandbox/*
-//! serve.rs     `sales-agent sandbox`: flags, --help, run until Ctrl-C
+//! let sb = sandbox::spawn(SandboxOptions::default())?;   // demo fixture, port 0
+//! client base URL = sb.base_url()                          // every provider
+//! sb.drafts(email) / sb.sent(email) / sb.crm_objects("notes") / sb.events(cal)
+//! sb.set_faults(seed, table) / sb.advance(duration) / sb.stats() / sb.stop().await
+//! ```
+//!
+//! ```text
+//! mod.rs        options, handle, spawn, route table
+//! gate.rs       per request: faults → auth → quota → handler → stats
+//! refusals.rs   401/403/429 answers in each provider's shape
+//! respond.rs    provider error shapes, JSON bodies, bearer tokens
+//! faults.rs     seeded per-endpoint fault plans
+//! quota.rs      rolling windows at the published limits
+//! clock.rs      advanceable clock
+//! fixture.rs    the fixture schema (+ fixtures/demo.json)
+//! state.rs      the world the handlers change
+//! hubspot/      CRM objects, batch, search, rules, associations, owners, forms
+//! gmail/        threads, messages, drafts, send, `q` search
+//! mime.rs       RFC 5322 parsing
+//! oauth.rs      /token and /revoke
+//! scopes.rs     which Google scopes permit which endpoint
+//! calendar.rs   freeBusy, events
+//! drive.rs      files, permissions          drive_query.rs  Drive `q`
+//! llm.rs        /v1/chat/completions, /v1/models
+//! control.rs    /_sandbox/* (stats, faults, quotas, clock, revoke)
+//! serve.rs      `sales-agent sandbox`: flags, --help, run until a signal
 //! ```
 
 // Handlers short-circuit with the provider's ready-made error response; boxing
@@ -30,7 +45,6 @@ mod drive;
 mod drive_query;
 mod gate;
 mod gmail;
-
 mod hubspot;
 mod llm;
 mod oauth;
