@@ -51,7 +51,11 @@ pub(super) async fn search_objects(
             .hubspot
             .objects(t)
             .filter(|o| o.created_at <= indexed_before);
-        HttpResponse::Ok().json(search::run(t, visible, &request))
+        let hs = &world.hubspot;
+        let links = |id: u64, to: ObjectType| -> Vec<u64> {
+            hs.associated(t, id, to).iter().map(|a| a.to_id).collect()
+        };
+        HttpResponse::Ok().json(search::run(t, visible, &links, &request))
     })
     .await
 }

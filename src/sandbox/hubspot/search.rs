@@ -184,8 +184,34 @@ fn compare(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn matches(object: &CrmObject, f: &Filter) -> bool {
+/// Ids of the records of a type associated with an object (for the
+/// `associations.{type}` pseudo-property, e.g. notes on contact 5101).
+pub type Links<'a> = &'a dyn Fn(u64, ObjectType) -> Vec<u64>;
+
+/// `associations.contact EQ 5101`, `IN`, `NEQ`, `HAS_PROPERTY`.
+fn matches_association(object: &CrmObject, f: &Filter, to: ObjectType, links: Links) -> bool {
+    let ids: Vec<String> = links(object.id, to).iter().map(u64::to_string).collect();
+    let want = f.value.as_ref().map(text).unwrap_or_default();
+    match f.operator.as_str() {
+        "EQ" => ids.contains(&want),
+        "NEQ" => !ids.contains(&want),
+        "HAS_PROPERTY" => !ids.is_empty(),
+        "NOT_HAS_PROPERTY" => ids.is_empty(),
+        "IN" => f.values.iter().flatten().any(|v| ids.contains(&text(v))),
+        "NOT_IN" => !f.values.iter().flatten().any(|v| ids.contains(&text(v))),
+        _ => false,
+    }
+}
+
+fn matches(object: &CrmObject, f: &Filter, links: Links) -> bool {
     use std::cmp::Ordering::*;
+    if let Some(to) = f
+        .property_name
+        .strip_prefix("associations.")
+        .and_then(ObjectType::parse)
+    {
+        return matches_association(object, f, to, links);
+    }
     let actual = property(object, &f.property_name);
     let want = f.value.as_ref().map(text).unwrap_or_default();
     let has = actual.as_deref().is_some_and(|v| !v.is_empty());
@@ -229,6 +255,7 @@ fn matches(object: &CrmObject, f: &Filter) -> bool {
 pub fn run<'a>(
     t: ObjectType,
     objects: impl Iterator<Item = &'a CrmObject>,
+    links: Links,
     req: &SearchRequest,
 ) -> Value {
     let query = req
@@ -242,7 +269,7 @@ pub fn run<'a>(
                 || req
                     .filter_groups
                     .iter()
-                    .any(|g| g.filters.iter().all(|f| matches(o, f)))
+                    .any(|g| g.filters.iter().all(|f| matches(o, f, links)))
         })
         .filter(|o| match &query {
             Some(q) => default_properties(t).iter().any(|p| {

@@ -543,3 +543,40 @@ async fn a_default_v4_association_is_idempotent_and_listed_both_ways() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn notes_search_filters_by_associated_contact() {
+    let sb = demo();
+    let client = Client::new();
+    for (contact, body_text) in [("5101", "first"), ("5101", "second"), ("5102", "third")] {
+        let note = json!({"properties": {"hs_timestamp": "1764000000000", "hs_note_body": body_text},
+            "associations": [{"to": {"id": contact}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}]}]});
+        let (status, _) = body(
+            hubspot(&client, &sb, "/crm/v3/objects/notes", note)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let search = json!({"filterGroups": [{"filters": [{"propertyName": "associations.contact", "operator": "EQ", "value": "5101"}]}],
+        "properties": ["hs_note_body"]});
+    let (status, found) = body(
+        hubspot(&client, &sb, "/crm/v3/objects/notes/search", search)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["total"], 2);
+    let bodies: Vec<&str> = found["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["properties"]["hs_note_body"].as_str())
+        .collect();
+    assert_eq!(bodies, vec!["first", "second"]);
+    sb.stop().await;
+}
