@@ -27,7 +27,10 @@ fn accepted(endpoint: &str) -> &'static [&'static str] {
         | "gmail.messages.list"
         | "gmail.messages.get" => READ,
         "gmail.drafts.get" | "gmail.drafts.list" => DRAFT_READ,
-        "gmail.drafts.create" | "gmail.drafts.send" | "gmail.drafts.delete" => COMPOSE,
+        "gmail.drafts.create"
+        | "gmail.drafts.update"
+        | "gmail.drafts.send"
+        | "gmail.drafts.delete" => COMPOSE,
         "gmail.messages.send" => SEND,
         "gmail.profile" => &[
             "gmail.readonly",

@@ -1,5 +1,5 @@
 //! Gmail v1 (real base `https://gmail.googleapis.com`): threads list/get,
-//! messages list/get/send, drafts create/get/list/send/delete and the profile,
+//! messages list/get/send, drafts create/get/list/update/send/delete and the profile,
 //! with per-user quota units, Gmail's threading rule (threadId plus matching
 //! subject plus In-Reply-To/References) and send deleting the draft.
 
@@ -22,7 +22,7 @@ use query::Query;
 use read::{
     drafts_get, drafts_list, messages_get, messages_list, profile, threads_get, threads_list,
 };
-use write::{drafts_create, drafts_delete, drafts_send, messages_send};
+use write::{drafts_create, drafts_delete, drafts_send, drafts_update, messages_send};
 
 const G: Provider = Provider::Google;
 
@@ -44,6 +44,7 @@ const DRAFTS_LIST: Endpoint = endpoint("gmail.drafts.list", G, Cost::Gmail(5));
 
 const DRAFTS_SEND: Endpoint = endpoint("gmail.drafts.send", G, Cost::GmailSend(100));
 
+const DRAFTS_UPDATE: Endpoint = endpoint("gmail.drafts.update", G, Cost::Gmail(15));
 const DRAFTS_DELETE: Endpoint = endpoint("gmail.drafts.delete", G, Cost::Gmail(10));
 
 const PROFILE: Endpoint = endpoint("gmail.profile", G, Cost::Gmail(1));
@@ -70,6 +71,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&format!("{base}/drafts"), web::get().to(drafts_list))
         .route(&format!("{base}/drafts/send"), web::post().to(drafts_send))
         .route(&format!("{base}/drafts/{{id}}"), web::get().to(drafts_get))
+        .route(
+            &format!("{base}/drafts/{{id}}"),
+            web::put().to(drafts_update),
+        )
         .route(
             &format!("{base}/drafts/{{id}}"),
             web::delete().to(drafts_delete),

@@ -13,8 +13,8 @@ use crate::sandbox::respond::{google_bad_request, google_not_found, json_body};
 use crate::sandbox::state::World;
 
 use super::{
-    DRAFTS_CREATE, DRAFTS_DELETE, DRAFTS_SEND, G, MESSAGES_SEND, NOT_FOUND, draft, mailbox_email,
-    store_parsed,
+    DRAFTS_CREATE, DRAFTS_DELETE, DRAFTS_SEND, DRAFTS_UPDATE, G, MESSAGES_SEND, NOT_FOUND, draft,
+    mailbox_email, store_parsed,
 };
 
 #[derive(Deserialize, Default)]
@@ -177,6 +177,61 @@ pub(super) async fn drafts_create(
             mb.drafts.insert(draft_id.clone(), m.id.clone());
         }
         HttpResponse::Ok().json(json!({"id": draft_id, "message": brief(&m)}))
+    })
+    .await
+}
+
+/// Replaces a draft's message: the draft id stays, the message gets a new id
+/// (a draft's message cannot be edited, only replaced).
+pub(super) async fn drafts_update(
+    sb: web::Data<Sandbox>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (user, id) = path.into_inner();
+    let (sb, req) = (sb.get_ref(), &req);
+    gate::serve(sb, req, DRAFTS_UPDATE, |p| async move {
+        let email = match mailbox_email(&user, &p) {
+            Ok(e) => e,
+            Err(e) => return e,
+        };
+        let input: DraftInput = match json_body(G, req, &body) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        if input.id.as_ref().is_some_and(|given| *given != id) {
+            return google_bad_request("Draft id in the body does not match the path.");
+        }
+        let Some(message) = input.message else {
+            return google_bad_request("Missing draft message");
+        };
+        let parsed = match parse_input(&message, false) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        let mut world = sb.lock_world();
+        let Some(old) = world
+            .mailboxes
+            .get(&email)
+            .and_then(|mb| mb.drafts.get(&id))
+            .cloned()
+        else {
+            return google_not_found(NOT_FOUND);
+        };
+        if let Some(mb) = world.mailboxes.get_mut(&email) {
+            mb.messages.remove(&old);
+        }
+        let thread = match resolve_thread(&mut world, &email, message.thread_id.as_deref(), &parsed)
+        {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let m = insert(sb, &mut world, &email, parsed, thread, &["DRAFT"]);
+        if let Some(mb) = world.mailboxes.get_mut(&email) {
+            mb.drafts.insert(id.clone(), m.id.clone());
+        }
+        HttpResponse::Ok().json(json!({"id": id, "message": brief(&m)}))
     })
     .await
 }

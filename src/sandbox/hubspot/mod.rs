@@ -22,7 +22,7 @@ use batch::{batch_read, upsert_contacts};
 use links::{
     form_submissions, list_associations_v3, list_associations_v4, owners, put_association,
 };
-use objects::{create_object, get_object, search_objects, update_object};
+use objects::{create_object, get_object, list_objects, search_objects, update_object};
 
 const P: Provider = Provider::HubSpot;
 const UPSERT: Endpoint = endpoint("hubspot.contacts.upsert", P, Cost::HubSpot);
@@ -61,6 +61,11 @@ fn op(t: ObjectType, action: Action) -> Endpoint {
         (Notes, BatchRead) => "hubspot.notes.batch_read",
         (Tasks, BatchRead) => "hubspot.tasks.batch_read",
         (Emails, BatchRead) => "hubspot.emails.batch_read",
+        (Contacts, List) => "hubspot.contacts.list",
+        (Companies, List) => "hubspot.companies.list",
+        (Notes, List) => "hubspot.notes.list",
+        (Tasks, List) => "hubspot.tasks.list",
+        (Emails, List) => "hubspot.emails.list",
     };
     let cost = if action == Search {
         Cost::HubSpotSearch
@@ -78,6 +83,7 @@ enum Action {
     Update,
     Get,
     BatchRead,
+    List,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -111,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::patch().to(update_object),
     )
     .route("/crm/v3/objects/{type}", web::post().to(create_object))
+    .route("/crm/v3/objects/{type}", web::get().to(list_objects))
     .route("/crm/v3/owners", web::get().to(owners))
     .route("/crm/v3/owners/", web::get().to(owners))
     .route(

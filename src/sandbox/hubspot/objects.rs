@@ -302,3 +302,48 @@ pub(super) async fn update_object(
     })
     .await
 }
+
+/// `GET /crm/v3/objects/{type}`: a page of records by id, `limit` ≤ 100.
+pub(super) async fn list_objects(
+    sb: web::Data<Sandbox>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let Some(t) = ObjectType::parse(&path) else {
+        return unknown_type(&path);
+    };
+    gate::serve(&sb, &req, op(t, Action::List), |_| async {
+        let limit = match query_list(&req, "limit")
+            .first()
+            .map(|l| l.parse::<usize>())
+        {
+            None => 10,
+            Some(Ok(n)) if (1..=100).contains(&n) => n,
+            _ => {
+                return hubspot_invalid(
+                    "limit must be between 1 and 100",
+                    "INVALID_LIMIT",
+                    json!({}),
+                );
+            }
+        };
+        let request = SearchRequest {
+            properties: query_list(&req, "properties"),
+            limit: Some(limit),
+            after: query_list(&req, "after")
+                .into_iter()
+                .next()
+                .map(Value::String),
+            ..SearchRequest::default()
+        };
+        let world = sb.lock_world();
+        let none = |_: u64, _: ObjectType| -> Vec<u64> { Vec::new() };
+        let mut body = search::run(t, world.hubspot.objects(t), &none, &request);
+        if let Some(page) = body.as_object_mut() {
+            // The list endpoint reports no total, unlike search.
+            page.remove("total");
+        }
+        HttpResponse::Ok().json(body)
+    })
+    .await
+}

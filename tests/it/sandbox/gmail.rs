@@ -354,3 +354,52 @@ async fn a_sent_message_reads_back_in_raw_full_and_metadata_formats() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn updating_a_draft_keeps_its_id_and_replaces_its_message() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let first = "From: maya.chen@northwind-analytics.com\nTo: meera.iyer@lumen-saas.io\nSubject: Partnership\n\nVersion one\n";
+    let (_, draft) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&json!({"message": {"raw": raw(first)}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = draft["id"].as_str().expect("draft id").to_string();
+    let second = first.replace("Version one", "Version two");
+    let url = gmail(&sb, &format!("/drafts/{id}"));
+    let (status, updated) = body(
+        client
+            .put(&url)
+            .bearer_auth(&token)
+            .json(&json!({"id": id, "message": {"raw": raw(&second)}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["id"], id.as_str());
+    assert_ne!(updated["message"]["id"], draft["message"]["id"]);
+    let drafts = sb.drafts(MAYA);
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].1.body.trim(), "Version two");
+    let (status, _) = body(
+        client
+            .put(gmail(&sb, "/drafts/r404"))
+            .bearer_auth(&token)
+            .json(&json!({"message": {"raw": raw(&second)}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    sb.stop().await;
+}

@@ -580,3 +580,58 @@ async fn notes_search_filters_by_associated_contact() {
     assert_eq!(bodies, vec!["first", "second"]);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn listing_contacts_pages_by_id_without_a_total() {
+    let sb = demo();
+    let client = Client::new();
+    let url = format!(
+        "{}/crm/v3/objects/contacts?limit=3&properties=email",
+        sb.base_url()
+    );
+    let (status, first) = body(
+        client
+            .get(&url)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["results"].as_array().map(Vec::len), Some(3));
+    assert!(first.get("total").is_none());
+    assert_eq!(
+        first["results"][0]["properties"]["email"],
+        "laura.martinez@brightpath-health.com"
+    );
+    let after = first["paging"]["next"]["after"]
+        .as_str()
+        .expect("next page");
+    let next = format!(
+        "{}/crm/v3/objects/contacts?limit=3&after={after}",
+        sb.base_url()
+    );
+    let (_, second) = body(
+        client
+            .get(&next)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(second["results"][0]["id"], "5104");
+    let too_many = format!("{}/crm/v3/objects/contacts?limit=101", sb.base_url());
+    assert_eq!(
+        client
+            .get(&too_many)
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    sb.stop().await;
+}
