@@ -331,9 +331,7 @@ async fn insert(
 
 /// A Meet code (`abc-defg-hij`) derived from the event id, so retries agree.
 fn meet_code(id: &str) -> String {
-    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = super::faults::fnv1a(id);
     let letters: String = (0..10)
         .map(|i| (b'a' + ((h >> (i * 6)) % 26) as u8) as char)
         .collect();

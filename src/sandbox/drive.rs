@@ -350,8 +350,5 @@ fn permission_id(kind: &str, grantee: &str) -> String {
     if kind == "anyone" {
         return "anyoneWithLink".into();
     }
-    let h = grantee.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{h:020}")
+    format!("{:020}", super::faults::fnv1a(grantee))
 }

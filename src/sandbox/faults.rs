@@ -162,9 +162,9 @@ impl Faults {
     }
 }
 
-/// A stable 64-bit hash of an endpoint name (FNV-1a), so seeds mean the same
-/// thing across builds.
-fn fnv1a(s: &str) -> u64 {
+/// A stable 64-bit hash (FNV-1a): seeds and derived ids mean the same thing
+/// across builds and platforms, unlike std's randomised hasher.
+pub fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

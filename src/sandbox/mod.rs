@@ -378,6 +378,7 @@ impl SandboxHandle {
     /// Stops the server; requests held by faults are cut after a second.
     pub async fn stop(self) {
         self.server.stop(true).await;
+        // After a requested stop the server's own result carries nothing to act on.
         let _ = self.task.await;
     }
 }
