@@ -78,8 +78,8 @@ fn resolve_thread(
     }
 }
 
-/// Stores a new message in `email`'s mailbox; Gmail adds a Message-ID when the
-/// client sent none.
+/// Stores a new message in `email`'s mailbox; Gmail adds a Message-ID and a
+/// Date when the client sent none.
 fn insert(
     sb: &Sandbox,
     world: &mut World,
@@ -93,6 +93,18 @@ fn insert(
         let generated = format!("<CA+sandbox{}@mail.gmail.com>", world.serial());
         p.headers.push(("Message-ID".into(), generated.clone()));
         p.message_id = Some(generated);
+    }
+    let has = |p: &Parsed, name: &str| p.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !has(&p, "Date") {
+        p.headers
+            .push(("Date".into(), sb.clock.now_utc().to_rfc2822()));
+    }
+    // Sent mail goes out from the account itself: a From that is not the
+    // mailbox (nor a send-as alias, which the sandbox does not model) is replaced.
+    if labels.contains(&"SENT") && p.from != email {
+        p.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("From"));
+        p.headers.insert(0, ("From".into(), email.to_string()));
+        p.from = email.to_string();
     }
     let message = store_parsed(
         p,

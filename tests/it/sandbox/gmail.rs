@@ -403,3 +403,44 @@ async fn updating_a_draft_keeps_its_id_and_replaces_its_message() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn gmail_sends_from_the_account_and_fills_in_missing_headers() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let spoofed = "From: ceo@competitor.example\nTo: kenji.watanabe@pacificroute.co.jp\nSubject: Hello\n\nHi\n";
+    let (status, sent) = body(
+        client
+            .post(gmail(&sb, "/messages/send"))
+            .bearer_auth(&token)
+            .json(&json!({"raw": raw(spoofed)}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let message = sb
+        .sent(MAYA)
+        .into_iter()
+        .find(|m| m.id == sent["id"].as_str().unwrap_or_default())
+        .expect("stored");
+    assert_eq!(message.from, MAYA);
+    let header = |name: &str| {
+        message
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("From").as_deref(), Some(MAYA));
+    assert!(header("Date").is_some());
+    assert!(
+        message
+            .message_id
+            .as_deref()
+            .is_some_and(|id| id.ends_with("@mail.gmail.com>"))
+    );
+    sb.stop().await;
+}
