@@ -83,13 +83,20 @@ where
         Err(response) => response,
         Ok((principal, rate)) => {
             let after = plan.phase == Phase::After;
+            let email = principal.email().to_string();
+            // Only delivered mail counts toward the daily sending limit.
+            let refund = || {
+                if matches!(ep.cost, Cost::GmailSend(_)) {
+                    sb.lock_quotas().refund_send(&email);
+                }
+            };
             if !after && let Some(response) = strike(sb, ep, &plan).await {
+                refund();
                 return record(sb, ep, response);
             }
-            let email = principal.email().to_string();
             let mut response = handler(principal).await;
-            if matches!(ep.cost, Cost::GmailSend(_)) && !response.status().is_success() {
-                sb.lock_quotas().refund_send(&email);
+            if !response.status().is_success() {
+                refund();
             }
             if after && let Some(failure) = strike(sb, ep, &plan).await {
                 return record(sb, ep, failure);
