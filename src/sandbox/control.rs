@@ -1,6 +1,7 @@
 //! The control plane under `/_sandbox/`, which no real provider has: read the
 //! per-endpoint stats, read or replace the fault table, change quotas, advance
-//! the clock, revoke a refresh token. No auth: the sandbox is a local tool.
+//! the clock, revoke a refresh token, reset to the fixture. No auth: the
+//! sandbox is a local tool.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sandbox/quotas", web::post().to(set_quotas))
         .route("/_sandbox/clock/advance", web::post().to(advance))
         .route("/_sandbox/oauth/revoke", web::post().to(revoke))
+        .route("/_sandbox/reset", web::post().to(reset))
         .route(
             "/_sandbox/form-submissions",
             web::get().to(form_submissions),
@@ -101,6 +103,13 @@ async fn revoke(sb: web::Data<Sandbox>, body: web::Bytes) -> HttpResponse {
         }
         Ok(_) => HttpResponse::NotFound().json(json!({"error": "unknown refresh token"})),
         Err(e) => bad(e.to_string()),
+    }
+}
+
+async fn reset(sb: web::Data<Sandbox>) -> HttpResponse {
+    match sb.reset() {
+        Ok(()) => HttpResponse::Ok().json(json!({"reset": true})),
+        Err(e) => HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
     }
 }
 

@@ -96,6 +96,8 @@ pub struct EndpointStats {
 #[derive(Debug)]
 pub struct Sandbox {
     pub clock: Clock,
+    /// What the world was built from, for `reset`.
+    fixture: Fixture,
     world: Mutex<World>,
     faults: Mutex<Faults>,
     quotas: Mutex<quota::Quotas>,
@@ -121,6 +123,22 @@ impl Sandbox {
     pub fn stats(&self) -> BTreeMap<String, EndpointStats> {
         lock(&self.stats).clone()
     }
+    /// Puts the world back as the fixture built it, empties quota windows and
+    /// stats, and restarts fault sequences; the fault table and clock stay.
+    pub fn reset(&self) -> Result<(), FixtureError> {
+        let fresh = World::from_fixture(&self.fixture, self.clock.now_utc())?;
+        *self.lock_world() = fresh;
+        let mut quotas = self.lock_quotas();
+        *quotas = quota::Quotas::new(quotas.config.clone());
+        drop(quotas);
+        let mut faults = self.lock_faults();
+        let table = faults.table().clone();
+        faults.replace(None, table);
+        drop(faults);
+        lock(&self.stats).clear();
+        Ok(())
+    }
+
     fn count(&self, endpoint: &str, f: impl FnOnce(&mut EndpointStats)) {
         f(lock(&self.stats).entry(endpoint.to_string()).or_default());
     }
@@ -172,6 +190,7 @@ pub fn spawn(options: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
         .unwrap_or_default();
     let sandbox = Arc::new(Sandbox {
         clock,
+        fixture,
         world: Mutex::new(world),
         faults: Mutex::new(Faults::new(seed, table)),
         quotas: Mutex::new(quota::Quotas::new(quotas)),
@@ -368,6 +387,11 @@ impl SandboxHandle {
     /// Revokes a refresh token, as a user removing the app's access would.
     pub fn revoke_refresh_token(&self, token: &str) -> bool {
         oauth::revoke(&mut self.sandbox.lock_world(), token)
+    }
+
+    /// Back to the fixture's state (see [`Sandbox::reset`]).
+    pub fn reset(&self) -> Result<(), FixtureError> {
+        self.sandbox.reset()
     }
 
     /// Moves the sandbox clock forward (quota windows, token expiry, dates).

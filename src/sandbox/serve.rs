@@ -91,6 +91,7 @@ const FAULTS: &str = r#"Faults (per endpoint, deterministic from the seed):
     POST /_sandbox/quotas QuotaConfig                     change quota limits
     POST /_sandbox/clock/advance {"ms": N}                move the clock forward
     POST /_sandbox/oauth/revoke {"refreshToken": "..."}   revoke a grant
+    POST /_sandbox/reset                                  back to the fixture
 Quotas (on by default; QuotaConfig fields): enabled, hubspotPerWindow (100),
   hubspotWindowMs (10000), hubspotSearchPerSecond (4),
   gmailUnitsPerWindow (6000), gmailWindowMs (60000), gmailSendsPerDay (2000),

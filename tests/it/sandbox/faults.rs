@@ -309,3 +309,40 @@ async fn a_dropped_connection_after_the_effect_leaves_the_note_created_and_the_c
     assert!(stats.statuses.is_empty(), "a drop has no status");
     sb.stop().await;
 }
+
+#[actix_web::test]
+async fn reset_restores_the_fixture_and_clears_stats_but_keeps_the_fault_table() {
+    let sb = start(SandboxOptions {
+        seed: Some(5),
+        faults: error_faults(0.5),
+        ..SandboxOptions::default()
+    });
+    let client = Client::new();
+    let first = owner_statuses(&sb, 12).await;
+    let note = json!({"properties": {"hs_timestamp": "1764000000000"}});
+    let (status, _) = body(
+        client
+            .post(format!("{}/crm/v3/objects/notes", sb.base_url()))
+            .bearer_auth(PAT)
+            .json(&note)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let response = client
+        .post(format!("{}/_sandbox/reset", sb.base_url()))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(sb.crm_objects("notes").is_empty());
+    assert!(sb.stats().is_empty());
+    assert_eq!(
+        owner_statuses(&sb, 12).await,
+        first,
+        "fault sequences restart from the seed"
+    );
+    sb.stop().await;
+}
