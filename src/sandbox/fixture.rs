@@ -20,7 +20,8 @@ pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCas
       "contacts":  [{"id","properties":{"email",...}}],      ids are numeric strings
       "companies": [{"id","properties":{"domain","name",...}}],
       "associations": [{"fromType","fromId","toType","toId","typeId"}],
-      "formSubmissions": [{"portalId","formGuid","conversionId","submittedAt",
+      "formSubmissions": [{"portalId","formGuid","conversionId",
+                           "submittedAt" (ms) | "ageMinutes",
                            "pageUrl","values":[{"name","value"}]}],
       "searchLagMs": 0 },                      new records hidden from search this long
     "google": {
@@ -38,8 +39,8 @@ pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCas
     "faults": {"<endpoint>" | "<prefix>.*" | "*": FaultSpec},
     "quotas": QuotaConfig }
 Messages with the same "thread" key share a Gmail thread. Relative times
-("ageHours", "dayOffset") are resolved when the sandbox starts, so the demo
-always looks recent."#;
+("ageHours", "dayOffset", "ageMinutes") are resolved when the sandbox
+starts, so the demo always looks recent."#;
 
 /// The demo fixture shipped in the binary.
 pub const DEMO: &str = include_str!("fixtures/demo.json");
@@ -284,6 +285,12 @@ mod tests {
         assert_eq!(fixture.hubspot.owners.len(), 3);
         assert!(fixture.hubspot.form_submissions.len() >= 6);
         assert!(world.calendars.values().all(|c| !c.events.is_empty()));
+        let now = chrono::Utc::now().timestamp_millis();
+        for s in &world.hubspot.form_submissions {
+            let at = s["submittedAt"].as_i64().expect("submittedAt resolved");
+            assert!(now - at < 2 * 3_600_000 && at <= now, "recent: {s}");
+            assert!(s.get("ageMinutes").is_none());
+        }
     }
 
     #[test]

@@ -243,7 +243,11 @@ impl World {
         world.hubspot.portal_id = hs.portal_id;
         world.hubspot.tokens = hs.tokens.clone();
         world.hubspot.owners = hs.owners.clone();
-        world.hubspot.form_submissions = hs.form_submissions.clone();
+        world.hubspot.form_submissions = hs
+            .form_submissions
+            .iter()
+            .map(|s| resolve_submission(s, now))
+            .collect();
         world.hubspot.search_lag_ms = hs.search_lag_ms;
         let mut max_id = 0;
         for (t, records) in [
@@ -381,4 +385,17 @@ impl World {
         self.mailboxes.insert(email, mailbox);
         Ok(())
     }
+}
+
+/// A fixture submission may give `ageMinutes` instead of `submittedAt`, so the
+/// demo's submissions are always recent; the result has only `submittedAt`.
+fn resolve_submission(submission: &Value, now: DateTime<Utc>) -> Value {
+    let mut out = submission.clone();
+    if let Some(obj) = out.as_object_mut()
+        && let Some(age) = obj.remove("ageMinutes").and_then(|a| a.as_i64())
+    {
+        let at = now - chrono::Duration::minutes(age);
+        obj.insert("submittedAt".into(), Value::from(at.timestamp_millis()));
+    }
+    out
 }
