@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default) and `migrate`. `--help` lists every
-//! environment variable with its default.
+//! The command line: `serve` (the default), `migrate` and `sandbox`. `--help`
+//! lists every environment variable with its default.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -25,6 +25,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth and the LLM.
+    #[command(after_long_help = crate::sandbox::help())]
+    Sandbox(crate::sandbox::SandboxArgs),
 }
 
 /// Parses the arguments and runs the chosen command.
@@ -50,6 +53,7 @@ pub fn run() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
                 println!("migrations applied: {applied}");
             }
+            Command::Sandbox(args) => crate::sandbox::serve(args).await?,
         }
         Ok(())
     })

@@ -16,6 +16,7 @@
 //! actors/        the supervisor and the connector actor (the only place actix actors live)
 //! connectors/    external API clients; error classification, retries, limits, breaker
 //! web/           routes: webhooks, health, metrics; JSON errors
+//! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
 //! ```
 //!
 //! # Message flow
@@ -37,6 +38,7 @@ pub mod connectors;
 pub mod intake;
 pub mod metrics;
 pub mod reps;
+pub mod sandbox;
 pub mod steps;
 pub mod store;
 pub mod telemetry;

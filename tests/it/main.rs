@@ -9,6 +9,7 @@ mod helpers;
 mod leases;
 mod ledger;
 mod lifecycle;
+mod sandbox;
 mod unsubscribe;
 mod webhook_props;
 mod webhooks;
