@@ -11,6 +11,7 @@
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
 //! compose/       the reply: time zone, slots, voice, template composer, guardrails
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
+//! engine/        runs one workflow's steps: state, failure policy, retries, send-once
 //! steps/         the 13 steps: order, names, failure policy, one file per step
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
 //! actors/        the supervisor and the connector actor (the only place actix actors live)
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod compose;
 pub mod config;
 pub mod connectors;
+pub mod engine;
 pub mod intake;
 pub mod metrics;
 pub mod reps;

@@ -248,6 +248,11 @@ pub fn infer(lead: &Lead, fallback: &str) -> ZoneGuess {
     )
 }
 
+/// A country's ISO code, by code or common English name (`Deutschland` → `de`).
+pub fn country_code(raw: &str) -> Option<&'static str> {
+    country(raw).map(|(code, _)| code)
+}
+
 /// A country's ISO code and main zone, by code or common English name.
 fn country(raw: &str) -> Option<(&'static str, &'static str)> {
     let key = raw.trim().to_lowercase();

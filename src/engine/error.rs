@@ -10,7 +10,10 @@ use crate::store::StoreError;
 pub enum StepError {
     /// Worth another attempt later (after `retry_after` when the provider named it).
     #[error("{message}")]
-    Transient { message: String, retry_after: Option<Duration> },
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// Will not succeed by trying again: dead-letter (or degrade) with this reason.
     #[error("{0}")]
     Permanent(String),
@@ -24,23 +27,31 @@ pub enum StepError {
 
 impl StepError {
     pub fn transient(message: impl Into<String>) -> Self {
-        StepError::Transient { message: message.into(), retry_after: None }
+        StepError::Transient {
+            message: message.into(),
+            retry_after: None,
+        }
     }
 }
 
 impl From<ConnectorError> for StepError {
     fn from(error: ConnectorError) -> Self {
         match &error {
-            ConnectorError::NeedsReauth { .. } => {
-                StepError::Defer { after: Duration::from_secs(15 * 60), reason: error.to_string() }
-            }
-            ConnectorError::QuotaExhausted(_) => {
-                StepError::Defer { after: Duration::from_secs(60 * 60), reason: error.to_string() }
-            }
+            ConnectorError::NeedsReauth { .. } => StepError::Defer {
+                after: Duration::from_secs(15 * 60),
+                reason: error.to_string(),
+            },
+            ConnectorError::QuotaExhausted(_) => StepError::Defer {
+                after: Duration::from_secs(60 * 60),
+                reason: error.to_string(),
+            },
             // Every step looks for its earlier attempt before writing, so re-running
             // it after an unknown outcome is safe.
             ConnectorError::OutcomeUnknown { .. } => StepError::transient(error.to_string()),
-            e if e.is_retryable() => StepError::Transient { message: e.to_string(), retry_after: e.retry_after() },
+            e if e.is_retryable() => StepError::Transient {
+                message: e.to_string(),
+                retry_after: e.retry_after(),
+            },
             e => StepError::Permanent(e.to_string()),
         }
     }

@@ -45,6 +45,8 @@ pub struct CompanyInfo {
 /// The thread to reply in and what was said (step 6).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
+    /// The team mailbox holding the thread.
+    pub mailbox: Option<String>,
     pub thread_id: Option<String>,
     pub subject: Option<String>,
     pub parent_message_id: Option<String>,
@@ -102,9 +104,19 @@ pub struct RecordInfo {
 impl WorkflowState {
     /// Takes a committed step output into the state. A degraded step's `null`
     /// output leaves its field empty.
-    pub fn apply(&mut self, step: Step, output: &serde_json::Value) -> Result<(), serde_json::Error> {
-        fn take<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<Option<T>, serde_json::Error> {
-            if v.is_null() { Ok(None) } else { serde_json::from_value(v.clone()).map(Some) }
+    pub fn apply(
+        &mut self,
+        step: Step,
+        output: &serde_json::Value,
+    ) -> Result<(), serde_json::Error> {
+        fn take<T: serde::de::DeserializeOwned>(
+            v: &serde_json::Value,
+        ) -> Result<Option<T>, serde_json::Error> {
+            if v.is_null() {
+                Ok(None)
+            } else {
+                serde_json::from_value(v.clone()).map(Some)
+            }
         }
         match step {
             Step::Intake | Step::Dedupe => {}

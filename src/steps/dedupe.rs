@@ -62,6 +62,43 @@ pub fn decide(lead: &Lead, history: &History, rules: &DedupeRules) -> Result<(),
     Ok(())
 }
 
+/// Runs the step against the suppression list and the address's recent workflows.
+pub async fn run(
+    cx: &crate::engine::StepCx<'_>,
+) -> Result<crate::engine::StepDone, crate::engine::StepError> {
+    use crate::engine::StepDone;
+    use crate::store::workflows::WorkflowStatus;
+    use crate::store::{suppressions, workflows};
+    let lead = cx.lead()?.clone();
+    let window = chrono::TimeDelta::from_std(cx.services.config.engine.cool_down)
+        .unwrap_or(chrono::TimeDelta::MAX);
+    let (email, own_id) = (lead.email.clone(), cx.workflow.id.clone());
+    let (since, until) = (cx.workflow.created_at - window, cx.workflow.created_at);
+    let history = cx
+        .services
+        .store
+        .run(move |c| {
+            Ok(History {
+                suppressed: suppressions::is_suppressed(c, &email)?,
+                recent_workflows: if window.is_zero() {
+                    Vec::new()
+                } else {
+                    workflows::recent_for_email(c, &email, since, until, &own_id)?
+                },
+            })
+        })
+        .await?;
+    let rules = DedupeRules {
+        internal_domains: cx.services.config.engine.internal_domains.clone(),
+    };
+    Ok(match decide(&lead, &history, &rules) {
+        Ok(()) => StepDone::ok(
+            serde_json::json!({ "checked": ["suppression", "internal_domains", "cool_down"] }),
+        ),
+        Err(reason) => StepDone::finish(WorkflowStatus::Skipped, reason.to_string()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

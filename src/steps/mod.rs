@@ -4,10 +4,21 @@
 //! The stable name (`as_str`) is what the database, logs and metric labels use;
 //! never rename one.
 
+mod compose;
+mod conversation;
 pub mod dedupe;
+mod deliver;
+mod intake;
+mod propose_slots;
 pub mod qualify;
+mod record;
+mod resolve_company;
+mod resolve_contact;
 pub mod route;
+mod select_assets;
 pub mod validate;
+
+use crate::engine::{StepCx, StepDone, StepError};
 
 /// One step of the workflow, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,6 +115,25 @@ impl Step {
             .iter()
             .position(|s| *s == self)
             .and_then(|i| Step::ALL.get(i + 1).copied())
+    }
+}
+
+/// Runs one step.
+pub async fn run(step: Step, cx: &StepCx<'_>) -> Result<StepDone, StepError> {
+    match step {
+        Step::Intake => intake::run(cx).await,
+        Step::Validate => validate::run(cx).await,
+        Step::Dedupe => dedupe::run(cx).await,
+        Step::ResolveContact => resolve_contact::run(cx).await,
+        Step::ResolveCompany => resolve_company::run(cx).await,
+        Step::ConversationContext => conversation::run(cx).await,
+        Step::Qualify => qualify::run(cx).await,
+        Step::Route => route::run(cx).await,
+        Step::SelectAssets => select_assets::run(cx).await,
+        Step::ProposeSlots => propose_slots::run(cx).await,
+        Step::Compose => compose::run(cx).await,
+        Step::Deliver => deliver::run(cx).await,
+        Step::Record => record::run(cx).await,
     }
 }
 

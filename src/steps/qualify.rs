@@ -96,7 +96,7 @@ const SPAM_SIGNALS: &[&str] = &[
     "loan offer",
 ];
 
-const FREE_MAIL: &[&str] = &[
+pub const FREE_MAIL: &[&str] = &[
     "gmail.com",
     "googlemail.com",
     "yahoo.com",
@@ -210,6 +210,22 @@ fn score(lead: &Lead, intent: Intent, reasons: &mut Vec<String>) -> u8 {
         add(10, "200+ employees");
     }
     score.clamp(0, 100) as u8
+}
+
+/// Runs the step; spam ends the workflow skipped.
+pub async fn run(
+    cx: &crate::engine::StepCx<'_>,
+) -> Result<crate::engine::StepDone, crate::engine::StepError> {
+    use crate::engine::StepDone;
+    use crate::store::workflows::WorkflowStatus;
+    let qualification = qualify(cx.lead()?);
+    if qualification.intent == Intent::Spam {
+        return Ok(StepDone::finish(
+            WorkflowStatus::Skipped,
+            format!("spam ({})", qualification.reasons.join(", ")),
+        ));
+    }
+    Ok(StepDone::ok(qualification))
 }
 
 #[cfg(test)]

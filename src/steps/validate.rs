@@ -162,6 +162,22 @@ fn clean_text(raw: &str, limit: usize, multiline: bool) -> (String, bool) {
     }
 }
 
+/// Runs the step: a lead, or the workflow ends skipped with the reason.
+pub async fn run(
+    cx: &crate::engine::StepCx<'_>,
+) -> Result<crate::engine::StepDone, crate::engine::StepError> {
+    use crate::engine::StepDone;
+    use crate::store::workflows::WorkflowStatus;
+    let rules = ValidationRules {
+        allowed_forms: cx.services.config.engine.allowed_forms.clone(),
+        ..ValidationRules::default()
+    };
+    Ok(match validate(cx.submission, &rules) {
+        Ok(lead) => StepDone::ok(lead),
+        Err(rejection) => StepDone::finish(WorkflowStatus::Skipped, rejection.to_string()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -181,3 +181,20 @@ pub fn count_sent_since(
         .count()
         .get_result(conn)?)
 }
+
+/// Claims a planned effect for execution (`planned` → `unknown`); false when it
+/// was not planned any more (done, or another caller claimed it). Whoever claims
+/// makes the call; after a crash the `unknown` row says "reconcile first".
+pub fn claim(conn: &mut DbConn, workflow_id: &str, kind: EffectKind) -> Result<bool, StoreError> {
+    let changed = diesel::update(
+        side_effects::table
+            .find((workflow_id, kind.as_str()))
+            .filter(side_effects::state.eq(EffectState::Planned.as_str())),
+    )
+    .set((
+        side_effects::state.eq(EffectState::Unknown.as_str()),
+        side_effects::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

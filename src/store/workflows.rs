@@ -106,12 +106,14 @@ pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(workflows::table.count().get_result(conn)?)
 }
 
-/// Other workflows for the same address created since `since` that did not end
-/// skipped or cancelled, newest first: the cool-down check of the dedupe step.
+/// Other workflows for the same address created in `[since, until)` that did not
+/// end skipped or cancelled, newest first: the cool-down check of the dedupe step.
+/// Only earlier workflows count, so two submissions in flight do not skip each other.
 pub fn recent_for_email(
     conn: &mut DbConn,
     email: &str,
     since: chrono::NaiveDateTime,
+    until: chrono::NaiveDateTime,
     excluding: &str,
 ) -> Result<Vec<String>, StoreError> {
     let ignored = [
@@ -121,6 +123,7 @@ pub fn recent_for_email(
     Ok(workflows::table
         .filter(workflows::email.eq(email))
         .filter(workflows::created_at.ge(since))
+        .filter(workflows::created_at.lt(until))
         .filter(workflows::id.ne(excluding))
         .filter(workflows::status.ne_all(ignored))
         .order(workflows::created_at.desc())

@@ -171,13 +171,15 @@ async fn the_cool_down_sees_recent_live_workflows_for_the_address(db: TestDb) {
                 other => panic!("{other}"),
             })?;
             let day_ago = now() - chrono::TimeDelta::hours(24);
-            let recent = recent_for_email(c, "ana@acme.com", day_ago, &ids[2])?;
-            let future = recent_for_email(
-                c,
-                "ana@acme.com",
-                now() + chrono::TimeDelta::hours(1),
-                &ids[2],
-            )?;
+            let soon = now() + chrono::TimeDelta::hours(1);
+            let recent = recent_for_email(c, "ana@acme.com", day_ago, soon, &ids[2])?;
+            let later = soon + chrono::TimeDelta::hours(1);
+            let future = recent_for_email(c, "ana@acme.com", soon, later, &ids[2])?;
+            let before_any = recent_for_email(c, "ana@acme.com", day_ago, day_ago, &ids[2])?;
+            assert!(
+                before_any.is_empty(),
+                "only workflows created before `until` count"
+            );
             Ok((ids, recent, future))
         })
         .await

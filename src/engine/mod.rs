@@ -1,0 +1,189 @@
+//! The workflow engine without actors: the services a step may use, the context
+//! it runs in, and the runner that walks the 13 steps of one workflow, committing
+//! each result under the workflow's lease and applying each step's failure policy.
+//! The actors (`actors::supervisor`, `actors::workflow`) only schedule this.
+
+mod error;
+pub mod runner;
+pub mod send;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use error::StepError;
+use serde_json::Value;
+pub use state::WorkflowState;
+
+use crate::actors::connector::{self, Call, Connectors};
+use crate::config::Config;
+use crate::connectors::ConnectorError;
+use crate::connectors::calendar::{self, Calendar};
+use crate::connectors::drive::{self, Drive};
+use crate::connectors::gmail::{self, Gmail};
+use crate::connectors::http::Endpoint;
+use crate::connectors::hubspot::{self, HubSpot};
+use crate::intake::FormSubmission;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::store::step_runs::Outcome;
+use crate::store::workflows::{WorkflowRow, WorkflowStatus};
+
+/// What steps reach the world through; one per process, shared.
+pub struct Services {
+    pub store: Store,
+    pub connectors: Connectors,
+    pub config: Arc<Config>,
+    pub metrics: Metrics,
+}
+
+/// One step's view of its workflow.
+pub struct StepCx<'a> {
+    pub services: &'a Services,
+    pub workflow: &'a WorkflowRow,
+    pub submission: &'a FormSubmission,
+    pub state: &'a WorkflowState,
+    /// The lease owner: writes are fenced on it.
+    pub owner: &'a str,
+}
+
+/// A step that finished: how, what it produced, and whether the workflow ends here.
+#[derive(Debug)]
+pub struct StepDone {
+    pub outcome: Outcome,
+    pub output: Value,
+    pub end: Option<(WorkflowStatus, String)>,
+}
+
+impl StepDone {
+    pub fn ok(output: impl serde::Serialize) -> Self {
+        StepDone {
+            outcome: Outcome::Ok,
+            output: to_value(output),
+            end: None,
+        }
+    }
+
+    /// The step had nothing to do; the workflow goes on.
+    pub fn skipped(output: impl serde::Serialize) -> Self {
+        StepDone {
+            outcome: Outcome::Skipped,
+            output: to_value(output),
+            end: None,
+        }
+    }
+
+    /// The workflow stops here, finished as `status` for `reason` (e.g. skipped: spam).
+    pub fn finish(status: WorkflowStatus, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        StepDone {
+            outcome: Outcome::Skipped,
+            output: serde_json::json!({ "reason": reason }),
+            end: Some((status, reason)),
+        }
+    }
+}
+
+fn to_value(output: impl serde::Serialize) -> Value {
+    serde_json::to_value(output).expect("step outputs are plain data")
+}
+
+impl StepCx<'_> {
+    /// The rep the workflow was routed to; every step after `route` may rely on it.
+    pub async fn rep(&self) -> Result<crate::reps::Rep, StepError> {
+        let id = self
+            .state
+            .route
+            .as_ref()
+            .ok_or_else(|| StepError::Permanent("no rep routed".into()))?
+            .rep_id
+            .clone();
+        let lookup = id.clone();
+        self.services
+            .store
+            .run(move |c| crate::store::reps::find_by_id(c, &lookup))
+            .await?
+            .ok_or_else(|| StepError::Permanent(format!("rep {id} no longer exists")))
+    }
+
+    /// The validated lead; every step after `validate` may rely on it.
+    pub fn lead(&self) -> Result<&crate::steps::validate::Lead, StepError> {
+        self.state
+            .lead
+            .as_ref()
+            .ok_or_else(|| StepError::Permanent("no validated lead in the workflow state".into()))
+    }
+}
+
+impl Services {
+    pub async fn hubspot<T, F, Fut>(
+        &self,
+        endpoint: &'static Endpoint,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: Fn(Arc<dyn HubSpot>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        connector::call(
+            &self.connectors.hubspot,
+            Call::to(endpoint, hubspot::cost(endpoint), attempt),
+        )
+        .await
+    }
+
+    pub async fn gmail<T, F, Fut>(
+        &self,
+        mailbox: &str,
+        endpoint: &'static Endpoint,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: Fn(Arc<dyn Gmail>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        connector::call(
+            &self.connectors.gmail,
+            Call::to(endpoint, gmail::cost(mailbox, endpoint), attempt),
+        )
+        .await
+    }
+
+    pub async fn calendar<T, F, Fut>(
+        &self,
+        account: &str,
+        endpoint: &'static Endpoint,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: Fn(Arc<dyn Calendar>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        connector::call(
+            &self.connectors.calendar,
+            Call::to(endpoint, calendar::cost(account), attempt),
+        )
+        .await
+    }
+
+    pub async fn drive<T, F, Fut>(
+        &self,
+        account: &str,
+        endpoint: &'static Endpoint,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: Fn(Arc<dyn Drive>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        connector::call(
+            &self.connectors.drive,
+            Call::to(endpoint, drive::cost(account), attempt),
+        )
+        .await
+    }
+}

@@ -1,0 +1,195 @@
+//! Step 12, deliver: the reply as a Gmail draft in the rep's mailbox — threaded
+//! into the prospect's conversation when one exists there — with a Message-ID
+//! derived from the workflow, so a re-run finds the draft instead of making a
+//! second one. In send mode a draft that passed the guardrails is then sent
+//! exactly once (`engine::send`); otherwise it is held, with the reason.
+
+use chrono::Utc;
+
+use crate::compose::voice::proper_case;
+use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
+use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
+use crate::engine::send::{SendOutcome, SendRequest, send_once};
+use crate::engine::state::Delivery;
+use crate::engine::{Services, StepCx, StepDone, StepError};
+use crate::store::settings;
+use crate::store::side_effects::{self, EffectKind, EffectState};
+
+pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
+    let rep = cx.rep().await?;
+    let lead = cx.lead()?;
+    let draft = cx
+        .state
+        .draft
+        .as_ref()
+        .ok_or_else(|| StepError::Permanent("no composed draft".into()))?;
+    let config = &cx.services.config;
+    let message_id = mime::message_id(&cx.workflow.id, "deliver", &config.engine.sender_domain);
+    let conversation = cx.state.conversation.as_ref().filter(|c| {
+        c.mailbox
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(&rep.email))
+    });
+    let parent = conversation.and_then(|c| {
+        Some(Parent {
+            message_id: c.parent_message_id.clone()?,
+            references: c.references.clone(),
+            subject: c.subject.clone().unwrap_or_default(),
+        })
+    });
+    let thread_id = conversation
+        .filter(|_| parent.is_some())
+        .and_then(|c| c.thread_id.clone());
+    let (secret, draft_only) = cx
+        .services
+        .store
+        .run(|c| Ok((settings::unsubscribe_secret(c)?, settings::draft_only(c)?)))
+        .await?;
+    let name = [lead.first_name.as_deref(), lead.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(proper_case)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let email = OutgoingEmail {
+        from: Mailbox {
+            name: Some(rep.name.clone()),
+            email: rep.email.clone(),
+        },
+        to: vec![Mailbox {
+            name: (!name.is_empty()).then_some(name),
+            email: lead.email.clone(),
+        }],
+        subject: draft.subject.clone(),
+        date: Utc::now(),
+        message_id: message_id.clone(),
+        reply_to_parent: parent,
+        unsubscribe: Some(Unsubscribe {
+            https: crate::unsubscribe::link(&config.public_url, &secret, &lead.email),
+            mailto: None,
+        }),
+        text: draft.body.clone(),
+        html: None,
+    };
+    let raw = mime::build(&email)
+        .map_err(|e| StepError::Permanent(format!("the reply cannot be built as email: {e}")))?;
+    let draft_id = ensure_draft(
+        cx.services,
+        &cx.workflow.id,
+        &rep.email,
+        &message_id,
+        raw,
+        thread_id.clone(),
+    )
+    .await?;
+
+    let mut delivery = Delivery {
+        mailbox: rep.email.clone(),
+        message_id: message_id.clone(),
+        draft_id: Some(draft_id.clone()),
+        thread_id,
+        sent_message_id: None,
+        held: None,
+    };
+    delivery.held = if draft_only {
+        Some("draft-only mode".into())
+    } else if !draft.violations.is_empty() {
+        Some(format!("held for review: {}", draft.violations.join("; ")))
+    } else {
+        None
+    };
+    if delivery.held.is_none() {
+        let zone = cx
+            .state
+            .slots
+            .as_ref()
+            .map(|s| s.prospect_zone.tz())
+            .unwrap_or_else(|| rep.tz());
+        let request = SendRequest {
+            workflow_id: &cx.workflow.id,
+            mailbox: &rep.email,
+            draft_id: &draft_id,
+            message_id: &message_id,
+            recipient: &lead.email,
+            prospect_zone: zone,
+            actor: "engine",
+        };
+        match send_once(cx.services, &request).await? {
+            SendOutcome::Sent { message_id } => delivery.sent_message_id = Some(message_id),
+            SendOutcome::Suppressed => delivery.held = Some("recipient is suppressed".into()),
+        }
+    }
+    Ok(StepDone::ok(delivery))
+}
+
+/// The workflow's draft: from the ledger, else found in Gmail by its Message-ID
+/// (a crash after creating it), else created now.
+async fn ensure_draft(
+    services: &Services,
+    workflow_id: &str,
+    mailbox: &str,
+    message_id: &str,
+    raw: Vec<u8>,
+    thread_id: Option<String>,
+) -> Result<String, StepError> {
+    let (wf, key, owner) = (
+        workflow_id.to_string(),
+        message_id.to_string(),
+        mailbox.to_string(),
+    );
+    let effect = services
+        .store
+        .run(move |c| side_effects::plan(c, &wf, EffectKind::GmailDraft, &key, Some(&owner)))
+        .await?;
+    if effect.state == EffectState::Done
+        && let Some(id) = effect.external_id
+    {
+        return Ok(id);
+    }
+    let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
+    let existing = services
+        .gmail(mailbox, &DRAFTS_LIST, move |g| {
+            let (mailbox, id) = (lookup_box.clone(), lookup_id.clone());
+            async move { g.find_draft(&mailbox, &id).await }
+        })
+        .await?;
+    let draft_id = match existing {
+        Some(id) => id,
+        None => {
+            let (create_box, thread) = (mailbox.to_string(), thread_id.clone());
+            let created = services
+                .gmail(mailbox, &DRAFTS_CREATE, move |g| {
+                    let (mailbox, raw, thread) = (create_box.clone(), raw.clone(), thread.clone());
+                    async move { g.drafts_create(&mailbox, &raw, thread.as_deref()).await }
+                })
+                .await?;
+            created.id
+        }
+    };
+    let (wf, id) = (workflow_id.to_string(), draft_id.clone());
+    let detail = serde_json::json!({ "thread_id": thread_id });
+    services
+        .store
+        .run(move |c| {
+            side_effects::update(
+                c,
+                &wf,
+                EffectKind::GmailDraft,
+                EffectState::Done,
+                Some(&id),
+                Some(&detail),
+            )?;
+            crate::store::audit::append(
+                c,
+                &crate::store::audit::Entry {
+                    actor: "engine",
+                    action: "gmail.draft_created",
+                    workflow_id: Some(&wf),
+                    reason: None,
+                    detail: serde_json::json!({ "draft_id": id }),
+                },
+            )
+        })
+        .await?;
+    Ok(draft_id)
+}

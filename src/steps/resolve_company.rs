@@ -1,0 +1,43 @@
+//! Step 5, resolve company: the HubSpot company of the email's domain, associated
+//! with the contact (a PUT, so repeating it is harmless). Free-mail domains name
+//! no company.
+
+use crate::connectors::hubspot::{ASSOCIATE_DEFAULT, COMPANIES_SEARCH};
+use crate::engine::state::CompanyInfo;
+use crate::engine::{StepCx, StepDone, StepError};
+use crate::steps::qualify::FREE_MAIL;
+
+pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
+    let lead = cx.lead()?;
+    if FREE_MAIL.contains(&lead.email_domain.as_str()) {
+        return Ok(StepDone::skipped(serde_json::Value::Null));
+    }
+    let domain = lead.email_domain.clone();
+    let companies = cx
+        .services
+        .hubspot(&COMPANIES_SEARCH, move |h| {
+            let domain = domain.clone();
+            async move { h.search_companies_by_domain(&domain).await }
+        })
+        .await?;
+    let Some(company) = companies.into_iter().next() else {
+        return Ok(StepDone::skipped(serde_json::Value::Null));
+    };
+    if let Some(contact) = &cx.state.contact {
+        let (contact_id, company_id) = (contact.id.clone(), company.id.clone());
+        cx.services
+            .hubspot(&ASSOCIATE_DEFAULT, move |h| {
+                let (contact_id, company_id) = (contact_id.clone(), company_id.clone());
+                async move {
+                    h.associate_default(("contacts", &contact_id), ("companies", &company_id))
+                        .await
+                }
+            })
+            .await?;
+    }
+    Ok(StepDone::ok(CompanyInfo {
+        name: company.property("name").map(str::to_string),
+        industry: company.property("industry").map(str::to_string),
+        id: company.id,
+    }))
+}
