@@ -1,5 +1,5 @@
-//! Wires the store, metrics, supervisor and web server together and returns a
-//! handle that knows its port (tests bind port 0).
+//! Wires the store, metrics, connector actors, supervisor and web server together
+//! and returns a handle that knows its port (tests bind port 0).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,10 +8,13 @@ use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 
-use crate::actors::supervisor::Supervisor;
+use crate::actors::connector::Connectors;
+use crate::actors::supervisor::{Drain, Supervisor};
 use crate::config::Config;
+use crate::connectors::setup::{Clients, Policies};
+use crate::engine::Services;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Store, StoreError, audit, reps};
 use crate::web::{AppState, routes};
 
 /// A built, not yet running service.
@@ -33,14 +36,16 @@ pub struct RunningApp {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("DATABASE_URL: {0}")]
-    Database(#[from] crate::store::StoreError),
+    Database(#[from] StoreError),
     #[error("SALES_AGENT_BIND: {0}")]
     Bind(#[from] std::io::Error),
+    #[error("SALES_AGENT_REPS_FILE: {0}")]
+    Reps(String),
 }
 
 impl Application {
-    /// Opens the database, applies migrations, starts the supervisor and binds.
-    /// Must run inside an actix system.
+    /// Opens the database, applies migrations, loads the reps file, starts the
+    /// connector actors and the supervisor, and binds. Must run inside an actix system.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let listener = TcpListener::bind(config.bind)?;
         Self::build_with_listener(config, listener).await
@@ -50,6 +55,11 @@ impl Application {
         config: Config,
         listener: TcpListener,
     ) -> Result<Self, StartError> {
+        if config.webhook.client_secrets.is_empty() {
+            tracing::warn!(
+                "SALES_AGENT_HUBSPOT_CLIENT_SECRET is unset: every webhook will be refused with 401"
+            );
+        }
         let store = Store::open(
             &config.database_url,
             config.db_pool_size,
@@ -61,11 +71,27 @@ impl Application {
             applied,
             "database ready"
         );
-        let supervisor = Supervisor::new(store.clone(), config.supervisor_poll).start();
+        if let Some(path) = &config.engine.reps_file {
+            let loaded = reps_from_file(&store, path).await?;
+            tracing::info!(reps = loaded, "reps loaded");
+        }
+        let metrics = Metrics::new();
+        let connectors = Connectors::start(
+            Clients::from_config(&config.connectors),
+            Policies::from_config(&config.connectors, &metrics),
+        );
+        let config = Arc::new(config);
+        let services = Arc::new(Services {
+            store: store.clone(),
+            connectors,
+            config: config.clone(),
+            metrics: metrics.clone(),
+        });
+        let supervisor = Supervisor::new(services, config.supervisor_poll).start();
         let state = AppState {
-            config: Arc::new(config),
+            config,
             store,
-            metrics: Metrics::new(),
+            metrics,
             supervisor,
         };
         let port = listener.local_addr()?.port();
@@ -89,9 +115,16 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM), then lets
+    /// running workflows finish their step within the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        drain(
+            &self.state.supervisor,
+            self.state.config.engine.shutdown_grace,
+        )
+        .await;
+        result
     }
 
     /// Serves in the background; the returned handle stops it.
@@ -112,9 +145,49 @@ impl RunningApp {
         &self.state.supervisor
     }
 
-    /// Stops accepting requests, finishes those in flight, and waits.
+    /// Stops accepting requests, lets running workflows finish, and waits.
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.task.await;
+        drain(
+            &self.state.supervisor,
+            self.state.config.engine.shutdown_grace,
+        )
+        .await;
     }
+}
+
+async fn drain(supervisor: &Addr<Supervisor>, deadline: std::time::Duration) {
+    match supervisor.send(Drain { deadline }).await {
+        Ok(0) => tracing::info!("all workflows drained"),
+        Ok(left) => tracing::warn!(
+            left,
+            "workflows still running at shutdown; their leases will expire and they resume elsewhere"
+        ),
+        Err(error) => tracing::warn!(%error, "supervisor gone before draining"),
+    }
+}
+
+/// Loads and stores the reps of a seed file, with an audit entry.
+async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
+    let loaded = crate::reps::load_file(path).map_err(StartError::Reps)?;
+    let count = loaded.len();
+    store
+        .run(move |c| {
+            for rep in &loaded {
+                reps::upsert(c, rep)?;
+            }
+            audit::append(
+                c,
+                &audit::Entry {
+                    actor: "system",
+                    action: "reps.loaded",
+                    workflow_id: None,
+                    reason: None,
+                    detail: serde_json::json!({ "count": loaded.len() }),
+                },
+            )
+        })
+        .await?;
+    Ok(count)
 }

@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate` and `sandbox`. `--help`
-//! lists every environment variable with its default.
+//! The command line: `serve` (the default), `migrate`, `sandbox` and `demo`.
+//! `--help` lists every environment variable with its default.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -28,6 +28,16 @@ enum Command {
     /// Run the local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth and the LLM.
     #[command(after_long_help = crate::sandbox::help())]
     Sandbox(crate::sandbox::SandboxArgs),
+    /// Run the sandbox and the service together on a fresh SQLite file, send the
+    /// sample submissions through the signed webhook, and show what happened.
+    Demo {
+        /// Database for the demo (default: a new file under ./data/).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds to wait for every workflow to finish.
+        #[arg(long, default_value_t = 90)]
+        timeout_secs: u64,
+    },
 }
 
 /// Parses the arguments and runs the chosen command.
@@ -37,7 +47,9 @@ pub fn run() -> anyhow::Result<()> {
         .get_matches();
     let cli = Cli::from_arg_matches(&matches)?;
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
-    telemetry::init(config.log_format);
+    // The demo prints a report; only warnings belong beside it.
+    let quiet = matches!(cli.command, Some(Command::Demo { .. }));
+    telemetry::init(config.log_format, if quiet { "warn" } else { "info" });
     actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
@@ -54,6 +66,18 @@ pub fn run() -> anyhow::Result<()> {
                 println!("migrations applied: {applied}");
             }
             Command::Sandbox(args) => crate::sandbox::serve(args).await?,
+            Command::Demo {
+                database_url,
+                timeout_secs,
+            } => {
+                let options = crate::demo::DemoOptions {
+                    database_url,
+                    timeout: std::time::Duration::from_secs(timeout_secs),
+                };
+                if !crate::demo::run_demo(options).await? {
+                    anyhow::bail!("the demo did not finish as expected");
+                }
+            }
         }
         Ok(())
     })

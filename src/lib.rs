@@ -17,6 +17,7 @@
 //! actors/        the supervisor and the connector actor (the only place actix actors live)
 //! connectors/    external API clients; error classification, retries, limits, breaker
 //! web/           routes: webhooks, health, metrics; JSON errors
+//! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
 //! ```
 //!
@@ -36,6 +37,7 @@ pub mod cli;
 pub mod compose;
 pub mod config;
 pub mod connectors;
+pub mod demo;
 pub mod engine;
 pub mod intake;
 pub mod metrics;

@@ -1,48 +1,147 @@
-//! The supervisor: one per process. It learns of new workflows from the web
-//! handler and, on start and on a timer, finds every unfinished workflow in the
-//! database, so nothing accepted before a crash or restart is forgotten.
+//! The supervisor: one per process. It claims runnable workflows from the
+//! database (new, retry due, lease expired) under a lease, up to the configured
+//! concurrency, starts one workflow actor for each, renews the leases of those
+//! still running, and on shutdown stops claiming and waits for them to finish.
+//! New workflows wake it at once; a timer catches retries and other processes'
+//! expired leases.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use tokio::sync::watch;
 
-use crate::store::{Store, workflows};
+use super::workflow::WorkflowActor;
+use crate::engine::Services;
+use crate::engine::runner::RunEnd;
+use crate::store::leases;
 
 pub struct Supervisor {
-    store: Store,
+    services: Arc<Services>,
+    /// This process's lease owner name.
+    owner: String,
     poll: Duration,
-    /// Unfinished workflows this process knows about.
-    runnable: BTreeSet<String>,
+    in_flight: BTreeSet<String>,
+    claiming: bool,
+    /// A claim was asked for while one was running: claim again after it.
+    claim_again: bool,
+    draining: bool,
+    in_flight_count: watch::Sender<usize>,
 }
 
 impl Supervisor {
-    pub fn new(store: Store, poll: Duration) -> Self {
+    pub fn new(services: Arc<Services>, poll: Duration) -> Self {
+        let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         Supervisor {
-            store,
+            services,
+            owner,
             poll,
-            runnable: BTreeSet::new(),
+            in_flight: BTreeSet::new(),
+            claiming: false,
+            claim_again: false,
+            draining: false,
+            in_flight_count: watch::channel(0).0,
         }
     }
 
-    /// Reloads the unfinished workflows from the database.
-    fn rescan(&mut self, ctx: &mut Context<Self>) {
-        let store = self.store.clone();
-        async move { store.run(workflows::list_unfinished_ids).await }
-            .into_actor(self)
-            .map(|found, act, _ctx| match found {
+    fn lease(&self) -> Duration {
+        self.services.config.engine.lease
+    }
+
+    /// Claims as many runnable workflows as there are free slots.
+    fn fill(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || !self.services.config.engine.run_workflows {
+            return;
+        }
+        if self.claiming {
+            self.claim_again = true;
+            return;
+        }
+        let free = self
+            .services
+            .config
+            .engine
+            .concurrency
+            .saturating_sub(self.in_flight.len());
+        if free == 0 {
+            return;
+        }
+        self.claiming = true;
+        let (store, owner, lease) = (
+            self.services.store.clone(),
+            self.owner.clone(),
+            self.lease(),
+        );
+        async move {
+            store
+                .run(move |c| leases::claim_runnable(c, &owner, lease, free as i64))
+                .await
+        }
+        .into_actor(self)
+        .map(move |claimed, act, ctx| {
+            act.claiming = false;
+            match claimed {
                 Ok(ids) => {
-                    if ids.len() != act.runnable.len() {
-                        tracing::info!(
-                            unfinished = ids.len(),
-                            "supervisor found unfinished workflows"
-                        );
+                    let full = ids.len() == free;
+                    for id in ids {
+                        act.start_workflow(id, ctx);
                     }
-                    act.runnable = ids.into_iter().collect();
+                    if full {
+                        act.claim_again = true;
+                    }
                 }
-                Err(error) => tracing::warn!(%error, "supervisor could not scan for workflows"),
-            })
-            .spawn(ctx);
+                Err(error) => tracing::warn!(%error, "could not claim workflows"),
+            }
+            if std::mem::take(&mut act.claim_again) {
+                act.fill(ctx);
+            }
+        })
+        .spawn(ctx);
+    }
+
+    fn start_workflow(&mut self, workflow_id: String, ctx: &mut Context<Self>) {
+        if !self.in_flight.insert(workflow_id.clone()) {
+            return;
+        }
+        self.in_flight_count.send_replace(self.in_flight.len());
+        WorkflowActor {
+            services: self.services.clone(),
+            workflow_id,
+            owner: self.owner.clone(),
+            supervisor: ctx.address(),
+        }
+        .start();
+    }
+
+    /// Extends the leases of the workflows running here.
+    fn renew(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = self.in_flight.iter().cloned().collect();
+        let (store, owner, lease) = (
+            self.services.store.clone(),
+            self.owner.clone(),
+            self.lease(),
+        );
+        async move {
+            store
+                .run(move |c| leases::renew(c, &owner, &ids, lease))
+                .await
+        }
+        .into_actor(self)
+        .map(|renewed, act, _ctx| match renewed {
+            Ok(held) if held.len() < act.in_flight.len() => {
+                tracing::warn!(
+                    lost = act.in_flight.len() - held.len(),
+                    "leases lost; those workflows stop at their next write"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not renew leases"),
+        })
+        .spawn(ctx);
     }
 }
 
@@ -50,12 +149,15 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.rescan(ctx);
-        ctx.run_interval(self.poll, |act, ctx| act.rescan(ctx));
+        tracing::info!(owner = %self.owner, "supervisor started");
+        self.fill(ctx);
+        ctx.run_interval(self.poll, |act, ctx| act.fill(ctx));
+        let renew_every = (self.lease() / 3).max(Duration::from_millis(100));
+        ctx.run_interval(renew_every, |act, ctx| act.renew(ctx));
     }
 }
 
-/// A workflow was just committed by the webhook handler.
+/// A workflow was just committed by the webhook handler (or re-queued by an admin).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct WorkflowAccepted(pub String);
@@ -63,20 +165,60 @@ pub struct WorkflowAccepted(pub String);
 impl Handler<WorkflowAccepted> for Supervisor {
     type Result = ();
 
-    fn handle(&mut self, msg: WorkflowAccepted, _ctx: &mut Context<Self>) {
-        self.runnable.insert(msg.0);
+    fn handle(&mut self, _msg: WorkflowAccepted, ctx: &mut Context<Self>) {
+        self.fill(ctx);
     }
 }
 
-/// The unfinished workflows the supervisor knows of, sorted by id.
+/// A workflow actor finished its run.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WorkflowFinished {
+    pub workflow_id: String,
+    pub end: RunEnd,
+}
+
+impl Handler<WorkflowFinished> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: WorkflowFinished, ctx: &mut Context<Self>) {
+        self.in_flight.remove(&msg.workflow_id);
+        self.in_flight_count.send_replace(self.in_flight.len());
+        tracing::debug!(workflow.id = %msg.workflow_id, end = ?msg.end, "workflow run ended");
+        self.fill(ctx);
+    }
+}
+
+/// The workflows running in this process, sorted by id.
 #[derive(Message)]
 #[rtype(result = "Vec<String>")]
-pub struct Runnable;
+pub struct InFlight;
 
-impl Handler<Runnable> for Supervisor {
+impl Handler<InFlight> for Supervisor {
     type Result = Vec<String>;
 
-    fn handle(&mut self, _msg: Runnable, _ctx: &mut Context<Self>) -> Vec<String> {
-        self.runnable.iter().cloned().collect()
+    fn handle(&mut self, _msg: InFlight, _ctx: &mut Context<Self>) -> Vec<String> {
+        self.in_flight.iter().cloned().collect()
+    }
+}
+
+/// Stop claiming and wait up to `deadline` for running workflows; answers how
+/// many were still running (their leases expire and another process resumes them).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct Drain {
+    pub deadline: Duration,
+}
+
+impl Handler<Drain> for Supervisor {
+    type Result = ResponseFuture<usize>;
+
+    fn handle(&mut self, msg: Drain, _ctx: &mut Context<Self>) -> Self::Result {
+        self.draining = true;
+        let mut count = self.in_flight_count.subscribe();
+        Box::pin(async move {
+            let _ = tokio::time::timeout(msg.deadline, count.wait_for(|n| *n == 0)).await;
+            *count.borrow()
+        })
     }
 }

@@ -9,6 +9,8 @@ use super::{ConfigError, invalid};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
+    /// Whether this process runs workflows (false: an intake-only node).
+    pub run_workflows: bool,
     pub concurrency: usize,
     pub lease: Duration,
     pub max_attempts: i32,
@@ -22,12 +24,14 @@ pub struct EngineConfig {
     pub daily_send_limit: i64,
     /// Prospect-local hours `[from, to)` wrapping midnight when `from > to`.
     pub quiet_hours: (u32, u32),
-    pub sender_domain: String,
+    pub quiet_weekends: bool,
+    /// Domain of generated Message-IDs; `None` uses the public URL's host (see
+    /// `Config::sender_domain`).
+    pub sender_domain: Option<String>,
 }
 
 pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
     source: &Source<'_, F>,
-    public_host: &str,
 ) -> Result<EngineConfig, ConfigError> {
     let secs = |name| -> Result<Duration, ConfigError> {
         Ok(Duration::from_secs(source.parse_positive(name)?))
@@ -55,6 +59,7 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
             )
         })?;
     Ok(EngineConfig {
+        run_workflows: source.parse_bool("SALES_AGENT_RUN_WORKFLOWS")?,
         concurrency: source.parse_positive("SALES_AGENT_CONCURRENCY")?,
         lease: secs("SALES_AGENT_LEASE_SECS")?,
         max_attempts: source.parse_positive("SALES_AGENT_WORKFLOW_MAX_ATTEMPTS")?,
@@ -70,8 +75,7 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         asset_folders: list("SALES_AGENT_ASSET_FOLDERS"),
         daily_send_limit: source.parse_positive("SALES_AGENT_DAILY_SEND_LIMIT")?,
         quiet_hours,
-        sender_domain: source
-            .raw("SALES_AGENT_SENDER_DOMAIN")
-            .unwrap_or_else(|| public_host.to_string()),
+        quiet_weekends: source.parse_bool("SALES_AGENT_QUIET_WEEKENDS")?,
+        sender_domain: source.raw("SALES_AGENT_SENDER_DOMAIN"),
     })
 }

@@ -92,7 +92,6 @@ impl Config {
         let mut client_secrets = Vec::new();
         client_secrets.extend(source.secret("SALES_AGENT_HUBSPOT_CLIENT_SECRET"));
         client_secrets.extend(source.secret("SALES_AGENT_HUBSPOT_CLIENT_SECRET_PREVIOUS"));
-        let public_host = public_url.host_str().unwrap_or("localhost").to_string();
         Ok(Config {
             database_url: source.string("DATABASE_URL"),
             bind,
@@ -125,7 +124,17 @@ impl Config {
                 }
             },
             connectors: connectors::connectors_config(&source)?,
-            engine: engine::engine_config(&source, &public_host)?,
+            engine: engine::engine_config(&source)?,
+        })
+    }
+
+    /// The domain of the Message-IDs the service generates.
+    pub fn sender_domain(&self) -> String {
+        self.engine.sender_domain.clone().unwrap_or_else(|| {
+            self.public_url
+                .host_str()
+                .unwrap_or("localhost")
+                .to_string()
         })
     }
 

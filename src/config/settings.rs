@@ -292,6 +292,16 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "Domain of generated Message-IDs; defaults to the public URL's host.",
     ),
+    setting(
+        "SALES_AGENT_QUIET_WEEKENDS",
+        "true",
+        "Also send nothing on the prospect's Saturday and Sunday.",
+    ),
+    setting(
+        "SALES_AGENT_RUN_WORKFLOWS",
+        "true",
+        "false runs an intake-only node: webhooks and admin API, no workflow execution.",
+    ),
 ];
 
 pub(super) fn default_of(name: &str) -> &'static str {

@@ -252,7 +252,7 @@ async fn record(
                 step: step.as_str(),
                 outcome,
                 attempts,
-                output: (!output.is_null()).then_some(output),
+                output: (!output.is_null()).then(|| output.clone()),
                 error: error.as_deref(),
                 started_at: started,
             };

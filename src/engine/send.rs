@@ -42,7 +42,13 @@ pub async fn send_once(
     request: &SendRequest<'_>,
 ) -> Result<SendOutcome, StepError> {
     let (start, end) = services.config.engine.quiet_hours;
-    if let Some(wait) = quiet_wait(Utc::now().with_timezone(&request.prospect_zone), start, end) {
+    let weekends = services.config.engine.quiet_weekends;
+    if let Some(wait) = quiet_wait(
+        Utc::now().with_timezone(&request.prospect_zone),
+        start,
+        end,
+        weekends,
+    ) {
         return Err(StepError::Defer {
             after: wait,
             reason: "quiet hours where the prospect is".into(),
@@ -223,30 +229,31 @@ async fn draft_exists(services: &Services, request: &SendRequest<'_>) -> Result<
     }
 }
 
-/// How long until the quiet hours `[start, end)` (wrapping midnight) and the
-/// weekend are over at `local`; `None` when sending is fine now.
-fn quiet_wait(local: chrono::DateTime<Tz>, start: u32, end: u32) -> Option<std::time::Duration> {
-    let hour = local.hour();
-    let quiet_hour = if start > end {
-        hour >= start || hour < end
-    } else {
-        hour >= start && hour < end
+/// How long until the quiet hours `[start, end)` (wrapping midnight) and, when
+/// `weekends`, the weekend are over at `local`; `None` when sending is fine now.
+fn quiet_wait(
+    local: chrono::DateTime<Tz>,
+    start: u32,
+    end: u32,
+    weekends: bool,
+) -> Option<std::time::Duration> {
+    let quiet = |at: chrono::DateTime<Tz>| {
+        let h = at.hour();
+        let quiet_hour = if start > end {
+            h >= start || h < end
+        } else {
+            h >= start && h < end
+        };
+        quiet_hour || (weekends && matches!(at.weekday(), Weekday::Sat | Weekday::Sun))
     };
-    let weekend = matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
-    if !quiet_hour && !weekend {
+    if !quiet(local) {
         return None;
     }
     // Step forward an hour at a time (DST-safe, at most a few days).
     let mut at = local;
     for _ in 0..24 * 4 {
         at += chrono::Duration::hours(1);
-        let h = at.hour();
-        let quiet = if start > end {
-            h >= start || h < end
-        } else {
-            h >= start && h < end
-        };
-        if !quiet && !matches!(at.weekday(), Weekday::Sat | Weekday::Sun) {
+        if !quiet(at) {
             let top_of_hour = at
                 .with_minute(0)
                 .and_then(|t| t.with_second(0))
@@ -267,20 +274,31 @@ mod tests {
     fn quiet_hours_and_weekends_wait_until_the_next_working_hour() {
         let ny: Tz = "America/New_York".parse().unwrap();
         let at = |y, m, d, h, min| ny.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        let hours = |d: Option<std::time::Duration>| d.map(|d| d.as_secs_f64() / 3600.0);
         assert_eq!(
-            quiet_wait(at(2026, 11, 24, 10, 0), 20, 8),
+            quiet_wait(at(2026, 11, 24, 10, 0), 20, 8, true),
             None,
             "Tuesday morning"
         );
         assert_eq!(
-            quiet_wait(at(2026, 11, 24, 21, 30), 20, 8),
-            Some(std::time::Duration::from_secs(10 * 3600 + 30 * 60))
+            hours(quiet_wait(at(2026, 11, 24, 21, 30), 20, 8, true)),
+            Some(10.5),
+            "until 08:00"
         );
-        let saturday = quiet_wait(at(2026, 11, 28, 12, 0), 20, 8).unwrap();
         assert_eq!(
-            saturday,
-            std::time::Duration::from_secs((36 + 8) * 3600),
-            "until Monday 08:00"
+            hours(quiet_wait(at(2026, 11, 28, 12, 0), 20, 8, true)),
+            Some(44.0),
+            "Saturday noon until Monday 08:00"
+        );
+        assert_eq!(
+            quiet_wait(at(2026, 11, 28, 12, 0), 20, 8, false),
+            None,
+            "weekends allowed"
+        );
+        assert_eq!(
+            hours(quiet_wait(at(2026, 11, 28, 3, 0), 0, 0, true)),
+            Some(45.0),
+            "no quiet hours, but Saturday"
         );
     }
 }

@@ -24,7 +24,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         .as_ref()
         .ok_or_else(|| StepError::Permanent("no composed draft".into()))?;
     let config = &cx.services.config;
-    let message_id = mime::message_id(&cx.workflow.id, "deliver", &config.engine.sender_domain);
+    let message_id = mime::message_id(&cx.workflow.id, "deliver", &config.sender_domain());
     let conversation = cx.state.conversation.as_ref().filter(|c| {
         c.mailbox
             .as_deref()
@@ -93,6 +93,10 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     };
     delivery.held = if draft_only {
         Some("draft-only mode".into())
+    } else if email.unsubscribe.is_none() {
+        Some(
+            "not sent: SALES_AGENT_PUBLIC_URL must be https for one-click unsubscribe links".into(),
+        )
     } else if !draft.violations.is_empty() {
         Some(format!("held for review: {}", draft.violations.join("; ")))
     } else {

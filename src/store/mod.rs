@@ -29,6 +29,7 @@ pub use connection::{Backend, DbConn};
 pub struct Store {
     pool: r2d2::Pool<connection::Manager>,
     backend: Backend,
+    busy_timeout: Duration,
 }
 
 /// What can go wrong talking to the database.
@@ -61,6 +62,13 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// SQLite's "database is locked": another writer won; the work may be retried.
+    pub fn is_lock_conflict(&self) -> bool {
+        matches!(self, StoreError::Query(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("database is locked"))
+    }
+}
+
 fn is_connection_message(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
@@ -87,7 +95,11 @@ impl Store {
             .test_on_check_out(true)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            busy_timeout,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -105,17 +117,33 @@ impl Store {
     }
 
     /// Runs synchronous diesel work on the blocking pool, never on an async thread.
+    ///
+    /// On SQLite a transaction that read before it wrote can find another writer
+    /// got there first; SQLite then answers "database is locked" at once instead of
+    /// waiting, and rolls the transaction back. The whole unit of work is then run
+    /// again, for up to the busy timeout, which is why `work` is `Fn`.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let patience = self.busy_timeout;
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            work(&mut conn)
+            let started = std::time::Instant::now();
+            let mut pause = Duration::from_millis(2);
+            loop {
+                match work(&mut conn) {
+                    Err(error) if error.is_lock_conflict() && started.elapsed() < patience => {
+                        std::thread::sleep(pause + Duration::from_micros(fastrand::u64(0..2000)));
+                        pause = (pause * 2).min(Duration::from_millis(50));
+                    }
+                    result => return result,
+                }
+            }
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("database task ended: {e}")))?

@@ -126,6 +126,15 @@ pub fn test_config(db: &TestDb) -> Config {
     config.supervisor_poll = Duration::from_millis(200);
     config.admin_token = Some(SecretString::from(ADMIN_TOKEN));
     config.viewer_token = Some(SecretString::from(VIEWER_TOKEN));
+    // Intake and admin tests run no workflows, and no test ever reaches a real API:
+    // every connector points at a closed loopback port unless a sandbox is wired in.
+    config.engine.run_workflows = false;
+    let closed: url::Url = "http://127.0.0.1:9".parse().unwrap();
+    config.connectors.hubspot_base_url = closed.clone();
+    config.connectors.gmail_base_url = closed.clone();
+    config.connectors.google_api_base_url = closed.clone();
+    config.connectors.google_token_url = closed.clone();
+    config.connectors.llm_base_url = closed;
     config
 }
 
@@ -270,4 +279,108 @@ pub async fn seed_workflows(store: &Store, n: usize) -> Vec<String> {
         })
         .await
         .expect("seed workflows")
+}
+
+/// The service wired to a sandbox of the demo fixture, reps in place.
+pub struct Stack {
+    pub app: TestApp,
+    pub sandbox: sales_agent::sandbox::SandboxHandle,
+    pub fixture: sales_agent::sandbox::fixture::Fixture,
+}
+
+pub async fn spawn_stack(db: &TestDb) -> Stack {
+    spawn_stack_with(db, |config| config, Default::default()).await
+}
+
+/// A stack whose configuration `tweak` may change and whose sandbox injects `faults`.
+pub async fn spawn_stack_with(
+    db: &TestDb,
+    tweak: impl FnOnce(Config) -> Config,
+    faults: std::collections::BTreeMap<String, sales_agent::sandbox::faults::FaultSpec>,
+) -> Stack {
+    use sales_agent::sandbox::{SandboxOptions, fixture::Fixture, spawn};
+    let fixture = Fixture::demo();
+    let sandbox = spawn(SandboxOptions {
+        fixture: Some(fixture.clone()),
+        faults,
+        ..SandboxOptions::default()
+    })
+    .expect("sandbox starts");
+    // Reps exist before the supervisor can claim anything.
+    let store = db.migrated_store().await;
+    let reps = sales_agent::demo::reps_from_fixture(&fixture);
+    store
+        .run(move |c| {
+            for rep in &reps {
+                sales_agent::store::reps::upsert(c, rep)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("reps stored");
+    let mut config =
+        sales_agent::demo::sandbox_config(test_config(db), &sandbox.base_url(), &fixture);
+    config.engine.run_workflows = true;
+    config.engine.retry_base = Duration::from_millis(200);
+    config.engine.quiet_hours = (0, 0);
+    config.engine.quiet_weekends = false;
+    let app = spawn_app_with(tweak(config)).await;
+    Stack {
+        app,
+        sandbox,
+        fixture,
+    }
+}
+
+impl Stack {
+    /// The fixture's sample submission for `email`, as the Forms API sends it.
+    pub fn sample(&self, email: &str) -> String {
+        let entry = self
+            .fixture
+            .hubspot
+            .form_submissions
+            .iter()
+            .find(|s| s.to_string().contains(email))
+            .unwrap_or_else(|| panic!("no sample for {email}"));
+        let mut body = entry.clone();
+        let object = body.as_object_mut().unwrap();
+        object.remove("ageMinutes");
+        object.insert("submittedAt".into(), 1_790_000_000_000u64.into());
+        body.to_string()
+    }
+
+    /// Waits until every workflow in `ids` is finished; returns their statuses.
+    pub async fn wait_finished(&self, ids: &[String], timeout: Duration) -> Vec<String> {
+        let store = self.app.app.state.store.clone();
+        let started = std::time::Instant::now();
+        loop {
+            let wanted = ids.to_vec();
+            let statuses: Vec<String> = store
+                .run(move |c| {
+                    let mut out = Vec::new();
+                    for id in &wanted {
+                        out.push(
+                            sales_agent::store::workflows::find_by_id(c, id)?
+                                .map(|w| w.status)
+                                .unwrap_or_default(),
+                        );
+                    }
+                    Ok(out)
+                })
+                .await
+                .unwrap();
+            let done = statuses
+                .iter()
+                .all(|s| !["pending", "running", "retry_wait"].contains(&s.as_str()));
+            if done || started.elapsed() > timeout {
+                return statuses;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await;
+        self.sandbox.stop().await;
+    }
 }

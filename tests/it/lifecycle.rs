@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
-use sales_agent::actors::supervisor::Runnable;
 
 use crate::helpers::{
     TestDb, json, row_counts, spawn_app, spawn_app_with, submission, test_config,
@@ -15,7 +14,6 @@ use crate::on_both_backends;
 
 on_both_backends!(
     an_unreachable_database_answers_503_and_stores_nothing,
-    unfinished_workflows_are_found_again_after_a_restart,
     several_processes_can_migrate_one_database_at_once,
     readiness_reports_the_database,
 );
@@ -82,39 +80,6 @@ async fn an_unreachable_database_answers_503_and_stores_nothing(db: TestDb) {
     assert_eq!(retry.status(), 202);
     assert_eq!(row_counts(&db.store()).await, (1, 1));
     app.stop().await;
-}
-
-async fn unfinished_workflows_are_found_again_after_a_restart(db: TestDb) {
-    let first = spawn_app(&db).await;
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        let response = first
-            .post_signed(&submission(&format!("conv-{n}"), "ana@acme.example"))
-            .await;
-        ids.push(
-            json(response).await["workflow_id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
-    first.stop().await;
-
-    let second = spawn_app(&db).await;
-    ids.sort();
-    let mut found = Vec::new();
-    for _ in 0..50 {
-        found = second.app.supervisor().send(Runnable).await.unwrap();
-        if found == ids {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        found, ids,
-        "the restarted supervisor knows every unfinished workflow"
-    );
-    second.stop().await;
 }
 
 async fn several_processes_can_migrate_one_database_at_once(db: TestDb) {

@@ -5,6 +5,7 @@ mod admin;
 mod connectors;
 mod contracts;
 mod docs;
+mod engine;
 mod helpers;
 mod leases;
 mod ledger;

@@ -1,8 +1,9 @@
 //! Gmail's search syntax, the subset the service and its tests use: `from:`,
 //! `to:`, `subject:`, `in:` (sent, inbox, drafts, anywhere), `is:` (unread),
 //! `label:`, `rfc822msgid:`, `newer_than:` / `older_than:` (d, m, y, h), `after:` /
-//! `before:` (YYYY/MM/DD), bare and quoted words, and `-` negation. Terms are
-//! ANDed; Gmail treats unknown operators as words, and so does this.
+//! `before:` (YYYY/MM/DD), bare and quoted words, `-` negation, and `{…}` groups
+//! whose terms are ORed (`{from:a to:a}`). Terms are ANDed; Gmail treats unknown
+//! operators as words, and so does this.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -21,10 +22,10 @@ enum Term {
     Word(String),
 }
 
-/// A parsed query: terms with their negation flags.
+/// A parsed query: ANDed clauses, each a negation flag and ORed alternatives.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
-    terms: Vec<(bool, Term)>,
+    terms: Vec<(bool, Vec<Term>)>,
 }
 
 /// Splits on whitespace, keeping `"quoted phrases"` together.
@@ -75,52 +76,75 @@ fn date_ms(v: &str) -> Option<i64> {
 impl Query {
     pub fn parse(q: &str, now: DateTime<Utc>) -> Query {
         let now_ms = now.timestamp_millis();
-        let terms = tokens(q)
-            .into_iter()
-            .map(|token| {
-                let (negated, token) = match token.strip_prefix('-') {
-                    Some(rest) if !rest.is_empty() => (true, rest.to_string()),
-                    _ => (false, token),
-                };
-                let lower = token.to_ascii_lowercase();
-                let term = match lower.split_once(':') {
-                    Some(("from", v)) => Term::From(v.into()),
-                    Some(("to", v)) => Term::To(v.into()),
-                    Some(("subject", v)) => Term::Subject(v.into()),
-                    Some(("in", v)) => Term::In(v.into()),
-                    Some(("is", v)) | Some(("label", v)) => Term::Label(v.into()),
-                    Some(("rfc822msgid", _)) => {
-                        let v = token.split_once(':').map(|x| x.1).unwrap_or_default();
-                        Term::MsgId(v.trim_start_matches('<').trim_end_matches('>').to_string())
-                    }
-                    Some(("newer_than", v)) => {
-                        age_ms(v).map_or(Term::Word(lower.clone()), |a| Term::After(now_ms - a))
-                    }
-                    Some(("older_than", v)) => {
-                        age_ms(v).map_or(Term::Word(lower.clone()), |a| Term::Before(now_ms - a))
-                    }
-                    Some(("after", v)) => date_ms(v).map_or(Term::Word(lower.clone()), Term::After),
-                    Some(("before", v)) => {
-                        date_ms(v).map_or(Term::Word(lower.clone()), Term::Before)
-                    }
-                    _ => Term::Word(lower),
-                };
-                (negated, term)
-            })
-            .collect();
+        let mut terms = Vec::new();
+        let mut group: Option<(bool, Vec<Term>)> = None;
+        for token in tokens(q) {
+            let (negated, token) = match token.strip_prefix('-') {
+                Some(rest) if !rest.is_empty() => (true, rest.to_string()),
+                _ => (false, token),
+            };
+            let opens = token.starts_with('{');
+            let token = token.trim_start_matches('{');
+            let closes = token.ends_with('}');
+            let token = token.trim_end_matches('}');
+            if opens && group.is_none() {
+                group = Some((negated, Vec::new()));
+            }
+            if !token.is_empty() {
+                let term = parse_term(token, now_ms);
+                match group.as_mut() {
+                    Some((_, alternatives)) => alternatives.push(term),
+                    None => terms.push((negated, vec![term])),
+                }
+            }
+            if closes && let Some(done) = group.take() {
+                terms.push(done);
+            }
+        }
+        // An unclosed group still counts, as Gmail is forgiving about it.
+        terms.extend(group);
+        terms.retain(|(_, alternatives)| !alternatives.is_empty());
         Query { terms }
     }
 
     /// Whether the query asks for drafts, sent mail or everything explicitly, which
     /// lifts the default exclusion of spam and trash.
     pub fn names_location(&self) -> bool {
-        self.terms.iter().any(|(_, t)| matches!(t, Term::In(_)))
+        self.terms
+            .iter()
+            .flat_map(|(_, alternatives)| alternatives)
+            .any(|t| matches!(t, Term::In(_)))
     }
 
     pub fn matches(&self, m: &Message) -> bool {
-        self.terms
-            .iter()
-            .all(|(negated, t)| term_matches(t, m) != *negated)
+        self.terms.iter().all(|(negated, alternatives)| {
+            alternatives.iter().any(|t| term_matches(t, m)) != *negated
+        })
+    }
+}
+
+/// One `operator:value` term (or a word).
+fn parse_term(token: &str, now_ms: i64) -> Term {
+    let lower = token.to_ascii_lowercase();
+    match lower.split_once(':') {
+        Some(("from", v)) => Term::From(v.into()),
+        Some(("to", v)) => Term::To(v.into()),
+        Some(("subject", v)) => Term::Subject(v.into()),
+        Some(("in", v)) => Term::In(v.into()),
+        Some(("is", v)) | Some(("label", v)) => Term::Label(v.into()),
+        Some(("rfc822msgid", _)) => {
+            let v = token.split_once(':').map(|x| x.1).unwrap_or_default();
+            Term::MsgId(v.trim_start_matches('<').trim_end_matches('>').to_string())
+        }
+        Some(("newer_than", v)) => {
+            age_ms(v).map_or(Term::Word(lower.clone()), |a| Term::After(now_ms - a))
+        }
+        Some(("older_than", v)) => {
+            age_ms(v).map_or(Term::Word(lower.clone()), |a| Term::Before(now_ms - a))
+        }
+        Some(("after", v)) => date_ms(v).map_or(Term::Word(lower.clone()), Term::After),
+        Some(("before", v)) => date_ms(v).map_or(Term::Word(lower.clone()), Term::Before),
+        _ => Term::Word(lower),
     }
 }
 
@@ -206,5 +230,31 @@ mod tests {
         assert!(!Query::parse("in:inbox from:ann@x.com", now).matches(&m));
         assert!(Query::parse("to:bob@y.com -in:inbox \"enterprise plan\"", now).matches(&m));
         assert!(!Query::parse("-from:ann@x.com", now).matches(&m));
+    }
+
+    #[test]
+    fn braces_or_their_terms() {
+        let now = Utc::now();
+        let m = message(&["SENT"], "ann@x.com", 2, now);
+        assert!(
+            Query::parse(r#"{from:"zed@x.com" to:"bob@y.com"}"#, now).matches(&m),
+            "to: matches"
+        );
+        assert!(
+            Query::parse("{from:ann@x.com to:nobody@y.com}", now).matches(&m),
+            "from: matches"
+        );
+        assert!(
+            !Query::parse("{from:zed@x.com to:nobody@y.com}", now).matches(&m),
+            "neither matches"
+        );
+        assert!(
+            !Query::parse("-{from:ann@x.com to:nobody@y.com}", now).matches(&m),
+            "a negated group"
+        );
+        assert!(
+            !Query::parse("in:inbox {from:ann@x.com}", now).matches(&m),
+            "groups AND with the rest"
+        );
     }
 }

@@ -1,0 +1,249 @@
+//! `sales-agent demo`: the sandbox and the service in one process on a fresh
+//! SQLite file; the fixture's sample submissions go through the signed webhook;
+//! then a table of what happened and where to look. Succeeds only if every
+//! workflow finished as expected (answered with a draft, or skipped with a reason).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use secrecy::SecretString;
+
+use super::{reps_from_fixture, sandbox_config};
+use crate::app::Application;
+use crate::config::Config;
+use crate::intake::signature::{sign_v3, unix_millis};
+use crate::sandbox::fixture::Fixture;
+use crate::sandbox::{SandboxOptions, spawn};
+use crate::store::workflows::{WorkflowRow, WorkflowStatus};
+use crate::store::{Store, reps, step_runs, workflows};
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where the demo's database goes; a fresh file under `./data/` by default.
+    pub database_url: Option<String>,
+    /// How long to wait for every workflow to finish.
+    pub timeout: Duration,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            database_url: None,
+            timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+const PUBLIC_URL: &str = "https://sales-agent.demo.local";
+
+/// Runs the demo; `Ok(true)` when every workflow ended as expected.
+pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
+    let fixture = Fixture::demo();
+    let sandbox = spawn(SandboxOptions {
+        fixture: Some(fixture.clone()),
+        ..SandboxOptions::default()
+    })?;
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    let mut config = Config::defaults();
+    config.database_url = options.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://data/demo-{}.db",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S")
+        )
+    });
+    config.bind = "127.0.0.1:0".parse()?;
+    config.public_url = PUBLIC_URL.parse()?;
+    config.webhook.client_secrets = vec![SecretString::from(secret.clone())];
+    config.supervisor_poll = Duration::from_millis(500);
+    config.engine.retry_base = Duration::from_secs(1);
+    let config = sandbox_config(config, &sandbox.base_url(), &fixture);
+    let database = config.database_url.clone();
+
+    let app = Application::build(config).await?.spawn();
+    let store = app.state.store.clone();
+    let demo_reps = reps_from_fixture(&fixture);
+    store
+        .run(move |c| {
+            for rep in &demo_reps {
+                reps::upsert(c, rep)?;
+            }
+            Ok(())
+        })
+        .await?;
+
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/webhooks/hubspot", app.port);
+    let mut ids = Vec::new();
+    for submission in &fixture.hubspot.form_submissions {
+        let body = as_forms_api(submission).to_string();
+        let ts = unix_millis(SystemTime::now());
+        let signature = sign_v3(
+            &secret,
+            "POST",
+            &format!("{PUBLIC_URL}/webhooks/hubspot"),
+            body.as_bytes(),
+            ts,
+        );
+        let response = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("X-HubSpot-Signature-v3", signature)
+            .header("X-HubSpot-Request-Timestamp", ts.to_string())
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "the webhook refused a sample submission: {status} {answer}"
+        );
+        ids.push(
+            answer["workflow_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+
+    let rows = wait_for(&store, &ids, options.timeout).await?;
+    let ok = print_report(&store, &rows).await?;
+    println!("\nDatabase: {database}");
+    println!(
+        "Next: `sales-agent serve` with SALES_AGENT_ADMIN_TOKEN set, then GET /api/workflows/<id> for every step;"
+    );
+    println!(
+        "      `sales-agent sandbox` runs the stand-in APIs on their own (see `sales-agent sandbox --help`)."
+    );
+    app.stop().await;
+    sandbox.stop().await;
+    Ok(ok)
+}
+
+/// The fixture's entry as HubSpot's Forms API would deliver it.
+fn as_forms_api(entry: &serde_json::Value) -> serde_json::Value {
+    let mut body = entry.clone();
+    if let Some(object) = body.as_object_mut() {
+        let age = object
+            .remove("ageMinutes")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        let submitted = chrono::Utc::now() - chrono::Duration::minutes(age);
+        object
+            .entry("submittedAt")
+            .or_insert_with(|| submitted.timestamp_millis().into());
+    }
+    body
+}
+
+async fn wait_for(
+    store: &Store,
+    ids: &[String],
+    timeout: Duration,
+) -> anyhow::Result<Vec<WorkflowRow>> {
+    let started = Instant::now();
+    loop {
+        let wanted = ids.to_vec();
+        let rows = store
+            .run(move |c| {
+                wanted
+                    .iter()
+                    .filter_map(|id| workflows::find_by_id(c, id).transpose())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let finished = rows.iter().all(|r| {
+            !WorkflowStatus::UNFINISHED
+                .iter()
+                .any(|s| s.as_str() == r.status)
+        });
+        if finished || started.elapsed() > timeout {
+            return Ok(rows);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Prints one line per workflow; true when each ended completed or skipped.
+async fn print_report(store: &Store, rows: &[WorkflowRow]) -> anyhow::Result<bool> {
+    println!(
+        "\n{:<40} {:<16} {:<10} {:<44} {:<8} proposed slots (prospect's zone)",
+        "contact", "rep", "status", "draft subject / reason", "to draft"
+    );
+    let mut all_ok = true;
+    for row in rows {
+        let id = row.id.clone();
+        let runs = store
+            .run(move |c| step_runs::list_for_workflow(c, &id))
+            .await?;
+        let output = |step: &str| -> serde_json::Value {
+            runs.iter()
+                .find(|r| r.step == step)
+                .and_then(|r| r.output.as_deref())
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or_default()
+        };
+        let rep = output("route")["rep_id"]
+            .as_str()
+            .unwrap_or("-")
+            .to_string();
+        let subject = match row.status.as_str() {
+            "completed" => output("compose")["subject"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string(),
+            _ => row.last_error.clone().unwrap_or_default(),
+        };
+        let to_draft = runs
+            .iter()
+            .find(|r| r.step == "deliver")
+            .map(|r| format!("{} ms", (r.finished_at - row.created_at).num_milliseconds()))
+            .unwrap_or_else(|| "-".into());
+        let slots: Vec<String> = output("propose_slots")["rendered"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ok = row.status == "completed" && output("deliver")["draft_id"].is_string()
+            || row.status == "skipped";
+        all_ok &= ok;
+        println!(
+            "{:<40} {:<16} {:<10} {:<44} {:<8} {}",
+            clip(&row.email, 40),
+            clip(&rep, 16),
+            if ok {
+                row.status.clone()
+            } else {
+                format!("{}!", row.status)
+            },
+            clip(&subject, 44),
+            to_draft,
+            slots.first().cloned().unwrap_or_else(|| "-".into())
+        );
+        for slot in slots.iter().skip(1) {
+            println!(
+                "{:<40} {:<16} {:<10} {:<44} {:<8} {slot}",
+                "", "", "", "", ""
+            );
+        }
+    }
+    println!(
+        "\n{}",
+        if all_ok {
+            "Every submission was answered or skipped with a reason."
+        } else {
+            "Some workflows did not finish as expected (marked !)."
+        }
+    );
+    Ok(all_ok)
+}
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(width - 1).collect::<String>())
+    }
+}
