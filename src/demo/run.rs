@@ -73,7 +73,15 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{}/webhooks/hubspot", app.port);
     let mut ids = Vec::new();
+    let mut expected = Vec::new();
     for submission in &fixture.hubspot.form_submissions {
+        // The fixture may say how a sample should end (`"expect": "skipped"`).
+        expected.push(
+            submission["expect"]
+                .as_str()
+                .unwrap_or("completed")
+                .to_string(),
+        );
         let body = as_forms_api(submission).to_string();
         let ts = unix_millis(SystemTime::now());
         let signature = sign_v3(
@@ -106,7 +114,7 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     }
 
     let rows = wait_for(&store, &ids, options.timeout).await?;
-    let ok = print_report(&store, &rows).await?;
+    let ok = print_report(&store, &rows, &expected).await?;
     println!("\nDatabase: {database}");
     println!(
         "Next: `sales-agent serve` with SALES_AGENT_ADMIN_TOKEN set, then GET /api/workflows/<id> for every step;"
@@ -163,14 +171,19 @@ async fn wait_for(
     }
 }
 
-/// Prints one line per workflow; true when each ended completed or skipped.
-async fn print_report(store: &Store, rows: &[WorkflowRow]) -> anyhow::Result<bool> {
+/// Prints one line per workflow; true when each ended as expected (completed with
+/// a draft, or as the fixture says).
+async fn print_report(
+    store: &Store,
+    rows: &[WorkflowRow],
+    expected: &[String],
+) -> anyhow::Result<bool> {
     println!(
         "\n{:<40} {:<16} {:<10} {:<44} {:<8} proposed slots (prospect's zone)",
         "contact", "rep", "status", "draft subject / reason", "to draft"
     );
     let mut all_ok = true;
-    for row in rows {
+    for (row, expect) in rows.iter().zip(expected) {
         let id = row.id.clone();
         let runs = store
             .run(move |c| step_runs::list_for_workflow(c, &id))
@@ -206,8 +219,8 @@ async fn print_report(store: &Store, rows: &[WorkflowRow]) -> anyhow::Result<boo
                     .collect()
             })
             .unwrap_or_default();
-        let ok = row.status == "completed" && output("deliver")["draft_id"].is_string()
-            || row.status == "skipped";
+        let ok = &row.status == expect
+            && (row.status != "completed" || output("deliver")["draft_id"].is_string());
         all_ok &= ok;
         println!(
             "{:<40} {:<16} {:<10} {:<44} {:<8} {}",
@@ -232,7 +245,7 @@ async fn print_report(store: &Store, rows: &[WorkflowRow]) -> anyhow::Result<boo
     println!(
         "\n{}",
         if all_ok {
-            "Every submission was answered or skipped with a reason."
+            "Every submission ended as expected: answered with a draft, or skipped with a reason."
         } else {
             "Some workflows did not finish as expected (marked !)."
         }

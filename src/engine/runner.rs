@@ -191,6 +191,9 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
         {
             return Ok(RunEnd::NotOurs);
         }
+        if let Some((status, reason)) = end {
+            return finish(services, &workflow, owner, status, &reason).await;
+        }
         if let Err(e) = state.apply(step, &output) {
             return finish(
                 services,
@@ -200,9 +203,6 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
                 &format!("{} output unreadable: {e}", step.as_str()),
             )
             .await;
-        }
-        if let Some((status, reason)) = end {
-            return finish(services, &workflow, owner, status, &reason).await;
         }
     }
     finish(services, &workflow, owner, WorkflowStatus::Completed, "").await
