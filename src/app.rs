@@ -87,9 +87,10 @@ impl Application {
             config: config.clone(),
             metrics: metrics.clone(),
         });
-        let supervisor = Supervisor::new(services, config.supervisor_poll).start();
+        let supervisor = Supervisor::new(services.clone(), config.supervisor_poll).start();
         let state = AppState {
             config,
+            engine: services,
             store,
             metrics,
             supervisor,

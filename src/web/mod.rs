@@ -30,6 +30,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// What the engine uses; the admin's approve-and-send goes through it too.
+    pub engine: Arc<crate::engine::Services>,
     pub store: Store,
     pub metrics: Metrics,
     pub supervisor: Addr<Supervisor>,

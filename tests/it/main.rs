@@ -11,6 +11,7 @@ mod leases;
 mod ledger;
 mod lifecycle;
 mod sandbox;
+mod sending;
 mod unsubscribe;
 mod webhook_props;
 mod webhooks;

@@ -8,10 +8,12 @@
 //! | `GET /api/workflows/{id}` | viewer |
 //! | `POST /api/workflows/{id}/retry` `{"reason"}` | admin |
 //! | `POST /api/workflows/{id}/cancel` `{"reason"}` | admin |
+//! | `POST /api/workflows/{id}/approve` `{"reason"}` | admin |
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
 
+mod approve;
 mod controls;
 mod workflows;
 
@@ -29,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/workflows/{id}", web::get().to(workflows::detail))
             .route("/workflows/{id}/retry", web::post().to(workflows::retry))
             .route("/workflows/{id}/cancel", web::post().to(workflows::cancel))
+            .route("/workflows/{id}/approve", web::post().to(approve::approve))
             .route("/mode", web::get().to(controls::get_mode))
             .route("/mode", web::put().to(controls::set_mode))
             .route("/suppressions", web::get().to(controls::list_suppressions))

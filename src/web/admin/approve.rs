@@ -1,0 +1,117 @@
+//! `POST /api/workflows/{id}/approve`: an admin sends a draft the workflow left in
+//! draft-only mode, through the same checks as send mode (quiet hours, the
+//! suppression list, the daily limit) and the same send-once ledger — so a second
+//! click, even a concurrent one, never sends a second email.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::{Reason, checked_reason, store_error};
+use crate::engine::StepError;
+use crate::engine::send::{SendOutcome, SendRequest, send_once};
+use crate::store::{audit, step_runs, workflows};
+use crate::web::auth::Caller;
+use crate::web::{ApiError, AppState};
+
+pub async fn approve(
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&body.reason)?;
+    let id = id.into_inner();
+    let lookup = id.clone();
+    let (workflow, runs) = state
+        .store
+        .run(move |c| {
+            Ok((
+                workflows::find_by_id(c, &lookup)?,
+                step_runs::list_for_workflow(c, &lookup)?,
+            ))
+        })
+        .await
+        .map_err(store_error)?;
+    let workflow = workflow
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workflow"))?;
+    let output = |step: &str| -> Value {
+        runs.iter()
+            .find(|r| r.step == step)
+            .and_then(|r| r.output.as_deref())
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_default()
+    };
+    let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "cannot_send", message);
+    if workflow.status != "completed" {
+        return Err(conflict(format!("workflow is {}", workflow.status)));
+    }
+    let (delivery, draft) = (output("deliver"), output("compose"));
+    if let Some(sent) = delivery["sent_message_id"].as_str() {
+        return Ok(HttpResponse::Ok()
+            .json(json!({ "workflow_id": id, "sent_message_id": sent, "already_sent": true })));
+    }
+    if draft["violations"]
+        .as_array()
+        .is_some_and(|v| !v.is_empty())
+    {
+        return Err(conflict(
+            "the draft failed its guardrails; edit it in Gmail and send it from there".into(),
+        ));
+    }
+    let (Some(mailbox), Some(draft_id), Some(message_id)) = (
+        delivery["mailbox"].as_str(),
+        delivery["draft_id"].as_str(),
+        delivery["message_id"].as_str(),
+    ) else {
+        return Err(conflict("the workflow left no draft".into()));
+    };
+    let zone = output("propose_slots")["prospect_zone"]["zone"]
+        .as_str()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
+    let request = SendRequest {
+        workflow_id: &id,
+        mailbox,
+        draft_id,
+        message_id,
+        recipient: &workflow.email,
+        prospect_zone: zone,
+        actor: &caller.actor,
+    };
+    match send_once(&state.engine, &request).await {
+        Ok(SendOutcome::Sent { message_id: sent }) => {
+            let (wf, actor, sent_id) = (id.clone(), caller.actor.clone(), sent.clone());
+            state
+                .store
+                .run(move |c| {
+                    audit::append(
+                        c,
+                        &audit::Entry {
+                            actor: &actor,
+                            action: "workflow.approved",
+                            workflow_id: Some(&wf),
+                            reason: Some(&reason),
+                            detail: json!({ "gmail_message_id": sent_id }),
+                        },
+                    )
+                })
+                .await
+                .map_err(store_error)?;
+            Ok(HttpResponse::Ok()
+                .json(json!({ "workflow_id": id, "sent_message_id": sent, "already_sent": false })))
+        }
+        Ok(SendOutcome::Suppressed) => {
+            Err(conflict("the recipient is on the suppression list".into()))
+        }
+        Err(StepError::Defer { reason, .. }) => Err(conflict(format!("not now: {reason}"))),
+        Err(StepError::Transient { message, .. }) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "try_again",
+            message,
+        )),
+        Err(StepError::Permanent(message)) => Err(conflict(message)),
+        Err(StepError::LeaseLost) => Err(conflict("the workflow is being worked on".into())),
+    }
+}

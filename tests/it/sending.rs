@@ -1,0 +1,203 @@
+//! Send mode and approve-and-send over real HTTP, on both backends: one email per
+//! workflow however often it is approved, never to a suppressed address, always
+//! with one-click unsubscribe headers.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, json, spawn_stack};
+use crate::on_both_backends;
+
+on_both_backends!(
+    send_mode_sends_the_reply_once_with_unsubscribe_headers,
+    approval_sends_once_even_when_clicked_twice,
+    suppression_blocks_an_approved_send,
+);
+
+const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
+const LAURA: &str = "laura.martinez@brightpath-health.com";
+const MAILBOXES: [&str; 3] = [
+    "maya.chen@northwind-analytics.com",
+    "jonas.weber@northwind-analytics.com",
+    "priya.raman@northwind-analytics.com",
+];
+
+/// Submits the fixture's sample for `email` and waits for its workflow to finish.
+async fn answered(stack: &Stack, email: &str) -> String {
+    let response = stack.app.post_signed(&stack.sample(email)).await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        stack
+            .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
+            .await,
+        ["completed"]
+    );
+    id
+}
+
+/// Every message in any rep's Sent folder carrying the workflow's Message-ID.
+fn sent_for(stack: &Stack, workflow_id: &str) -> Vec<sales_agent::sandbox::mime::Message> {
+    let ours = format!("sa.{workflow_id}.deliver@agent.example.test");
+    MAILBOXES
+        .iter()
+        .flat_map(|m| stack.sandbox.sent(m))
+        .filter(|m| {
+            m.message_id
+                .as_deref()
+                .map(|id| id.trim_matches(['<', '>']))
+                == Some(ours.as_str())
+        })
+        .collect()
+}
+
+async fn approve(stack: &Stack, id: &str) -> reqwest::Response {
+    stack
+        .app
+        .api(
+            Method::POST,
+            &format!("/api/workflows/{id}/approve"),
+            Some(ADMIN_TOKEN),
+        )
+        .json(&json!({"reason": "reviewed the draft"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn send_mode_sends_the_reply_once_with_unsubscribe_headers(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    let switched = stack
+        .app
+        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&json!({"draft_only": false, "reason": "pilot"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+
+    let id = answered(&stack, DANIEL).await;
+
+    let sent = sent_for(&stack, &id);
+    assert_eq!(sent.len(), 1, "exactly one email");
+    let header = |name: &str| {
+        sent[0]
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert!(
+        header("List-Unsubscribe")
+            .is_some_and(|v| v.contains("https://agent.example.test/unsubscribe/"))
+    );
+    assert_eq!(
+        header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(
+        MAILBOXES.iter().all(|m| stack
+            .sandbox
+            .drafts(m)
+            .iter()
+            .all(|(_, d)| !d.to.iter().any(|t| t.contains(DANIEL)))),
+        "the sent draft is gone"
+    );
+    // Approving an already-sent reply sends nothing more.
+    let again = approve(&stack, &id).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(json(again).await["already_sent"], true);
+    assert_eq!(sent_for(&stack, &id).len(), 1);
+    stack.stop().await;
+}
+
+async fn approval_sends_once_even_when_clicked_twice(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    let id = answered(&stack, DANIEL).await;
+    assert!(
+        sent_for(&stack, &id).is_empty(),
+        "draft-only until approved"
+    );
+
+    let clicks = join_all([approve(&stack, &id), approve(&stack, &id)]).await;
+    let late = approve(&stack, &id).await;
+
+    let statuses: Vec<u16> = clicks.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 503].contains(s)),
+        "a concurrent click may be told to retry: {statuses:?}"
+    );
+    assert_eq!(late.status(), 200);
+    assert_eq!(
+        sent_for(&stack, &id).len(),
+        1,
+        "one email however often it is approved"
+    );
+    let audit = json(
+        stack
+            .app
+            .api(
+                Method::GET,
+                &format!("/api/audit?workflow_id={id}"),
+                Some(ADMIN_TOKEN),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let sends = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "email.sent")
+        .count();
+    assert_eq!(sends, 1);
+    stack.stop().await;
+}
+
+async fn suppression_blocks_an_approved_send(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    let id = answered(&stack, LAURA).await;
+    // The prospect unsubscribes (one-click) between the draft and the approval.
+    let secret = stack
+        .app
+        .app
+        .state
+        .store
+        .run(sales_agent::store::settings::unsubscribe_secret)
+        .await
+        .unwrap();
+    let token = sales_agent::unsubscribe::token_for(&secret, LAURA);
+    let unsubscribed = stack
+        .app
+        .client
+        .post(format!("{}/unsubscribe/{token}", stack.app.address))
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsubscribed.status(), 200);
+
+    let refused = approve(&stack, &id).await;
+
+    assert_eq!(refused.status(), 409);
+    assert!(
+        json(refused).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("suppression")
+    );
+    assert!(
+        sent_for(&stack, &id).is_empty(),
+        "nothing goes to a suppressed address"
+    );
+    stack.stop().await;
+}
