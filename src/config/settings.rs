@@ -245,7 +245,7 @@ pub const SETTINGS: &[Setting] = &[
     setting(
         "SALES_AGENT_RETRY_BASE_SECS",
         "30",
-        "First wait before a failed workflow runs again; doubles each time (at most 1 h).",
+        "First wait before a failed workflow runs again; doubles each time up to SALES_AGENT_RETRY_MAX_SECS.",
     ),
     setting(
         "SALES_AGENT_SHUTDOWN_GRACE_SECS",
@@ -301,6 +301,11 @@ pub const SETTINGS: &[Setting] = &[
         "SALES_AGENT_RUN_WORKFLOWS",
         "true",
         "false runs an intake-only node: webhooks and admin API, no workflow execution.",
+    ),
+    setting(
+        "SALES_AGENT_RETRY_MAX_SECS",
+        "3600",
+        "Longest wait between runs of a failing workflow.",
     ),
 ];
 

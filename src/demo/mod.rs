@@ -7,7 +7,7 @@ mod run;
 
 pub use run::{DemoOptions, run_demo};
 
-use secrecy::SecretString;
+use std::collections::BTreeMap;
 
 use crate::compose::slots::WorkingHours;
 use crate::compose::voice::VoiceProfile;
@@ -15,50 +15,66 @@ use crate::config::Config;
 use crate::reps::Rep;
 use crate::sandbox::fixture::Fixture;
 
-/// `config` with every external service at `sandbox_url`, authenticated as the
-/// fixture allows, and the fixture's Drive folders as the asset allowlist.
-pub fn sandbox_config(mut config: Config, sandbox_url: &str, fixture: &Fixture) -> Config {
-    let url = |path: &str| {
-        format!("{}{path}", sandbox_url.trim_end_matches('/'))
-            .parse()
-            .expect("the sandbox URL is a URL")
-    };
-    let connectors = &mut config.connectors;
-    connectors.hubspot_base_url = url("");
-    connectors.gmail_base_url = url("");
-    connectors.google_api_base_url = url("");
-    connectors.google_token_url = url("/token");
-    connectors.llm_base_url = url("/v1");
-    connectors.hubspot_token = fixture
-        .hubspot
-        .tokens
-        .first()
-        .cloned()
-        .map(SecretString::from);
-    connectors.google_client_id = Some(SecretString::from(fixture.google.client_id.clone()));
-    connectors.google_client_secret =
-        Some(SecretString::from(fixture.google.client_secret.clone()));
-    connectors.google_refresh_tokens = fixture
+/// The settings that point every external service at `sandbox_url`,
+/// authenticated as the fixture allows, with the fixture's Drive folders as the
+/// asset allowlist — as environment variables, for a service in another process.
+pub fn sandbox_env(sandbox_url: &str, fixture: &Fixture) -> BTreeMap<String, String> {
+    let base = sandbox_url.trim_end_matches('/');
+    let refresh_tokens: Vec<String> = fixture
         .google
         .refresh_tokens
         .iter()
         .filter(|t| !t.revoked)
-        .map(|t| (t.email.to_lowercase(), SecretString::from(t.token.clone())))
+        .map(|t| format!("{}={}", t.email.to_lowercase(), t.token))
         .collect();
-    connectors.llm_api_key = fixture
-        .llm
-        .api_keys
-        .first()
-        .cloned()
-        .map(SecretString::from);
-    config.engine.asset_folders = fixture
+    let folders: Vec<&str> = fixture
         .google
         .drive
         .files
         .iter()
         .filter(|f| f.mime_type == "application/vnd.google-apps.folder" && !f.trashed)
-        .map(|f| f.id.clone())
+        .map(|f| f.id.as_str())
         .collect();
+    let mut env = BTreeMap::new();
+    let mut set = |name: &str, value: String| {
+        env.insert(name.to_string(), value);
+    };
+    set("SALES_AGENT_HUBSPOT_BASE_URL", base.to_string());
+    set("SALES_AGENT_GMAIL_BASE_URL", base.to_string());
+    set("SALES_AGENT_GOOGLE_API_BASE_URL", base.to_string());
+    set("SALES_AGENT_GOOGLE_TOKEN_URL", format!("{base}/token"));
+    set("SALES_AGENT_LLM_BASE_URL", format!("{base}/v1"));
+    set(
+        "SALES_AGENT_HUBSPOT_TOKEN",
+        fixture.hubspot.tokens.first().cloned().unwrap_or_default(),
+    );
+    set(
+        "SALES_AGENT_GOOGLE_CLIENT_ID",
+        fixture.google.client_id.clone(),
+    );
+    set(
+        "SALES_AGENT_GOOGLE_CLIENT_SECRET",
+        fixture.google.client_secret.clone(),
+    );
+    set(
+        "SALES_AGENT_GOOGLE_REFRESH_TOKENS",
+        refresh_tokens.join(","),
+    );
+    set(
+        "SALES_AGENT_LLM_API_KEY",
+        fixture.llm.api_keys.first().cloned().unwrap_or_default(),
+    );
+    set("SALES_AGENT_ASSET_FOLDERS", folders.join(","));
+    env
+}
+
+/// `config` with the connectors and asset folders of [`sandbox_env`].
+pub fn sandbox_config(mut config: Config, sandbox_url: &str, fixture: &Fixture) -> Config {
+    let env = sandbox_env(sandbox_url, fixture);
+    let wired =
+        Config::from_lookup(|name| env.get(name).cloned()).expect("the sandbox settings are valid");
+    config.connectors = wired.connectors;
+    config.engine.asset_folders = wired.engine.asset_folders;
     config
 }
 

@@ -4,6 +4,7 @@
 //! The actors (`actors::supervisor`, `actors::workflow`) only schedule this.
 
 mod error;
+pub mod once;
 pub mod runner;
 pub mod send;
 pub mod state;

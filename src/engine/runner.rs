@@ -282,7 +282,7 @@ async fn finish(
 }
 
 /// Schedules the next run: the larger of the provider's Retry-After and an
-/// exponential backoff from the configured base, at most an hour.
+/// exponential backoff from the configured base, at most the configured maximum.
 async fn retry(
     services: &Services,
     workflow: &WorkflowRow,
@@ -290,10 +290,13 @@ async fn retry(
     retry_after: Option<Duration>,
     reason: &str,
 ) -> Result<RunEnd, StoreError> {
-    let base = services.config.engine.retry_base;
+    let (base, max) = (
+        services.config.engine.retry_base,
+        services.config.engine.retry_max,
+    );
     let backoff = base
         .saturating_mul(2u32.saturating_pow(workflow.attempts.clamp(0, 16) as u32))
-        .min(Duration::from_secs(3600));
+        .min(max);
     let wait = retry_after.map_or(backoff, |r| r.max(backoff));
     let released = release(
         services,

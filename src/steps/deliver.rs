@@ -150,26 +150,29 @@ async fn ensure_draft(
     {
         return Ok(id);
     }
-    let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
-    let existing = services
-        .gmail(mailbox, &DRAFTS_LIST, move |g| {
-            let (mailbox, id) = (lookup_box.clone(), lookup_id.clone());
-            async move { g.find_draft(&mailbox, &id).await }
-        })
-        .await?;
-    let draft_id = match existing {
-        Some(id) => id,
-        None => {
-            let (create_box, thread) = (mailbox.to_string(), thread_id.clone());
-            let created = services
-                .gmail(mailbox, &DRAFTS_CREATE, move |g| {
-                    let (mailbox, raw, thread) = (create_box.clone(), raw.clone(), thread.clone());
-                    async move { g.drafts_create(&mailbox, &raw, thread.as_deref()).await }
-                })
-                .await?;
-            created.id
-        }
-    };
+    let draft_id = crate::engine::once::find_or_create(
+        || {
+            let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
+            services.gmail(mailbox, &DRAFTS_LIST, move |g| {
+                let (mailbox, id) = (lookup_box.clone(), lookup_id.clone());
+                async move { g.find_draft(&mailbox, &id).await }
+            })
+        },
+        || {
+            let (create_box, thread, raw) = (mailbox.to_string(), thread_id.clone(), raw.clone());
+            async move {
+                let created = services
+                    .gmail(&create_box.clone(), &DRAFTS_CREATE, move |g| {
+                        let (mailbox, raw, thread) =
+                            (create_box.clone(), raw.clone(), thread.clone());
+                        async move { g.drafts_create(&mailbox, &raw, thread.as_deref()).await }
+                    })
+                    .await?;
+                Ok(created.id)
+            }
+        },
+    )
+    .await?;
     let (wf, id) = (workflow_id.to_string(), draft_id.clone());
     let detail = serde_json::json!({ "thread_id": thread_id });
     services

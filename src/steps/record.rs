@@ -116,36 +116,39 @@ async fn ensure(
     {
         return Ok(id);
     }
-    let (contact, mark) = (contact_id.to_string(), marker.to_string());
-    let found = services
-        .hubspot(&ASSOCIATIONS_LIST, move |h| {
-            let (contact, mark) = (contact.clone(), mark.clone());
-            async move { h.find_marked(&contact, kind, &mark).await }
-        })
-        .await?;
-    let id = match found {
-        Some(id) => id,
-        None => match write {
-            Write::Note(note) => {
-                services
-                    .hubspot(&NOTES_CREATE, move |h| {
-                        let note = note.clone();
-                        async move { h.create_note(&note).await }
-                    })
-                    .await?
-                    .id
-            }
-            Write::Task(task) => {
-                services
-                    .hubspot(&TASKS_CREATE, move |h| {
-                        let task = task.clone();
-                        async move { h.create_task(&task).await }
-                    })
-                    .await?
-                    .id
-            }
+    let id = crate::engine::once::find_or_create(
+        || {
+            let (contact, mark) = (contact_id.to_string(), marker.to_string());
+            services.hubspot(&ASSOCIATIONS_LIST, move |h| {
+                let (contact, mark) = (contact.clone(), mark.clone());
+                async move { h.find_marked(&contact, kind, &mark).await }
+            })
         },
-    };
+        || async {
+            let created = match &write {
+                Write::Note(note) => {
+                    let note = note.clone();
+                    services
+                        .hubspot(&NOTES_CREATE, move |h| {
+                            let note = note.clone();
+                            async move { h.create_note(&note).await }
+                        })
+                        .await?
+                }
+                Write::Task(task) => {
+                    let task = task.clone();
+                    services
+                        .hubspot(&TASKS_CREATE, move |h| {
+                            let task = task.clone();
+                            async move { h.create_task(&task).await }
+                        })
+                        .await?
+                }
+            };
+            Ok(created.id)
+        },
+    )
+    .await?;
     let (wf, external) = (workflow_id.to_string(), id.clone());
     services
         .store

@@ -4,6 +4,7 @@
 mod admin;
 mod connectors;
 mod contracts;
+mod crash;
 mod docs;
 mod engine;
 mod helpers;

@@ -1,0 +1,37 @@
+//! Writes that have no idempotency key of their own (a Gmail draft, a HubSpot note
+//! or task) are made at most once by looking for them before making them. When
+//! the provider fails in a way that may have taken effect, look again before the
+//! next try, rather than handing the whole workflow back for a later retry.
+
+use std::future::Future;
+
+use super::StepError;
+use crate::connectors::ConnectorError;
+
+/// Tries to make a write this many times when its outcome keeps coming back unknown.
+const ATTEMPTS: u32 = 3;
+
+/// The id of the earlier write `lookup` finds, else of the one `create` makes.
+pub async fn find_or_create<L, LF, C, CF>(lookup: L, create: C) -> Result<String, StepError>
+where
+    L: Fn() -> LF,
+    LF: Future<Output = Result<Option<String>, ConnectorError>>,
+    C: Fn() -> CF,
+    CF: Future<Output = Result<String, ConnectorError>>,
+{
+    let mut unknown = None;
+    for _ in 0..ATTEMPTS {
+        if let Some(id) = lookup().await? {
+            return Ok(id);
+        }
+        match create().await {
+            Ok(id) => return Ok(id),
+            Err(error @ ConnectorError::OutcomeUnknown { .. }) => unknown = Some(error),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    // Still unknown: the workflow retries later and looks once more first.
+    Err(unknown
+        .map(StepError::from)
+        .unwrap_or_else(|| StepError::transient("write outcome unknown")))
+}
