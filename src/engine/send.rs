@@ -67,6 +67,15 @@ pub async fn send_once(
             });
         }
         EffectState::Unknown => {
+            // A claim this recent may belong to a send still in flight (another
+            // click, another process): wait it out rather than race it.
+            let in_flight = chrono::TimeDelta::from_std(services.config.connectors.timeout * 2)
+                .unwrap_or(chrono::TimeDelta::MAX);
+            if now() - effect.updated_at < in_flight {
+                return Err(StepError::transient(
+                    "a send of this draft may still be in flight",
+                ));
+            }
             if let Some(sent) = find_sent(services, request).await? {
                 mark_sent(services, request, &sent).await?;
                 return Ok(SendOutcome::Sent { message_id: sent });
@@ -176,6 +185,11 @@ async fn mark_sent(
         .store
         .run(move |conn| {
             diesel::Connection::transaction(conn, |c| {
+                // Recorded once: a caller that finds the send already done adds nothing.
+                let current = side_effects::find(c, &wf, EffectKind::GmailSend)?;
+                if current.is_some_and(|e| e.state == EffectState::Done) {
+                    return Ok(());
+                }
                 side_effects::update(
                     c,
                     &wf,

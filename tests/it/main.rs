@@ -11,6 +11,7 @@ mod helpers;
 mod leases;
 mod ledger;
 mod lifecycle;
+mod quota;
 mod sandbox;
 mod sending;
 mod unsubscribe;
