@@ -45,6 +45,83 @@ async fn sigkills_under_api_faults_lose_nothing_and_repeat_nothing(db: TestDb) {
     crash_run(db, faults).await;
 }
 
+/// A sandbox of the demo fixture with quotas off (client limits are lifted too),
+/// and a folder holding the reps file the service loads.
+fn start_sandbox(
+    faults: BTreeMap<String, FaultSpec>,
+) -> (SandboxHandle, Fixture, std::path::PathBuf) {
+    let fixture = Fixture::demo();
+    let quotas = QuotaConfig {
+        enabled: false,
+        ..QuotaConfig::default()
+    };
+    let sandbox = spawn(SandboxOptions {
+        fixture: Some(fixture.clone()),
+        faults,
+        quotas: Some(quotas),
+        ..SandboxOptions::default()
+    })
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("sa-crash-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reps = sales_agent::demo::reps_from_fixture(&fixture);
+    std::fs::write(
+        dir.join("reps.json"),
+        serde_json::json!({ "reps": reps }).to_string(),
+    )
+    .unwrap();
+    (sandbox, fixture, dir)
+}
+
+#[actix_web::test]
+async fn two_processes_share_one_postgres_database_without_running_a_workflow_twice() {
+    let db = TestDb::postgres();
+    let (sandbox, fixture, dir) = start_sandbox(BTreeMap::new());
+    let env = service_env(&db, &sandbox, &fixture, &dir.join("reps.json"));
+    let (a, b) = (free_port(), free_port());
+    let _first = Service::start(env.clone(), a);
+    let _second = Service::start(env, b);
+    let url = |port: u16| format!("http://127.0.0.1:{port}/webhooks/hubspot");
+
+    let ids: BTreeSet<String> = deliver_all(vec![url(a), url(b)])
+        .await
+        .into_iter()
+        .collect();
+
+    let store = db.store();
+    let finished = wait_all_finished(&store, Duration::from_secs(120)).await;
+    assert_eq!(ids.len(), WORKFLOWS);
+    assert!(
+        finished.iter().all(|(_, status, _)| status == "completed"),
+        "{finished:?}"
+    );
+    let workflow_ids: Vec<String> = finished.iter().map(|(id, _, _)| id.clone()).collect();
+    let reruns = store
+        .run(move |c| {
+            let mut reruns = 0;
+            for id in &workflow_ids {
+                let runs = sales_agent::store::step_runs::list_for_workflow(c, id)?;
+                assert_eq!(runs.len(), 13, "every step recorded once for {id}");
+                reruns += runs.iter().filter(|r| r.attempts != 1).count();
+            }
+            Ok(reruns)
+        })
+        .await
+        .unwrap();
+    assert_eq!(reruns, 0, "no step ran twice");
+    let drafts = count_by_workflow(&sandbox, &ids);
+    let (notes, tasks) = engagements_by_workflow(&sandbox);
+    for id in &ids {
+        assert_eq!(
+            (drafts.get(id), notes.get(id), tasks.get(id)),
+            (Some(&1), Some(&1), Some(&1)),
+            "{id}"
+        );
+    }
+    sandbox.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// A `sales-agent serve` child process.
 struct Service {
     child: Option<Child>,
@@ -148,64 +225,13 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
         .as_millis() as u64;
     eprintln!("crash run seed {seed}");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let fixture = Fixture::demo();
-    let quotas = QuotaConfig {
-        enabled: false,
-        ..QuotaConfig::default()
-    };
-    let sandbox = spawn(SandboxOptions {
-        fixture: Some(fixture.clone()),
-        faults,
-        quotas: Some(quotas),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
-    let dir = std::env::temp_dir().join(format!("sa-crash-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (sandbox, fixture, dir) = start_sandbox(faults);
     let reps_file = dir.join("reps.json");
-    let reps = sales_agent::demo::reps_from_fixture(&fixture);
-    std::fs::write(&reps_file, serde_json::json!({ "reps": reps }).to_string()).unwrap();
     let port = free_port();
     let mut service = Service::start(service_env(&db, &sandbox, &fixture, &reps_file), port);
     let url = format!("http://127.0.0.1:{port}/webhooks/hubspot");
 
-    // HubSpot keeps delivering until it gets a 2xx, whatever happens to the process.
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let deliveries = futures_util::stream::iter(0..WORKFLOWS)
-        .map(|n| {
-            let (client, url) = (client.clone(), url.clone());
-            async move {
-                let body = serde_json::json!({
-                    "portalId": 24681357, "formGuid": "crash-test", "conversionId": format!("crash-{n}"),
-                    "values": [
-                        {"name": "email", "value": format!("lead{n}@prospect{}.example", n % 17)},
-                        {"name": "firstname", "value": format!("Lead{n}")},
-                        {"name": "company", "value": "Prospect Co"},
-                        {"name": "country", "value": COUNTRIES[n % 3]},
-                        {"name": "message", "value": "Could we get a demo of your forecasting?"}
-                    ]
-                })
-                .to_string();
-                loop {
-                    let mut request = client.post(&url).header("content-type", "application/json").body(body.clone());
-                    for (name, value) in signed_headers(&body, SystemTime::now(), SECRET) {
-                        request = request.header(name, value);
-                    }
-                    if let Ok(response) = request.send().await
-                        && response.status().is_success()
-                        && let Ok(answer) = response.json::<serde_json::Value>().await
-                    {
-                        return answer["workflow_id"].as_str().unwrap_or_default().to_string();
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        })
-        .buffer_unordered(8)
-        .collect::<Vec<String>>();
+    let deliveries = deliver_all(vec![url]);
     let killer = async {
         for _ in 0..KILLS {
             tokio::time::sleep(Duration::from_millis(rng.u64(300..1500))).await;
@@ -265,6 +291,48 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
     }
     sandbox.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Posts the 200 signed submissions, spread over `urls`, each until it gets a 2xx
+/// (as HubSpot keeps delivering), and returns their workflow ids.
+async fn deliver_all(urls: Vec<String>) -> Vec<String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    futures_util::stream::iter(0..WORKFLOWS)
+        .map(|n| {
+            let (client, url) = (client.clone(), urls[n % urls.len()].clone());
+            async move {
+                let body = serde_json::json!({
+                    "portalId": 24681357, "formGuid": "crash-test", "conversionId": format!("crash-{n}"),
+                    "values": [
+                        {"name": "email", "value": format!("lead{n}@prospect{}.example", n % 17)},
+                        {"name": "firstname", "value": format!("Lead{n}")},
+                        {"name": "company", "value": "Prospect Co"},
+                        {"name": "country", "value": COUNTRIES[n % 3]},
+                        {"name": "message", "value": "Could we get a demo of your forecasting?"}
+                    ]
+                })
+                .to_string();
+                loop {
+                    let mut request = client.post(&url).header("content-type", "application/json").body(body.clone());
+                    for (name, value) in signed_headers(&body, SystemTime::now(), SECRET) {
+                        request = request.header(name, value);
+                    }
+                    if let Ok(response) = request.send().await
+                        && response.status().is_success()
+                        && let Ok(answer) = response.json::<serde_json::Value>().await
+                    {
+                        return answer["workflow_id"].as_str().unwrap_or_default().to_string();
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<String>>()
+        .await
 }
 
 /// (id, status, last_error) of every workflow once none is unfinished, or at the deadline.
