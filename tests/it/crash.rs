@@ -130,6 +130,8 @@ struct Service {
 }
 
 impl Service {
+    /// Starts the service and waits until it answers; a child that exits at once
+    /// (its port was taken meanwhile) is started again on another port.
     fn start(env: BTreeMap<String, String>, port: u16) -> Self {
         let mut service = Service {
             child: None,
@@ -141,16 +143,45 @@ impl Service {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
-            .arg("serve")
-            .env_clear()
-            .envs(&self.env)
-            .env("SALES_AGENT_BIND", format!("127.0.0.1:{}", self.port))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the service starts");
-        self.child = Some(child);
+        for _ in 0..5 {
+            let child = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
+                .arg("serve")
+                .env_clear()
+                .envs(&self.env)
+                .env("SALES_AGENT_BIND", format!("127.0.0.1:{}", self.port))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the service starts");
+            self.child = Some(child);
+            if self.wait_ready() {
+                return;
+            }
+            self.kill();
+            self.port = free_port();
+        }
+        panic!("the service did not come up");
+    }
+
+    /// True once `/healthz` answers; false if the child exits or 20 s pass.
+    fn wait_ready(&mut self) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Some(child) = self.child.as_mut()
+                && child.try_wait().ok().flatten().is_some()
+            {
+                return false;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        false
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhooks/hubspot", self.port)
     }
 
     /// SIGKILL: no shutdown, no drain, leases left behind.
@@ -227,9 +258,11 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let (sandbox, fixture, dir) = start_sandbox(faults);
     let reps_file = dir.join("reps.json");
-    let port = free_port();
-    let mut service = Service::start(service_env(&db, &sandbox, &fixture, &reps_file), port);
-    let url = format!("http://127.0.0.1:{port}/webhooks/hubspot");
+    let mut service = Service::start(
+        service_env(&db, &sandbox, &fixture, &reps_file),
+        free_port(),
+    );
+    let url = service.url();
 
     let deliveries = deliver_all(vec![url]);
     let killer = async {
@@ -315,7 +348,9 @@ async fn deliver_all(urls: Vec<String>) -> Vec<String> {
                     ]
                 })
                 .to_string();
+                let started = Instant::now();
                 loop {
+                    assert!(started.elapsed() < Duration::from_secs(120), "delivery {n} was never accepted");
                     let mut request = client.post(&url).header("content-type", "application/json").body(body.clone());
                     for (name, value) in signed_headers(&body, SystemTime::now(), SECRET) {
                         request = request.header(name, value);
