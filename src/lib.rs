@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! main.rs        thin: hands over to cli::run
-//! cli.rs         serve | migrate; --help lists every environment variable
-//! config.rs      every setting, its variable and default, in one table
+//! cli.rs         serve | migrate | sandbox | demo; --help lists every variable
+//! config/        every setting, its variable and default, in one table
 //! app.rs         wires store, metrics, supervisor and web server; returns a handle
 //! telemetry.rs   log output (text or JSON)
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
@@ -14,9 +14,11 @@
 //! engine/        runs one workflow's steps: state, failure policy, retries, send-once
 //! steps/         the 13 steps: order, names, failure policy, one file per step
 //! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
-//! actors/        the supervisor and the connector actor (the only place actix actors live)
+//! actors/        supervisor, workflow and connector actors (the only actix actors)
+//! reps.rs        the reps leads are routed to, from a seed file
+//! unsubscribe.rs one-click unsubscribe tokens
 //! connectors/    external API clients; error classification, retries, limits, breaker
-//! web/           routes: webhooks, health, metrics; JSON errors
+//! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
 //! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
 //! ```
@@ -28,7 +30,11 @@
 //!     read ≤ limit → verify signature (raw body) → intake::parse → idempotency key
 //!     → store::events::accept (event + workflow + audit, one transaction)
 //!     → 202 {workflow_id}  ──WorkflowAccepted──► actors::Supervisor
-//! Supervisor (start + every poll) ──store::workflows::list_unfinished_ids──► DB
+//! Supervisor ──store::leases::claim_runnable──► DB (new, retry due, lease expired)
+//!     └─ starts one WorkflowActor per claimed workflow ─► engine::runner::run
+//!          steps::run(step) for each unfinished step ─► ConnectorActor (limiter,
+//!          retries, breaker) ─► HubSpot / Gmail / Calendar / Drive / LLM
+//!          store::step_runs::record (fenced on the lease) after every step
 //! ```
 
 pub mod actors;

@@ -8,13 +8,14 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, json, spawn_stack};
+use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, json, spawn_stack, spawn_stack_with};
 use crate::on_both_backends;
 
 on_both_backends!(
     send_mode_sends_the_reply_once_with_unsubscribe_headers,
     approval_sends_once_even_when_clicked_twice,
     suppression_blocks_an_approved_send,
+    the_daily_send_limit_defers_further_sends_from_a_mailbox,
 );
 
 const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
@@ -198,6 +199,66 @@ async fn suppression_blocks_an_approved_send(db: TestDb) {
     assert!(
         sent_for(&stack, &id).is_empty(),
         "nothing goes to a suppressed address"
+    );
+    stack.stop().await;
+}
+
+async fn the_daily_send_limit_defers_further_sends_from_a_mailbox(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.daily_send_limit = 1;
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    stack
+        .app
+        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&json!({"draft_only": false, "reason": "limit test"}))
+        .send()
+        .await
+        .unwrap();
+    // Both are routed to the rep who owns the contact or covers the US: Maya.
+    let first = answered(&stack, LAURA).await;
+    let response = stack.app.post_signed(&stack.sample(DANIEL)).await;
+    let second = json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let store = stack.app.app.state.store.clone();
+    let started = std::time::Instant::now();
+    let row = loop {
+        let id = second.clone();
+        let row = store
+            .run(move |c| sales_agent::store::workflows::find_by_id(c, &id))
+            .await
+            .unwrap()
+            .unwrap();
+        if row
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("daily send limit"))
+        {
+            break row;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never deferred: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    assert_eq!(sent_for(&stack, &first).len(), 1);
+    assert_eq!(row.status, "pending", "deferred, not failed");
+    assert!(
+        row.next_run_at > sales_agent::store::now() + chrono::TimeDelta::minutes(30),
+        "until the limit frees up"
+    );
+    assert!(
+        sent_for(&stack, &second).is_empty(),
+        "nothing beyond the limit"
     );
     stack.stop().await;
 }
