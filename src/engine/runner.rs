@@ -227,7 +227,10 @@ fn previous_attempts(runs: &[StepRunRow], step: Step) -> i32 {
 }
 
 /// Commits one step's result; false when the lease was lost.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the arguments are the fields of one step record"
+)]
 async fn record(
     services: &Services,
     workflow: &WorkflowRow,
