@@ -189,19 +189,6 @@ impl Handler<WorkflowFinished> for Supervisor {
     }
 }
 
-/// The workflows running in this process, sorted by id.
-#[derive(Message)]
-#[rtype(result = "Vec<String>")]
-pub struct InFlight;
-
-impl Handler<InFlight> for Supervisor {
-    type Result = Vec<String>;
-
-    fn handle(&mut self, _msg: InFlight, _ctx: &mut Context<Self>) -> Vec<String> {
-        self.in_flight.iter().cloned().collect()
-    }
-}
-
 /// Stop claiming and wait up to `deadline` for running workflows; answers how
 /// many were still running (their leases expire and another process resumes them).
 #[derive(Message)]

@@ -115,7 +115,7 @@ pub fn reps_from_fixture(fixture: &Fixture) -> Vec<Rep> {
                 voice: VoiceProfile {
                     signature: format!(
                         "Account Executive, {}",
-                        title_case(&company.replace('-', " "))
+                        crate::compose::voice::proper_case(&company.replace('-', " "))
                     ),
                     ..VoiceProfile::default()
                 },
@@ -124,10 +124,6 @@ pub fn reps_from_fixture(fixture: &Fixture) -> Vec<Rep> {
             }
         })
         .collect()
-}
-
-fn title_case(text: &str) -> String {
-    crate::compose::voice::proper_case(text)
 }
 
 #[cfg(test)]

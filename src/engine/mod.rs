@@ -44,8 +44,6 @@ pub struct StepCx<'a> {
     pub workflow: &'a WorkflowRow,
     pub submission: &'a FormSubmission,
     pub state: &'a WorkflowState,
-    /// The lease owner: writes are fenced on it.
-    pub owner: &'a str,
 }
 
 /// A step that finished: how, what it produced, and whether the workflow ends here.

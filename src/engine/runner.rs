@@ -102,7 +102,6 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
                 workflow: &workflow,
                 submission: &submission,
                 state: &state,
-                owner,
             };
             let span =
                 tracing::info_span!("step", step.name = step.as_str(), step.attempt = attempts);

@@ -89,19 +89,6 @@ pub fn find_id_by_key(conn: &mut DbConn, key: &str) -> Result<Option<String>, St
         .optional()?)
 }
 
-/// Ids of every workflow that is not finished, oldest first.
-pub fn list_unfinished_ids(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
-    let unfinished: Vec<&str> = WorkflowStatus::UNFINISHED
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
-    Ok(workflows::table
-        .filter(workflows::status.eq_any(unfinished))
-        .order((workflows::created_at.asc(), workflows::id.asc()))
-        .select(workflows::id)
-        .load(conn)?)
-}
-
 pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(workflows::table.count().get_result(conn)?)
 }
