@@ -104,7 +104,7 @@ impl Supervisor {
         if !self.in_flight.insert(workflow_id.clone()) {
             return;
         }
-        self.in_flight_count.send_replace(self.in_flight.len());
+        self.published_in_flight();
         WorkflowActor {
             services: self.services.clone(),
             workflow_id,
@@ -112,6 +112,24 @@ impl Supervisor {
             supervisor: ctx.address(),
         }
         .start();
+    }
+
+    fn published_in_flight(&self) {
+        self.in_flight_count.send_replace(self.in_flight.len());
+        let gauge = &self.services.metrics.workflows_in_flight;
+        gauge.set(self.in_flight.len() as i64);
+    }
+
+    /// Counts the runnable backlog for the `workflows_runnable` gauge.
+    fn count_backlog(&mut self, ctx: &mut Context<Self>) {
+        let store = self.services.store.clone();
+        async move { store.run(leases::count_runnable).await }
+            .into_actor(self)
+            .map(|counted, act, _ctx| match counted {
+                Ok(n) => act.services.metrics.workflows_runnable.set(n),
+                Err(error) => tracing::warn!(%error, "could not count runnable workflows"),
+            })
+            .spawn(ctx);
     }
 
     /// Extends the leases of the workflows running here.
@@ -151,7 +169,10 @@ impl Actor for Supervisor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         tracing::info!(owner = %self.owner, "supervisor started");
         self.fill(ctx);
-        ctx.run_interval(self.poll, |act, ctx| act.fill(ctx));
+        ctx.run_interval(self.poll, |act, ctx| {
+            act.fill(ctx);
+            act.count_backlog(ctx);
+        });
         let renew_every = (self.lease() / 3).max(Duration::from_millis(100));
         ctx.run_interval(renew_every, |act, ctx| act.renew(ctx));
     }
@@ -183,7 +204,7 @@ impl Handler<WorkflowFinished> for Supervisor {
 
     fn handle(&mut self, msg: WorkflowFinished, ctx: &mut Context<Self>) {
         self.in_flight.remove(&msg.workflow_id);
-        self.in_flight_count.send_replace(self.in_flight.len());
+        self.published_in_flight();
         tracing::debug!(workflow.id = %msg.workflow_id, end = ?msg.end, "workflow run ended");
         self.fill(ctx);
     }

@@ -118,9 +118,11 @@ impl Policies {
         let policy = |name: &'static str, limiter: Limiter, endpoints: &[Endpoint]| {
             // Every operation's series exists from the start, so quiet ones read 0.
             for e in endpoints {
-                metrics
-                    .connector_calls
-                    .with_label_values(&[name, e.id, "ok"]);
+                for status in crate::metrics::WATCHED_CALL_STATUSES {
+                    metrics
+                        .connector_calls
+                        .with_label_values(&[name, e.id, status]);
+                }
                 metrics
                     .connector_call_duration
                     .with_label_values(&[name, e.id]);

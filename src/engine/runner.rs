@@ -190,6 +190,9 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
         {
             return Ok(RunEnd::NotOurs);
         }
+        if step == Step::Deliver && outcome == Outcome::Ok {
+            observe_reply(services, &workflow, &output);
+        }
         if let Some((status, reason)) = end {
             return finish(services, &workflow, owner, status, &reason).await;
         }
@@ -205,6 +208,15 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
         }
     }
     finish(services, &workflow, owner, WorkflowStatus::Completed, "").await
+}
+
+/// Speed to lead: the reply exists now, as a draft or sent (the deliver step's output).
+fn observe_reply(services: &Services, workflow: &WorkflowRow, output: &serde_json::Value) {
+    let sent = output
+        .get("sent_message_id")
+        .is_some_and(|id| !id.is_null());
+    let seconds = (now() - workflow.created_at).as_seconds_f64();
+    services.metrics.observe_reply(sent, seconds);
 }
 
 fn parse_outcome(raw: &str) -> Option<Outcome> {
@@ -241,6 +253,8 @@ async fn record(
     error: Option<&str>,
     started: chrono::NaiveDateTime,
 ) -> Result<bool, StoreError> {
+    let took = (now() - started).as_seconds_f64();
+    services.metrics.observe_step(step, outcome, took);
     let (id, owner, error) = (
         workflow.id.clone(),
         owner.to_string(),
@@ -277,6 +291,11 @@ async fn finish(
     let reason = (!reason.is_empty()).then(|| reason.to_string());
     if release(services, workflow, owner, status, None, reason).await? {
         tracing::info!(status = status.as_str(), "workflow finished");
+        services
+            .metrics
+            .workflows_finished
+            .with_label_values(&[status.as_str()])
+            .inc();
         Ok(RunEnd::Finished(status))
     } else {
         Ok(RunEnd::NotOurs)
@@ -309,6 +328,9 @@ async fn retry(
         Some(reason.to_string()),
     )
     .await?;
+    if released {
+        services.metrics.workflow_retries.inc();
+    }
     Ok(if released {
         RunEnd::Retrying
     } else {

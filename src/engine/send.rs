@@ -181,14 +181,14 @@ async fn mark_sent(
         sent_id.to_string(),
         request.actor.to_string(),
     );
-    services
+    let newly_sent = services
         .store
         .run(move |conn| {
             diesel::Connection::transaction(conn, |c| {
                 // Recorded once: a caller that finds the send already done adds nothing.
                 let current = side_effects::find(c, &wf, EffectKind::GmailSend)?;
                 if current.is_some_and(|e| e.state == EffectState::Done) {
-                    return Ok(());
+                    return Ok(false);
                 }
                 side_effects::update(
                     c,
@@ -207,10 +207,15 @@ async fn mark_sent(
                         reason: None,
                         detail: serde_json::json!({ "gmail_message_id": sent_id }),
                     },
-                )
+                )?;
+                Ok(true)
             })
         })
-        .await
+        .await?;
+    if newly_sent {
+        services.metrics.emails_sent.inc();
+    }
+    Ok(())
 }
 
 /// The id of our message in Sent, found by its Message-ID.

@@ -149,18 +149,35 @@ async fn ensure(
         },
     )
     .await?;
-    let (wf, external) = (workflow_id.to_string(), id.clone());
+    let (wf, external, contact) = (workflow_id.to_string(), id.clone(), contact_id.to_string());
+    let action = match kind {
+        Engagement::Note => "hubspot.note_created",
+        Engagement::Task => "hubspot.task_created",
+    };
     services
         .store
-        .run(move |c| {
-            side_effects::update(
-                c,
-                &wf,
-                effect_kind,
-                EffectState::Done,
-                Some(&external),
-                None,
-            )
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |c| {
+                side_effects::update(
+                    c,
+                    &wf,
+                    effect_kind,
+                    EffectState::Done,
+                    Some(&external),
+                    None,
+                )?;
+                let detail = serde_json::json!({ "hubspot_id": external, "contact_id": contact });
+                crate::store::audit::append(
+                    c,
+                    &crate::store::audit::Entry {
+                        actor: "engine",
+                        action,
+                        workflow_id: Some(&wf),
+                        reason: None,
+                        detail,
+                    },
+                )
+            })
         })
         .await?;
     Ok(id)

@@ -18,25 +18,37 @@ use super::schema::workflows;
 use super::workflows::WorkflowStatus;
 use super::{DbConn, StoreError, now};
 
-/// The runnable-workflow query, written once for both backends.
+/// The runnable workflows, written once for both backends.
+macro_rules! runnable {
+    ($now:expr) => {
+        workflows::table.filter(
+            workflows::status
+                .eq_any([
+                    WorkflowStatus::Pending.as_str(),
+                    WorkflowStatus::RetryWait.as_str(),
+                ])
+                .and(workflows::next_run_at.le($now))
+                .or(workflows::status
+                    .eq(WorkflowStatus::Running.as_str())
+                    .and(workflows::lease_expires_at.lt($now))),
+        )
+    };
+}
+
+/// The ids of the first `limit` runnable workflows, oldest due first.
 macro_rules! runnable_ids {
     ($now:expr, $limit:expr) => {
-        workflows::table
-            .filter(
-                workflows::status
-                    .eq_any([
-                        WorkflowStatus::Pending.as_str(),
-                        WorkflowStatus::RetryWait.as_str(),
-                    ])
-                    .and(workflows::next_run_at.le($now))
-                    .or(workflows::status
-                        .eq(WorkflowStatus::Running.as_str())
-                        .and(workflows::lease_expires_at.lt($now))),
-            )
+        runnable!($now)
             .order((workflows::next_run_at.asc(), workflows::id.asc()))
             .select(workflows::id)
             .limit($limit)
     };
+}
+
+/// How many workflows are runnable now: the backlog.
+pub fn count_runnable(conn: &mut DbConn) -> Result<i64, StoreError> {
+    let at = now();
+    Ok(runnable!(at).count().get_result(conn)?)
 }
 
 /// Claims up to `limit` runnable workflows for `owner` and returns their ids.

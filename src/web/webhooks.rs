@@ -47,7 +47,8 @@ pub async fn receive(
                 StatusCode::UNAUTHORIZED => "unauthorized",
                 StatusCode::PAYLOAD_TOO_LARGE => "too_large",
                 StatusCode::BAD_REQUEST => "bad_request",
-                _ => "unavailable",
+                StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                _ => "internal",
             };
             (actix_web::ResponseError::error_response(&error), label)
         }
