@@ -73,6 +73,8 @@ pub fn run() -> anyhow::Result<()> {
                 let options = crate::demo::DemoOptions {
                     database_url,
                     timeout: std::time::Duration::from_secs(timeout_secs),
+                    webhook_secret: config.webhook.client_secrets.first().cloned(),
+                    admin_token: config.admin_token.clone(),
                 };
                 if !crate::demo::run_demo(options).await? {
                     anyhow::bail!("the demo did not finish as expected");

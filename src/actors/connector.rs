@@ -46,6 +46,8 @@ pub struct Call<C: ?Sized, T> {
     /// False for creates without a natural key: then a timeout is not retried.
     pub idempotent: bool,
     attempt: Attempt<C, T>,
+    /// The caller's span (workflow, step), so the call's logs say whose call it is.
+    parent: tracing::Span,
 }
 
 impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
@@ -59,6 +61,7 @@ impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
             cost,
             idempotent: true,
             attempt: Box::new(move |client| Box::pin(attempt(client))),
+            parent: tracing::Span::current(),
         }
     }
 
@@ -120,6 +123,7 @@ where
         let client = self.client.clone();
         let policy = self.policy.clone();
         let span = tracing::debug_span!(
+            parent: &call.parent,
             "connector.call",
             connector.name = policy.connector,
             operation = call.operation

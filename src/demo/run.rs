@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{reps_from_fixture, sandbox_config};
 use crate::app::Application;
@@ -22,6 +22,9 @@ pub struct DemoOptions {
     pub database_url: Option<String>,
     /// How long to wait for every workflow to finish.
     pub timeout: Duration,
+    /// The webhook signing secret and admin token to use; random when unset.
+    pub webhook_secret: Option<SecretString>,
+    pub admin_token: Option<SecretString>,
 }
 
 impl Default for DemoOptions {
@@ -29,6 +32,8 @@ impl Default for DemoOptions {
         DemoOptions {
             database_url: None,
             timeout: Duration::from_secs(90),
+            webhook_secret: None,
+            admin_token: None,
         }
     }
 }
@@ -42,7 +47,9 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
         fixture: Some(fixture.clone()),
         ..SandboxOptions::default()
     })?;
-    let secret = uuid::Uuid::new_v4().simple().to_string();
+    let random = || SecretString::from(uuid::Uuid::new_v4().simple().to_string());
+    let secret = options.webhook_secret.clone().unwrap_or_else(random);
+    let admin_token = options.admin_token.clone().unwrap_or_else(random);
     let mut config = Config::defaults();
     config.database_url = options.database_url.clone().unwrap_or_else(|| {
         format!(
@@ -52,7 +59,8 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     });
     config.bind = "127.0.0.1:0".parse()?;
     config.public_url = PUBLIC_URL.parse()?;
-    config.webhook.client_secrets = vec![SecretString::from(secret.clone())];
+    config.webhook.client_secrets = vec![secret.clone()];
+    config.admin_token = Some(admin_token.clone());
     config.supervisor_poll = Duration::from_millis(500);
     config.engine.retry_base = Duration::from_secs(1);
     let config = sandbox_config(config, &sandbox.base_url(), &fixture);
@@ -85,7 +93,7 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
         let body = as_forms_api(submission).to_string();
         let ts = unix_millis(SystemTime::now());
         let signature = sign_v3(
-            &secret,
+            secret.expose_secret(),
             "POST",
             &format!("{PUBLIC_URL}/webhooks/hubspot"),
             body.as_bytes(),
@@ -115,6 +123,8 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
 
     let rows = wait_for(&store, &ids, options.timeout).await?;
     let ok = print_report(&store, &rows, &expected).await?;
+    let audit = format!("http://127.0.0.1:{}/api/audit?limit=200", app.port);
+    print_audit(&client, &audit, &admin_token).await?;
     println!("\nDatabase: {database}");
     println!(
         "Next: `sales-agent serve` with SALES_AGENT_ADMIN_TOKEN set, then GET /api/workflows/<id> for every step;"
@@ -251,6 +261,31 @@ async fn print_report(
         }
     );
     Ok(all_ok)
+}
+
+/// What the audit trail recorded, read through the admin API as an operator would.
+async fn print_audit(
+    client: &reqwest::Client,
+    url: &str,
+    token: &SecretString,
+) -> anyhow::Result<()> {
+    let answer: serde_json::Value = client
+        .get(url)
+        .bearer_auth(token.expose_secret())
+        .header("X-Actor", "demo")
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let mut actions = std::collections::BTreeMap::<String, usize>::new();
+    for entry in answer["entries"].as_array().into_iter().flatten() {
+        let action = entry["action"].as_str().unwrap_or("?").to_string();
+        *actions.entry(action).or_default() += 1;
+    }
+    let summary: Vec<String> = actions.iter().map(|(a, n)| format!("{a} ×{n}")).collect();
+    println!("\nAudit trail (GET /api/audit): {}", summary.join(", "));
+    Ok(())
 }
 
 fn clip(text: &str, width: usize) -> String {

@@ -255,6 +255,13 @@ async fn record(
 ) -> Result<bool, StoreError> {
     let took = (now() - started).as_seconds_f64();
     services.metrics.observe_step(step, outcome, took);
+    tracing::info!(
+        step.name = step.as_str(),
+        step.outcome = outcome.as_str(),
+        step.attempt = attempts,
+        duration_ms = (took * 1000.0) as u64,
+        "step recorded"
+    );
     let (id, owner, error) = (
         workflow.id.clone(),
         owner.to_string(),

@@ -204,7 +204,11 @@ async fn mark_sent(
                         actor: &actor,
                         action: "email.sent",
                         workflow_id: Some(&wf),
-                        reason: None,
+                        reason: Some(if actor == "engine" {
+                            "send mode"
+                        } else {
+                            "draft approved"
+                        }),
                         detail: serde_json::json!({ "gmail_message_id": sent_id }),
                     },
                 )?;

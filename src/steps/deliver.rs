@@ -192,7 +192,7 @@ async fn ensure_draft(
                     actor: "engine",
                     action: "gmail.draft_created",
                     workflow_id: Some(&wf),
-                    reason: None,
+                    reason: Some("reply to the form submission"),
                     detail: serde_json::json!({ "draft_id": id }),
                 },
             )

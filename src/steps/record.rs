@@ -173,7 +173,7 @@ async fn ensure(
                         actor: "engine",
                         action,
                         workflow_id: Some(&wf),
-                        reason: None,
+                        reason: Some("what the reply did, and a follow-up for the rep"),
                         detail,
                     },
                 )

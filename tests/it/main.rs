@@ -11,6 +11,7 @@ mod helpers;
 mod leases;
 mod ledger;
 mod lifecycle;
+mod observability;
 mod policies;
 mod quota;
 mod sandbox;
