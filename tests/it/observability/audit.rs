@@ -30,7 +30,7 @@ async fn every_side_effect_and_admin_action_is_audited(db: TestDb) {
         .unwrap()
         .to_string();
     let statuses = stack
-        .wait_finished(&[id.clone()], Duration::from_secs(60))
+        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(60))
         .await;
     assert_eq!(statuses, vec!["completed"]);
 

@@ -225,6 +225,19 @@ fn the_compose_file_runs_the_service_postgres_prometheus_and_grafana_from_shippe
     sales_agent::reps::load_file(&repo_path("reps.example.json")).unwrap();
     // The rules are mounted where prometheus.yml loads them from.
     assert!(text.contains("./grafana/prometheus/rules.yml:/etc/prometheus/rules.yml:ro"));
+    // Compose's own validation (schema, interpolation), which needs no Docker engine.
+    let config = Command::new("docker-compose")
+        .args(["--file", "compose.yaml", "config", "--quiet"])
+        .current_dir(repo_path(""))
+        .output()
+        .expect(
+            "`docker-compose` is installed (Debian package docker-compose; .ci/run installs it)",
+        );
+    assert!(
+        config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&config.stderr)
+    );
     let dockerfile = std::fs::read_to_string(repo_path("Dockerfile")).unwrap();
     assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("USER sales-agent"));
     assert!(dockerfile.matches("FROM ").count() >= 2, "multi-stage");

@@ -60,21 +60,23 @@ impl Prometheus {
     }
 
     async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = self
-                .client
-                .get(format!("{}/-/ready", self.url))
-                .send()
-                .await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus not ready:\n{}",
-                self.log()
-            );
+        let ready = format!("{}/-/ready", self.url);
+        self.until(
+            Duration::from_secs(30),
+            "Prometheus not ready",
+            async || {
+                let answer = self.client.get(&ready).send().await;
+                answer.is_ok_and(|r| r.status().is_success())
+            },
+        )
+        .await;
+    }
+
+    /// Polls `ready` until it holds, failing with `what` and the server's log.
+    async fn until(&self, timeout: Duration, what: &str, ready: impl AsyncFn() -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !ready().await {
+            assert!(Instant::now() < deadline, "{what}:\n{}", self.log());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -113,18 +115,11 @@ impl Prometheus {
 
     /// Waits until `expr` has a value of at least `at_least`.
     pub async fn wait_for(&self, expr: &str, at_least: f64, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.value(expr).await.is_some_and(|v| v >= at_least) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{expr} never reached {at_least}:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let what = format!("{expr} never reached {at_least}");
+        self.until(timeout, &what, async || {
+            self.value(expr).await.is_some_and(|v| v >= at_least)
+        })
+        .await;
     }
 
     /// The alerting rules Prometheus loaded: (name, expression, health).
