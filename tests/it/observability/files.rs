@@ -242,3 +242,63 @@ fn the_compose_file_runs_the_service_postgres_prometheus_and_grafana_from_shippe
     assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("USER sales-agent"));
     assert!(dockerfile.matches("FROM ").count() >= 2, "multi-stage");
 }
+
+/// Runs `tsc` over each dashboard as a value of Grafana's published `Dashboard`
+/// type (npm `@grafana/schema`), in `grafana/schema-check` (`npm ci` there first;
+/// `.ci/run` does). An unknown key or a wrongly typed field fails.
+fn type_check(dashboards: &[(String, String)]) -> (bool, String) {
+    let folder = repo_path("grafana/schema-check");
+    let tsc = folder.join("node_modules/.bin/tsc");
+    assert!(
+        tsc.exists(),
+        "run `npm ci --prefix grafana/schema-check` first (.ci/run does)"
+    );
+    let out = folder
+        .join("generated")
+        .join(uuid::Uuid::new_v4().simple().to_string());
+    std::fs::create_dir_all(&out).unwrap();
+    let mut files = Vec::new();
+    for (name, json) in dashboards {
+        let file = out.join(name.replace(".json", ".ts"));
+        let source = format!(
+            "import type {{ Dashboard }} from '@grafana/schema';\nexport const dashboard: Dashboard = {json};\n"
+        );
+        std::fs::write(&file, source).unwrap();
+        files.push(file.display().to_string());
+    }
+    let output = Command::new(&tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--moduleResolution",
+            "bundler",
+            "--module",
+            "esnext",
+        ])
+        .args(["--target", "es2022"])
+        .args(&files)
+        .current_dir(&folder)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_dashboards_type_check_against_grafanas_published_schema() {
+    let shipped: Vec<(String, String)> = dashboards()
+        .into_iter()
+        .map(|(name, json)| (name, json.to_string()))
+        .collect();
+    let (ok, out) = type_check(&shipped);
+    assert!(ok, "{out}");
+    // The check is real: a misspelt panel key fails it.
+    let (name, json) = &shipped[0];
+    let broken = vec![(
+        name.clone(),
+        json.replacen("\"gridPos\"", "\"gridPosition\"", 1),
+    )];
+    let (ok, out) = type_check(&broken);
+    assert!(!ok && out.contains("gridPosition"), "{out}");
+}
