@@ -115,6 +115,31 @@ impl StepCx<'_> {
 }
 
 impl Services {
+    /// Appends an audit entry for an external write the engine made for `workflow_id`.
+    pub async fn audit(
+        &self,
+        workflow_id: &str,
+        action: &'static str,
+        reason: &'static str,
+        detail: Value,
+    ) -> Result<(), crate::store::StoreError> {
+        let workflow_id = workflow_id.to_string();
+        self.store
+            .run(move |c| {
+                crate::store::audit::append(
+                    c,
+                    &crate::store::audit::Entry {
+                        actor: "engine",
+                        action,
+                        workflow_id: Some(&workflow_id),
+                        reason: Some(reason),
+                        detail: detail.clone(),
+                    },
+                )
+            })
+            .await
+    }
+
     pub async fn hubspot<T, F, Fut>(
         &self,
         endpoint: &'static Endpoint,

@@ -34,6 +34,16 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
                 }
             })
             .await?;
+        let detail = serde_json::json!({ "contact_id": contact.id, "company_id": company.id });
+        let reason = "the contact's email domain is the company's";
+        cx.services
+            .audit(
+                &cx.workflow.id,
+                "hubspot.company_associated",
+                reason,
+                detail,
+            )
+            .await?;
     }
     Ok(StepDone::ok(CompanyInfo {
         name: company.property("name").map(str::to_string),

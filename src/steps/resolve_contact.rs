@@ -46,6 +46,11 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         .into_iter()
         .next()
         .ok_or_else(|| StepError::transient("HubSpot upsert returned no contact"))?;
+    let detail = serde_json::json!({ "contact_id": first.id, "created": first.new });
+    let reason = "the submission, written to the CRM";
+    cx.services
+        .audit(&cx.workflow.id, "hubspot.contact_upserted", reason, detail)
+        .await?;
     let id = first.id.clone();
     let (contact, owner) = cx
         .services

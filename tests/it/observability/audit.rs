@@ -85,6 +85,8 @@ async fn every_side_effect_and_admin_action_is_audited(db: TestDb) {
     };
     for (action, actor, on_workflow) in [
         ("webhook.accepted", None, true),
+        ("hubspot.contact_upserted", Some("engine"), true),
+        ("hubspot.company_associated", Some("engine"), true),
         ("gmail.draft_created", Some("engine"), true),
         ("hubspot.note_created", Some("engine"), true),
         ("hubspot.task_created", Some("engine"), true),
