@@ -1,5 +1,11 @@
 //! Log output: readable text locally, JSON in production (`SALES_AGENT_LOG_FORMAT`).
-//! Filtering follows `RUST_LOG` (default `info`). Never log secrets, addresses or bodies.
+//! Filtering follows `RUST_LOG` (default `info`). Never log secrets, addresses or bodies
+//! (`tests/it/observability/logs.rs` searches a verbose demo run for them).
+//!
+//! Context comes from spans with dotted fields: `workflow` (`workflow.id`) around a
+//! workflow's run, `step` (`step.name`, `step.attempt`) around each step, and
+//! `connector.call` (`connector.name`, `operation`) around each API call, which
+//! carries its caller's span across the connector actor's mailbox.
 
 use tracing_subscriber::EnvFilter;
 
