@@ -3,8 +3,10 @@
 //! through Prometheus's HTTP API, and every SQL panel runs on the test database.
 //! The checker's own tests show a broken metric name or SQL column is caught.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use sales_agent::sandbox::faults::FaultSpec;
 use serde_json::Value;
 
 use super::checker::{
@@ -12,7 +14,7 @@ use super::checker::{
     sql_problems, substitute_promql, targets,
 };
 use super::prometheus::Prometheus;
-use crate::helpers::{Stack, TestDb, spawn_app, spawn_stack};
+use crate::helpers::{Stack, TestDb, spawn_app, spawn_stack_with};
 
 /// Every fixture sample once, one of them twice, a bad signature and a bad body:
 /// each webhook result, drafts, skips and connector traffic. Returns the workflows.
@@ -57,7 +59,16 @@ async fn prometheus_for(port: u16) -> Prometheus {
 #[actix_web::test]
 async fn every_dashboard_query_and_alert_operand_returns_data_from_a_real_prometheus() {
     let db = TestDb::postgres();
-    let stack = spawn_stack(&db).await;
+    // A burst of 429s at the start, so the retry and rate-limit series move too.
+    let faults = BTreeMap::from([(
+        "*".to_string(),
+        FaultSpec {
+            rate_limit_burst: 3,
+            retry_after: Some(1),
+            ..FaultSpec::default()
+        },
+    )]);
+    let stack = spawn_stack_with(&db, |config| config, faults).await;
     let prometheus = prometheus_for(stack.app.app.port).await;
 
     let ids = workload(&stack).await;
@@ -74,6 +85,14 @@ async fn every_dashboard_query_and_alert_operand_returns_data_from_a_real_promet
             completed as f64,
             Duration::from_secs(30),
         )
+        .await;
+    let throttled = r#"sum(sales_agent_connector_calls_total{status="rate_limited"})"#;
+    prometheus
+        .wait_for(throttled, 3.0, Duration::from_secs(10))
+        .await;
+    let retries = "sum(sales_agent_connector_retries_total)";
+    prometheus
+        .wait_for(retries, 3.0, Duration::from_secs(10))
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
