@@ -173,6 +173,16 @@ async fn drain(supervisor: &Addr<Supervisor>, deadline: std::time::Duration) {
 async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
     let loaded = crate::reps::load_file(path).map_err(StartError::Reps)?;
     let count = loaded.len();
+    // Processes starting together insert the same new reps at once; the one that
+    // loses the race finds the rows there on a second pass and updates them.
+    match store_reps(store, loaded.clone()).await {
+        Err(e) if e.is_unique_violation() => store_reps(store, loaded).await?,
+        other => other?,
+    }
+    Ok(count)
+}
+
+async fn store_reps(store: &Store, loaded: Vec<crate::reps::Rep>) -> Result<(), StoreError> {
     store
         .run(move |c| {
             for rep in &loaded {
@@ -189,6 +199,5 @@ async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, 
                 },
             )
         })
-        .await?;
-    Ok(count)
+        .await
 }

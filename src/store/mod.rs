@@ -69,6 +69,19 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// True when an insert met a row another transaction had just inserted.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
 fn is_connection_message(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
