@@ -173,20 +173,15 @@ async fn drain(supervisor: &Addr<Supervisor>, deadline: std::time::Duration) {
 async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
     let loaded = crate::reps::load_file(path).map_err(StartError::Reps)?;
     let count = loaded.len();
-    // Processes starting together insert the same new reps at once; the one that
-    // loses the race finds the rows there on a second pass and updates them.
-    match store_reps(store, loaded.clone()).await {
-        Err(e) if e.is_unique_violation() => store_reps(store, loaded).await?,
-        other => other?,
-    }
-    Ok(count)
-}
-
-async fn store_reps(store: &Store, loaded: Vec<crate::reps::Rep>) -> Result<(), StoreError> {
     store
         .run(move |c| {
             for rep in &loaded {
-                reps::upsert(c, rep)?;
+                // Processes starting together insert the same new rep at once; the
+                // one that loses the race finds the row committed and updates it.
+                match reps::upsert(c, rep) {
+                    Err(e) if e.is_unique_violation() => reps::upsert(c, rep)?,
+                    other => other?,
+                }
             }
             audit::append(
                 c,
@@ -199,5 +194,6 @@ async fn store_reps(store: &Store, loaded: Vec<crate::reps::Rep>) -> Result<(), 
                 },
             )
         })
-        .await
+        .await?;
+    Ok(count)
 }
