@@ -18,6 +18,7 @@ pub mod settings;
 pub mod side_effects;
 pub mod step_runs;
 pub mod suppressions;
+pub mod voice_profiles;
 pub mod workflows;
 
 use std::time::Duration;
