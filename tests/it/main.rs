@@ -11,6 +11,7 @@ mod helpers;
 mod leases;
 mod ledger;
 mod lifecycle;
+mod llm_fallback;
 mod policies;
 mod quota;
 mod sandbox;
