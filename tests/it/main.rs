@@ -17,5 +17,6 @@ mod quota;
 mod sandbox;
 mod sending;
 mod unsubscribe;
+mod voice;
 mod webhook_props;
 mod webhooks;
