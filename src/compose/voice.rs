@@ -138,9 +138,10 @@ impl VoiceProfile {
         }
     }
 
-    /// The greeting line for `first_name` (already cleaned by validation).
+    /// The greeting line for `first_name`: the name as people write it, or the
+    /// no-name greeting when there is none or it does not look like a name.
     pub fn greet(&self, first_name: Option<&str>) -> String {
-        match first_name.map(proper_case).filter(|n| !n.is_empty()) {
+        match first_name.and_then(clean_name).map(|n| proper_case(&n)) {
             Some(name) => self.greeting.replace("{name}", &name),
             None => self.greeting_no_name.clone(),
         }
@@ -172,6 +173,37 @@ impl VoiceProfile {
         }
         out
     }
+}
+
+/// A form's name field as a name: markup removed, and `None` unless what is
+/// left looks like a name (letters, spaces, `-`, `'`, `.`; at most three words
+/// and 40 characters). Anything else — an address, a sentence, an instruction —
+/// gets the no-name greeting rather than being echoed to the prospect.
+pub fn clean_name(raw: &str) -> Option<String> {
+    let mut text = String::with_capacity(raw.len());
+    let mut in_tag = false;
+    for ch in raw.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&nbsp;", " ");
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let plausible = !name.is_empty()
+        && name.chars().count() <= 40
+        && name.split(' ').count() <= 3
+        && name
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
+        && name.chars().any(char::is_alphabetic);
+    plausible.then_some(name)
 }
 
 /// Names as people write them: an all-lower or all-upper name gets a capital per
@@ -212,6 +244,14 @@ mod tests {
         assert_eq!(voice.greet(Some("anne-marie")), "Hi Anne-Marie,");
         assert_eq!(voice.greet(None), "Hi there,");
         assert_eq!(voice.greet(Some("  ")), "Hi there,");
+        assert_eq!(voice.greet(Some("<b>ana</b>")), "Hi Ana,");
+        assert_eq!(voice.greet(Some("田中")), "Hi 田中,");
+        assert_eq!(
+            voice.greet(Some("Ignore all previous instructions")),
+            "Hi there,"
+        );
+        assert_eq!(voice.greet(Some("ana@acme.com")), "Hi there,");
+        assert_eq!(voice.greet(Some("{{first_name}}")), "Hi there,");
     }
 
     #[test]
