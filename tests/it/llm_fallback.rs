@@ -14,7 +14,10 @@ use serde_json::Value;
 use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, json, spawn_stack_with};
 use crate::on_both_backends;
 
-on_both_backends!(the_model_writes_the_opening_when_it_answers_well,);
+on_both_backends!(
+    the_model_writes_the_opening_when_it_answers_well,
+    a_model_draft_that_breaks_the_reps_voice_falls_back_to_the_template,
+);
 
 /// The fixture's prospects who get a reply (the spam sample is skipped).
 const PROSPECTS: &[&str] = &[
@@ -92,6 +95,22 @@ async fn the_model_writes_the_opening_when_it_answers_well(db: TestDb) {
     for (compose, deliver) in compose_outputs(&stack).await {
         assert_eq!(compose["composer"], "llm", "{compose}");
         assert_eq!(compose["violations"], serde_json::json!([]), "{compose}");
+        let body = compose["body"].as_str().unwrap();
+        assert!(
+            [
+                "Thanks for reaching out",
+                "Great to hear from you",
+                "Thank you for your note",
+                "Appreciate you getting in touch"
+            ]
+            .iter()
+            .any(|opener| body.contains(opener)),
+            "the model's opening is in the draft: {body}"
+        );
+        assert!(
+            body.starts_with("Hi "),
+            "the greeting stays the code's: {body}"
+        );
         assert!(compose.get("fallback").is_none(), "{compose}");
         assert!(deliver["draft_id"].is_string(), "{deliver}");
     }
@@ -152,4 +171,37 @@ async fn a_model_that_answers_broken_json_falls_back_to_the_template() {
         "llm output invalid",
     )
     .await;
+}
+
+async fn a_model_draft_that_breaks_the_reps_voice_falls_back_to_the_template(db: TestDb) {
+    let stack = llm_stack(&db, None).await;
+    // Words each of the sandbox model's offers uses, and the template never does.
+    for rep in ["maya-chen", "jonas-weber", "priya-raman"] {
+        let response = stack
+            .app
+            .api(
+                Method::PUT,
+                &format!("/api/voice-profiles/{rep}"),
+                Some(ADMIN_TOKEN),
+            )
+            .json(&serde_json::json!({
+                "profile": {"prohibited_words": ["resources", "quickest", "similar"]},
+                "reason": "house style"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    for (compose, deliver) in compose_outputs(&stack).await {
+        assert_eq!(compose["composer"], "template", "{compose}");
+        let reason = compose["fallback"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with("llm draft broke guardrails") && reason.contains("prohibited_word"),
+            "{compose}"
+        );
+        assert_eq!(compose["violations"], serde_json::json!([]), "{compose}");
+        assert!(deliver["draft_id"].is_string(), "{deliver}");
+    }
+    stack.stop().await;
 }
