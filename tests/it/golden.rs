@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
-use reqwest::Method;
 use sales_agent::compose::guardrails::{self, Allowed};
 use sales_agent::compose::template::Draft;
 use sales_agent::reps::Rep;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, spawn_stack};
+use crate::helpers::{Stack, TestDb, spawn_stack};
 use crate::on_both_backends;
 
 on_both_backends!(every_golden_submission_yields_a_draft_with_every_property,);
@@ -107,25 +106,7 @@ async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) 
 
 async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome {
     let name = case["name"].as_str().unwrap().to_string();
-    let detail = crate::helpers::json(
-        stack
-            .app
-            .api(
-                Method::GET,
-                &format!("/api/workflows/{id}"),
-                Some(ADMIN_TOKEN),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let steps: BTreeMap<String, Value> = detail["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["step"].as_str().unwrap().to_string(), s["output"].clone()))
-        .collect();
+    let steps = stack.step_outputs(id).await;
     let rep_id = steps["route"]["rep_id"].as_str().unwrap();
     let rep = reps.iter().find(|r| r.id == rep_id).unwrap().clone();
     let email = case["values"]["email"].as_str().unwrap();

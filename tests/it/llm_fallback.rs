@@ -63,27 +63,11 @@ async fn compose_outputs(stack: &Stack) -> Vec<(Value, Value)> {
     assert!(statuses.iter().all(|s| s == "completed"), "{statuses:?}");
     let mut out = Vec::new();
     for id in &ids {
-        let detail = json(
-            stack
-                .app
-                .api(
-                    Method::GET,
-                    &format!("/api/workflows/{id}"),
-                    Some(ADMIN_TOKEN),
-                )
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        let step = |name: &str| {
-            detail["steps"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["step"] == name)
-                .map(|s| s["output"].clone())
-                .unwrap_or_else(|| panic!("no {name} step in {detail}"))
+        let mut steps = stack.step_outputs(id).await;
+        let mut step = |name: &str| {
+            steps
+                .remove(name)
+                .unwrap_or_else(|| panic!("no {name} step"))
         };
         out.push((step("compose"), step("deliver")));
     }
