@@ -7,7 +7,8 @@
 use serde::Deserialize;
 
 use super::template::{ReplyContext, Written};
-use super::voice::{VoiceProfile, proper_case};
+use super::training::TrainingStats;
+use super::voice::{CtaStyle, Formality, Tone, VoiceProfile, proper_case};
 use crate::connectors::llm::{ChatMessage, ChatRequest};
 
 /// Why a model's answer was not used.
@@ -105,6 +106,19 @@ pub fn request(cx: &ReplyContext, voice: &VoiceProfile, thread: &[String]) -> Ch
     }
 }
 
+/// The structured-output schema of the model's answer: subject and opening.
+pub fn draft_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["subject", "body"],
+        "properties": {
+            "subject": {"type": "string"},
+            "body": {"type": "string"},
+        },
+    })
+}
+
 /// A form field as one line: no line breaks can smuggle a new "fact" in.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -141,6 +155,60 @@ pub fn parse(content: &str) -> Result<Written, InvalidOutput> {
         return Err(InvalidOutput::TooLong("body"));
     }
     Ok(Written { subject, opening })
+}
+
+/// What the model may say about a trained profile: labels only, never text the
+/// reply will carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refinement {
+    pub tone: Tone,
+    pub formality: Formality,
+    pub cta_style: CtaStyle,
+}
+
+/// The structured-output schema of a [`Refinement`].
+pub fn refinement_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["tone", "formality", "cta_style"],
+        "properties": {
+            "tone": {"type": "string", "enum": ["friendly", "neutral", "direct"]},
+            "formality": {"type": "string", "enum": ["casual", "standard", "formal"]},
+            "cta_style": {"type": "string", "enum": ["question", "request"]},
+        },
+    })
+}
+
+/// Asks the model to label the rep's style from the counts of their sent mail
+/// (never the mail itself).
+pub fn refinement_request(stats: &TrainingStats) -> ChatRequest {
+    let facts = serde_json::json!({
+        "messages": stats.messages,
+        "greetings": stats.greetings,
+        "sign_offs": stats.sign_offs,
+        "mean_sentence_words": stats.mean_sentence_words,
+        "contraction_rate": stats.contraction_rate,
+        "exclamations_per_message": stats.exclamations_per_message,
+        "recurring_phrases": stats.phrases,
+    });
+    ChatRequest {
+        messages: vec![
+            ChatMessage::system(
+                "You label a sales rep's writing style from statistics of their sent mail. \
+                 Answer with a JSON object {\"tone\": friendly|neutral|direct, \"formality\": casual|standard|formal, \"cta_style\": question|request}.",
+            ),
+            ChatMessage::user(facts.to_string()),
+        ],
+        temperature: 0.0,
+        max_tokens: 100,
+    }
+}
+
+pub fn parse_refinement(content: &str) -> Result<Refinement, InvalidOutput> {
+    serde_json::from_str(content.trim())
+        .map_err(|e| InvalidOutput::NotJson(e.to_string().chars().take(120).collect()))
 }
 
 #[cfg(test)]
@@ -218,6 +286,19 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_refinement(r#"{"tone":"direct","formality":"formal","cta_style":"request"}"#),
+            Ok(Refinement {
+                tone: Tone::Direct,
+                formality: Formality::Formal,
+                cta_style: CtaStyle::Request
+            })
+        );
+        assert!(
+            parse_refinement(r#"{"tone":"pirate","formality":"formal","cta_style":"request"}"#)
+                .is_err()
+        );
+        assert!(parse_refinement(r#"{"subject":"x","body":"y"}"#).is_err());
         let long = format!(r#"{{"subject":"{}","body":"b"}}"#, "x".repeat(200));
         assert_eq!(parse(&long), Err(InvalidOutput::TooLong("subject")));
     }

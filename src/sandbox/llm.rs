@@ -2,7 +2,8 @@
 //! `GET /v1/models`) with a bearer key from the fixture. Output is a pure
 //! function of the request: the same messages give the same reply. When
 //! `response_format` asks for JSON the content is a JSON object — the schema's
-//! properties when a `json_schema` is given, else `{"subject","body"}`. Like a
+//! properties when a `json_schema` is given (an `enum` property gets one of its
+//! values), else `{"subject","body"}`. Like a
 //! real model it follows the one instruction the composer relies on: asked for
 //! "only the opening paragraph", the body is that paragraph alone. The fault
 //! `malformedRate` makes it answer 200 with the JSON content cut short.
@@ -159,13 +160,16 @@ async fn chat(sb: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> Htt
             "json_schema" => {
                 let props = input.response_format.as_ref().and_then(|f| f.pointer("/json_schema/schema/properties")).and_then(Value::as_object);
                 let mut out = Map::new();
-                for key in props.map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_else(|| vec!["subject".into(), "body".into()]) {
-                    let value = match key.as_str() {
-                        "subject" => subject.clone(),
-                        "body" => body_text.clone(),
-                        other => format!("{other}-{}", hex::encode(&digest[..4])),
+                for (i, key) in props.map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_else(|| vec!["subject".into(), "body".into()]).into_iter().enumerate() {
+                    // Structured outputs keep to an enum: one of its values, by the digest.
+                    let choices = props.and_then(|p| p.get(&key)).and_then(|p| p.get("enum")).and_then(Value::as_array).filter(|c| !c.is_empty());
+                    let value = match (key.as_str(), choices) {
+                        (_, Some(choices)) => choices[usize::from(digest[(i + 2) % digest.len()]) % choices.len()].clone(),
+                        ("subject", None) => json!(subject),
+                        ("body", None) => json!(body_text),
+                        (other, None) => json!(format!("{other}-{}", hex::encode(&digest[..4]))),
                     };
-                    out.insert(key, json!(value));
+                    out.insert(key, value);
                 }
                 Value::Object(out).to_string()
             }

@@ -111,7 +111,10 @@ async fn by_model(
         .services
         .llm(&CHAT_COMPLETIONS, move |llm| {
             let request = request.clone();
-            async move { llm.complete_json(&request).await }
+            async move {
+                llm.complete_schema(&request, "reply", &model::draft_schema())
+                    .await
+            }
         })
         .await
         .map_err(|e| format!("llm call failed: {e}"))?;

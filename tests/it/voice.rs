@@ -73,6 +73,21 @@ async fn training_finds_each_reps_greeting_sign_off_and_contraction_habit(db: Te
     )
     .await;
     assert_eq!(stats["stored"], false);
+    let (_, refined) = call(
+        &stack,
+        Method::POST,
+        "/api/voice-profiles/jonas-weber/train",
+        Some(json!({"reason": "labels from the model", "dry_run": true, "refine": true})),
+    )
+    .await;
+    assert_eq!(refined["refinement"]["applied"], true, "{refined}");
+    assert!(
+        ["friendly", "neutral", "direct"].contains(&refined["profile"]["tone"].as_str().unwrap())
+    );
+    assert_eq!(
+        refined["profile"]["greeting"], "Hello {name},",
+        "counted habits stand"
+    );
     assert!(
         stats["profile"]["phrases"]
             .as_array()

@@ -1,7 +1,10 @@
 //! `POST /api/voice-profiles/{rep_id}/train`: reads the rep's sent mail through
 //! the Gmail connector (`in:sent`, newest threads first), keeps the messages the
 //! rep wrote, and derives their profile by counting (`compose::training`). With
-//! `dry_run` the result is shown, not stored. Bodies are never logged or kept.
+//! `refine` and an LLM configured, the model labels tone, formality and
+//! call-to-action style from the counts (never the mail); if it cannot, the
+//! counted profile stands and the reason is returned. With `dry_run` the result
+//! is shown, not stored. Bodies are never logged or kept.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -11,10 +14,11 @@ use serde_json::json;
 
 use super::voice_profiles::{not_found, store};
 use super::{checked_reason, store_error};
-use crate::compose::training;
+use crate::compose::{model, training};
 use crate::connectors::gmail::{
     Format, ListRequest, Message, MessagePart, THREADS_GET, THREADS_LIST,
 };
+use crate::connectors::llm::CHAT_COMPLETIONS;
 use crate::connectors::query::{Folder, GmailQuery};
 use crate::engine::Services;
 use crate::store::{StoreError, reps, voice_profiles};
@@ -28,6 +32,8 @@ pub struct Train {
     max_threads: Option<u32>,
     #[serde(default)]
     dry_run: bool,
+    #[serde(default)]
+    refine: bool,
 }
 
 pub async fn train(
@@ -71,7 +77,20 @@ pub async fn train(
                 "the rep's sent mail could not be read",
             )
         })?;
-    let (profile, stats) = training::train(&base, &bodies);
+    let (mut profile, stats) = training::train(&base, &bodies);
+    let refinement = if body.refine {
+        match refine(&state, &stats).await {
+            Ok(r) => {
+                profile.tone = r.tone;
+                profile.formality = r.formality;
+                profile.cta_style = r.cta_style;
+                json!({"applied": true})
+            }
+            Err(reason) => json!({"applied": false, "reason": reason}),
+        }
+    } else {
+        json!({"applied": false, "reason": "not asked"})
+    };
     if profile.validate().is_err() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,8 +114,32 @@ pub async fn train(
     Ok(HttpResponse::Ok().json(json!({
         "profile": profile,
         "stats": stats,
+        "refinement": refinement,
         "stored": !body.dry_run,
     })))
+}
+
+/// The model's labels for the counted style, or why there are none.
+async fn refine(
+    state: &AppState,
+    stats: &training::TrainingStats,
+) -> Result<model::Refinement, String> {
+    if state.config.connectors.llm_api_key.is_none() {
+        return Err("no LLM API key configured".into());
+    }
+    let request = model::refinement_request(stats);
+    let content = state
+        .engine
+        .llm(&CHAT_COMPLETIONS, move |llm| {
+            let request = request.clone();
+            async move {
+                llm.complete_schema(&request, "voice_labels", &model::refinement_schema())
+                    .await
+            }
+        })
+        .await
+        .map_err(|e| format!("llm call failed: {e}"))?;
+    model::parse_refinement(&content).map_err(|e| format!("llm output invalid: {e}"))
 }
 
 /// Plain-text bodies of the messages `mailbox` sent, newest threads first.
