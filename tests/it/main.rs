@@ -19,5 +19,6 @@ mod sandbox;
 mod sending;
 mod unsubscribe;
 mod voice;
+mod voice_held;
 mod webhook_props;
 mod webhooks;
