@@ -9,7 +9,7 @@
 //! app.rs         wires store, metrics, supervisor and web server; returns a handle
 //! telemetry.rs   log output (text or JSON)
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
-//! compose/       the reply: time zone, slots, voice, template composer, guardrails
+//! compose/       the reply: time zone, slots, voice (and its training), template and model composers, guardrails
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
 //! engine/        runs one workflow's steps: state, failure policy, retries, send-once
 //! steps/         the 13 steps: order, names, failure policy, one file per step

@@ -82,9 +82,8 @@ impl Rep {
         {
             return fail("working_hours must have days and start before end");
         }
-        if self.voice.greeting.contains(['\r', '\n']) || self.voice.sign_off.contains(['\r', '\n'])
-        {
-            return fail("greeting and sign-off are single lines");
+        if let Err(message) = self.voice.validate() {
+            return fail(&format!("voice: {message}"));
         }
         Ok(())
     }

@@ -1,12 +1,16 @@
-//! Deterministic checks on every draft, whoever wrote it (template or model). A
-//! draft with any violation is held for review and never sent.
+//! Deterministic checks on every draft, whoever wrote it (template or model): no
+//! placeholders, only allowed links, no addresses, the rep's voice (greeting,
+//! sign-off, prohibited words and punctuation, contractions, sentence and
+//! paragraph length), length bounds, exactly one call to action, and no price,
+//! date, time or claim that the context does not hold. A draft with any
+//! violation is held for review and never sent.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::template::Draft;
+use super::template::{Draft, ReplyContext};
 use super::voice::VoiceProfile;
 
 /// What the draft may contain beyond its own words.
@@ -16,10 +20,38 @@ pub struct Allowed {
     pub links: Vec<String>,
     /// The greeting the reply must open with.
     pub greeting: String,
-    /// Figures (prices, dates) present in the context, which the reply may repeat.
+    /// Text of the context (rendered slots, the company, the thread's subject):
+    /// prices, dates and times found here may be repeated.
     pub facts: Vec<String>,
     pub min_chars: usize,
     pub max_chars: usize,
+}
+
+impl Allowed {
+    /// What a reply built from `cx` may hold: the selected assets' links and the
+    /// booking link, the greeting for the prospect's name, and as facts the
+    /// rendered slots, the company and the thread's subject.
+    pub fn for_reply(cx: &ReplyContext, voice: &VoiceProfile) -> Allowed {
+        Allowed {
+            links: cx
+                .assets
+                .iter()
+                .map(|a| a.url.clone())
+                .chain(cx.booking_link.clone())
+                .collect(),
+            greeting: voice.greet(cx.lead.first_name.as_deref()),
+            facts: cx
+                .slots
+                .iter()
+                .chain(&cx.slots_in_rep_zone)
+                .cloned()
+                .chain(cx.company.clone())
+                .chain(cx.thread_subject.clone())
+                .collect(),
+            min_chars: 80,
+            max_chars: 3000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +66,12 @@ pub enum Violation {
     CallsToAction(usize),
     Greeting(String),
     UnsupportedFigure(String),
+    UnsupportedDate(String),
+    UnsupportedClaim(String),
+    SignOff,
+    Contraction(String),
+    SentenceLength(usize),
+    ParagraphLength(usize),
     HeaderBreak,
 }
 
@@ -48,7 +86,34 @@ static MONEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:usd|eur|gbp|dollars|euros|%))")
         .expect("valid regex")
 });
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|(?:january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d{1,2}\s?(?:am|pm)|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week)\b")
+        .expect("valid regex")
+});
+static CONTRACTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b[a-z]+['’](?:m|re|ll|ve|d|t)\b").expect("valid regex"));
+static SENTENCE_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[.!?]+(?:\s+|$)").expect("valid regex"));
+/// Claims nobody in the context made: superlatives and promises.
+const CLAIMS: &[&str] = &[
+    "guarantee",
+    "guaranteed",
+    "#1",
+    "number one",
+    "best-in-class",
+    "best in class",
+    "world's leading",
+    "world-class",
+    "industry-leading",
+    "market-leading",
+    "award-winning",
+    "proven to",
+    "risk-free",
+    "no risk",
+    "100%",
+];
 const CTA_MARKERS: &[&str] = &[
+    "which of these times suits you",
     "would one of these times work",
     "pick a time",
     "would you have 30 minutes",
@@ -112,6 +177,62 @@ pub fn check(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Viol
             found.push(Violation::UnsupportedFigure(figure.to_string()));
         }
     }
+    let facts_lower: Vec<String> = allowed.facts.iter().map(|f| f.to_lowercase()).collect();
+    for m in DATE.find_iter(&links_removed) {
+        let date = m.as_str().to_lowercase();
+        if !facts_lower.iter().any(|f| f.contains(&date)) {
+            found.push(Violation::UnsupportedDate(m.as_str().to_string()));
+        }
+    }
+    for claim in CLAIMS {
+        if lower.contains(claim) && !facts_lower.iter().any(|f| f.contains(claim)) {
+            found.push(Violation::UnsupportedClaim((*claim).to_string()));
+        }
+    }
+    found.extend(voice_rules(draft, voice));
+    found
+}
+
+/// The rep's habits the draft must keep: the sign-off, contractions when they
+/// never contract, sentence and paragraph length. Lists, the parenthesised
+/// times and link lines are not prose and are skipped.
+fn voice_rules(draft: &Draft, voice: &VoiceProfile) -> Vec<Violation> {
+    let mut found = Vec::new();
+    if !draft
+        .body
+        .lines()
+        .any(|l| l.trim() == voice.sign_off.trim())
+    {
+        found.push(Violation::SignOff);
+    }
+    if !voice.contractions
+        && let Some(m) = CONTRACTION.find(&draft.body)
+    {
+        found.push(Violation::Contraction(m.as_str().to_string()));
+    }
+    for paragraph in draft.body.split("\n\n") {
+        let prose: Vec<&str> = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("- ") && !l.starts_with('(') && !URL.is_match(l))
+            .collect();
+        let text = prose.join(" ");
+        let sentences: Vec<&str> = SENTENCE_END
+            .split(&text)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(words) = sentences
+            .iter()
+            .map(|s| s.split_whitespace().count())
+            .find(|&w| w > voice.max_sentence_words)
+        {
+            found.push(Violation::SentenceLength(words));
+        }
+        if sentences.len() > voice.max_paragraph_sentences {
+            found.push(Violation::ParagraphLength(sentences.len()));
+        }
+    }
     found
 }
 
@@ -136,7 +257,7 @@ mod tests {
         }
     }
 
-    const GOOD: &str = "Hi Ana,\n\nHere is our case study: https://drive.google.com/file/d/abc/view.\n\nWould one of these times work for you?\n\nBest,\nSam";
+    const GOOD: &str = "Hi Ana,\n\nHere is our case study: https://drive.google.com/file/d/abc/view.\n\nThanks again.\n\nWould one of these times work for you?\n\nBest regards,\nSam";
 
     #[test]
     fn a_clean_draft_passes() {
@@ -152,24 +273,42 @@ mod tests {
             prohibited_punctuation: vec!["!".into()],
             ..VoiceProfile::default()
         };
+        let formal = VoiceProfile {
+            contractions: false,
+            ..VoiceProfile::default()
+        };
+        assert!(
+            check(
+                &draft(&GOOD.replace("Thanks again.", "We're glad.")),
+                &formal,
+                &allowed()
+            )
+            .contains(&Violation::Contraction("We're".into()))
+        );
         let cases = [
             (GOOD.replace("Ana,", "{{ first_name }},"), "placeholder"),
-            (GOOD.replace("Best,", "Best, [COMPANY NAME]"), "placeholder"),
+            (
+                GOOD.replace("Thanks again.", "Best, [COMPANY NAME]"),
+                "placeholder",
+            ),
             (
                 GOOD.replace("drive.google.com/file/d/abc/view", "evil.example/pricing"),
                 "link_not_allowed",
             ),
             (
-                GOOD.replace("Best,", "Write to ceo@competitor.example"),
+                GOOD.replace("Thanks again.", "Write to ceo@competitor.example"),
                 "email_address",
             ),
             (
-                GOOD.replace("Best,", "We guarantee results."),
+                GOOD.replace("Thanks again.", "We guarantee results."),
                 "prohibited_word",
             ),
-            (GOOD.replace("Best,", "Great!"), "prohibited_punctuation"),
             (
-                GOOD.replace("Best,", "Or pick a time here."),
+                GOOD.replace("Thanks again.", "Great!"),
+                "prohibited_punctuation",
+            ),
+            (
+                GOOD.replace("Thanks again.", "Or pick a time here."),
                 "calls_to_action",
             ),
             (
@@ -178,10 +317,30 @@ mod tests {
             ),
             (GOOD.replace("Hi Ana,", "Hi Anna,"), "greeting"),
             (
-                GOOD.replace("Best,", "It costs $499 per seat."),
+                GOOD.replace("Thanks again.", "It costs $499 per seat."),
                 "unsupported_figure",
             ),
             (format!("{GOOD}{}", "x".repeat(2000)), "length"),
+            (
+                GOOD.replace("Thanks again.", "We could meet on Friday 14 Nov."),
+                "unsupported_date",
+            ),
+            (
+                GOOD.replace("Thanks again.", "We are the industry-leading platform."),
+                "unsupported_claim",
+            ),
+            (GOOD.replace("Best regards,", "Cheers,"), "sign_off"),
+            (
+                GOOD.replace("Thanks again.", &"word ".repeat(45)),
+                "sentence_length",
+            ),
+            (
+                GOOD.replace(
+                    "Thanks again.",
+                    "One. Two two. Three three. Four four. Five five.",
+                ),
+                "paragraph_length",
+            ),
         ];
         for (body, rule) in cases {
             let violations = check(&draft(&body), &voice, &allowed());
@@ -209,10 +368,19 @@ mod tests {
 
     #[test]
     fn figures_from_the_context_are_allowed() {
-        let body = GOOD.replace("Best,", "As discussed, the plan is $499 per seat.");
+        let body = GOOD.replace("Thanks again.", "As discussed, the plan is $499 per seat.");
         let mut allowed = allowed();
         assert!(!check(&draft(&body), &VoiceProfile::default(), &allowed).is_empty());
         allowed.facts.push("Team plan: $499 per seat".into());
+        let dated = GOOD.replace("Thanks again.", "Tue 3 Nov, 10:00 works.");
+        assert!(!check(&draft(&dated), &VoiceProfile::default(), &allowed).is_empty());
+        allowed
+            .facts
+            .push("Tue 3 Nov, 10:00–10:30 EST (America/New_York)".into());
+        assert_eq!(
+            check(&draft(&dated), &VoiceProfile::default(), &allowed),
+            vec![]
+        );
         assert_eq!(
             check(&draft(&body), &VoiceProfile::default(), &allowed),
             vec![]

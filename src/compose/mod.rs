@@ -1,9 +1,12 @@
 //! Writing the reply: where the prospect is (`timezone`), when to meet (`slots`),
-//! how the rep writes (`voice`), the built-in composer (`template`) and the checks
-//! every draft must pass (`guardrails`). Pure functions, no I/O.
+//! how the rep writes (`voice`, learnt from sent mail by `training`), the built-in
+//! composer (`template`), the model composer's prompt and output checks (`model`)
+//! and the checks every draft must pass (`guardrails`). Pure functions, no I/O.
 
 pub mod guardrails;
+pub mod model;
 pub mod slots;
 pub mod template;
 pub mod timezone;
+pub mod training;
 pub mod voice;

@@ -341,6 +341,103 @@ mod tests {
         assert!(propose(now, ny, &hours, ny, &[], &rules).is_empty());
     }
 
+    /// Local start times of one rep-local day's candidates, as the rep reads them.
+    fn local_starts(day: &str, zone: &str, from: u32, to: u32) -> Vec<String> {
+        let tz = tz(zone);
+        let hours = WorkingHours {
+            days: vec![Weekday::Sun],
+            start: NaiveTime::from_hms_opt(from, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(to, 0, 0).unwrap(),
+        };
+        let rules = SlotRules {
+            duration: Duration::minutes(30),
+            ..SlotRules::default()
+        };
+        day_candidates(day.parse().unwrap(), tz, &hours, &rules)
+            .map(|s| s.start.with_timezone(&tz).format("%H:%M %Z").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn new_york_2026_nonexistent_0230_is_skipped_and_ambiguous_0130_taken_once_as_edt() {
+        let spring = local_starts("2026-03-08", "America/New_York", 2, 4);
+        assert!(!spring.iter().any(|s| s.starts_with("02:30")), "{spring:?}");
+        assert_eq!(spring, ["03:00 EDT", "03:30 EDT"]);
+        let autumn = local_starts("2026-11-01", "America/New_York", 1, 2);
+        assert_eq!(autumn, ["01:00 EDT", "01:30 EDT"], "the first 01:30, once");
+        let ny = tz("America/New_York");
+        let first = ny
+            .from_local_datetime(&"2026-11-01T01:30:00".parse().unwrap())
+            .earliest()
+            .unwrap();
+        assert_eq!(first.with_timezone(&Utc), utc("2026-11-01T05:30:00Z"));
+    }
+
+    #[test]
+    fn eu_2026_transitions_skip_the_gap_and_take_the_repeated_hour_once() {
+        // 29 March 02:00 CET → 03:00 CEST; 25 October 03:00 CEST → 02:00 CET.
+        let spring = local_starts("2026-03-29", "Europe/Berlin", 1, 4);
+        assert_eq!(
+            spring,
+            ["01:00 CET", "01:30 CET", "03:00 CEST", "03:30 CEST"]
+        );
+        let autumn = local_starts("2026-10-25", "Europe/Berlin", 1, 4);
+        assert_eq!(
+            autumn,
+            [
+                "01:00 CEST",
+                "01:30 CEST",
+                "02:00 CEST",
+                "02:30 CEST",
+                "03:00 CET",
+                "03:30 CET"
+            ]
+        );
+        let london = local_starts("2026-03-29", "Europe/London", 0, 3);
+        assert_eq!(london, ["00:00 GMT", "00:30 GMT", "02:00 BST", "02:30 BST"]);
+    }
+
+    #[test]
+    fn slots_across_a_dst_change_stay_in_both_parties_local_hours() {
+        // A Berlin rep and a New York prospect in the weeks the offsets between
+        // them change: 5 h until 28 March, 6 h from 30 March; 5 h again from 26
+        // October until New York changes on 1 November.
+        let (berlin, ny) = (tz("Europe/Berlin"), tz("America/New_York"));
+        let hours = WorkingHours::default();
+        let rules = SlotRules {
+            count: 5,
+            ..SlotRules::default()
+        };
+        for now in ["2026-03-26T06:00:00Z", "2026-10-22T06:00:00Z"] {
+            let slots = propose(utc(now), berlin, &hours, ny, &[], &rules);
+            assert_eq!(slots.len(), 5, "{now}");
+            let mut days = std::collections::BTreeSet::new();
+            for slot in &slots {
+                let rep = slot.start.with_timezone(&berlin);
+                let rep_end = slot.end.with_timezone(&berlin);
+                assert!(
+                    rep.time() >= hours.start && rep_end.time() <= hours.end,
+                    "{rep}"
+                );
+                let prospect = slot.start.with_timezone(&ny);
+                let prospect_end = slot.end.with_timezone(&ny);
+                assert!(
+                    prospect.time() >= rules.prospect_start
+                        && prospect_end.time() <= rules.prospect_end,
+                    "{prospect}"
+                );
+                assert!(days.insert(rep.date_naive()), "one slot per day");
+            }
+            let zones: Vec<String> = slots.iter().map(|s| render(s, berlin)).collect();
+            let changed = if now.starts_with("2026-03") {
+                zones.iter().any(|z| z.contains("CET ")) && zones.iter().any(|z| z.contains("CEST"))
+            } else {
+                zones.iter().any(|z| z.contains("CEST")) && zones.iter().any(|z| z.contains("CET "))
+            };
+            assert!(changed, "the proposals straddle the change: {zones:?}");
+        }
+    }
+
     #[test]
     fn slots_render_in_the_prospects_zone_with_its_iana_name() {
         let slot = Interval {

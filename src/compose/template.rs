@@ -60,7 +60,7 @@ Here are a few times that are free on my side:
 (For reference, in my time zone: {{ slots_in_rep_zone | join("; ") }}.)
 {%- endif %}
 
-Would one of these times work for you?
+{{ slot_question }}
 {%- elif booking_link %}
 
 You can pick a time that suits you here: {{ booking_link }}
@@ -78,12 +78,31 @@ Would you have 30 minutes for a call in the next few days?
 
 /// Writes the reply from the template for the lead's intent.
 pub fn compose(cx: &ReplyContext, voice: &VoiceProfile) -> Draft {
+    compose_with(cx, voice, None)
+}
+
+/// What a model wrote: the subject and the opening paragraphs. Everything else —
+/// greeting, links, slots, the call to action, sign-off and signature — is
+/// still decided here, in code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub subject: String,
+    pub opening: String,
+}
+
+/// The reply with the template's frame around `written` when given, else
+/// entirely from the template. A thread's subject always wins, so the reply stays
+/// threaded.
+pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Written>) -> Draft {
     let company = cx
         .company
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
-    let opening = opening(cx.intent, company);
+    let opening = match written {
+        Some(w) => w.opening.trim().to_string(),
+        None => opening(cx.intent, company),
+    };
     let slot_count = voice.slots_offered.min(cx.slots.len());
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
@@ -100,16 +119,28 @@ pub fn compose(cx: &ReplyContext, voice: &VoiceProfile) -> Draft {
                 slots => cx.slots[..slot_count],
                 slots_in_rep_zone => cx.slots_in_rep_zone.get(..slot_count).unwrap_or_default(),
                 booking_link => cx.booking_link,
+                slot_question => voice.slot_question(),
                 sign_off => voice.sign_off,
                 rep_name => cx.rep_name,
                 signature => voice.signature.trim(),
             })
         })
         .expect("the body template renders with this context");
+    let subject = match written {
+        Some(w) if thread_subject(cx).is_none() => w.subject.trim().to_string(),
+        _ => subject(cx, company),
+    };
     Draft {
-        subject: subject(cx, company),
+        subject,
         body: voice.apply_contractions(&body),
     }
+}
+
+fn thread_subject(cx: &ReplyContext) -> Option<&str> {
+    cx.thread_subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn opening(intent: Intent, company: Option<&str>) -> String {
@@ -136,12 +167,7 @@ fn opening(intent: Intent, company: Option<&str>) -> String {
 }
 
 fn subject(cx: &ReplyContext, company: Option<&str>) -> String {
-    if let Some(thread) = cx
-        .thread_subject
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(thread) = thread_subject(cx) {
         let lower = thread.to_lowercase();
         return if lower.starts_with("re:") {
             thread.to_string()
@@ -209,18 +235,7 @@ mod tests {
     }
 
     fn allowed_for(cx: &ReplyContext, voice: &VoiceProfile) -> Allowed {
-        Allowed {
-            links: cx
-                .assets
-                .iter()
-                .map(|a| a.url.clone())
-                .chain(cx.booking_link.clone())
-                .collect(),
-            greeting: voice.greet(cx.lead.first_name.as_deref()),
-            facts: vec![],
-            min_chars: 100,
-            max_chars: 2500,
-        }
+        Allowed::for_reply(cx, voice)
     }
 
     #[test]

@@ -207,6 +207,48 @@ const PHONE_PREFIXES: &[(&str, &str)] = &[
     ("676", "Pacific/Tongatapu"),
 ];
 
+/// Cities that settle a zone a country alone cannot (or that come without a
+/// country): name, ISO country, zone.
+const CITIES: &[(&str, &str, &str)] = &[
+    ("honolulu", "us", "Pacific/Honolulu"),
+    ("anchorage", "us", "America/Anchorage"),
+    ("los angeles", "us", "America/Los_Angeles"),
+    ("san francisco", "us", "America/Los_Angeles"),
+    ("seattle", "us", "America/Los_Angeles"),
+    ("denver", "us", "America/Denver"),
+    ("phoenix", "us", "America/Phoenix"),
+    ("chicago", "us", "America/Chicago"),
+    ("austin", "us", "America/Chicago"),
+    ("new york", "us", "America/New_York"),
+    ("boston", "us", "America/New_York"),
+    ("vancouver", "ca", "America/Vancouver"),
+    ("toronto", "ca", "America/Toronto"),
+    ("perth", "au", "Australia/Perth"),
+    ("brisbane", "au", "Australia/Brisbane"),
+    ("sydney", "au", "Australia/Sydney"),
+    ("melbourne", "au", "Australia/Melbourne"),
+    ("auckland", "nz", "Pacific/Auckland"),
+    ("nuku'alofa", "to", "Pacific/Tongatapu"),
+    ("apia", "ws", "Pacific/Apia"),
+    ("london", "gb", "Europe/London"),
+    ("berlin", "de", "Europe/Berlin"),
+    ("paris", "fr", "Europe/Paris"),
+    ("tokyo", "jp", "Asia/Tokyo"),
+    ("singapore", "sg", "Asia/Singapore"),
+];
+
+/// The zone of a known city, and whether the form's country (if any) agrees.
+fn city_zone(lead: &Lead) -> Option<(&'static str, bool)> {
+    let city = lead.city.as_deref()?.trim().to_lowercase();
+    let (_, code, zone) = CITIES.iter().find(|(name, _, _)| *name == city)?;
+    let country = lead.country.as_deref().and_then(country_code);
+    match country {
+        Some(c) if c != *code => None,
+        Some(_) => Some((zone, true)),
+        None => Some((zone, false)),
+    }
+}
+
 /// Infers the prospect's zone; `fallback` (the rep's zone) when nothing tells.
 pub fn infer(lead: &Lead, fallback: &str) -> ZoneGuess {
     let guess = |zone: &str, confidence, source: String| ZoneGuess {
@@ -218,6 +260,14 @@ pub fn infer(lead: &Lead, fallback: &str) -> ZoneGuess {
         && let Ok(tz) = raw.trim().parse::<Tz>()
     {
         return guess(tz.name(), Confidence::High, "time_zone field".into());
+    }
+    if let Some((zone, country_agrees)) = city_zone(lead) {
+        let confidence = if country_agrees {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        return guess(zone, confidence, "city".into());
     }
     if let Some((code, country_zone)) = lead.country.as_deref().and_then(country) {
         let region = lead.state.as_deref().and_then(|state| {
@@ -308,6 +358,7 @@ mod tests {
                 "country" => lead.country = Some(value),
                 "state" => lead.state = Some(value),
                 "phone" => lead.phone = Some(value),
+                "city" => lead.city = Some(value),
                 "domain" => lead.email_domain = value,
                 other => panic!("unknown field {other}"),
             }
@@ -382,9 +433,35 @@ mod tests {
             .iter()
             .map(|(_, z)| *z)
             .chain(REGIONS.iter().map(|(_, _, z)| *z))
-            .chain(PHONE_PREFIXES.iter().map(|(_, z)| *z));
+            .chain(PHONE_PREFIXES.iter().map(|(_, z)| *z))
+            .chain(CITIES.iter().map(|(_, _, z)| *z));
         for zone in zones {
             assert!(zone.parse::<Tz>().is_ok(), "{zone}");
         }
+    }
+
+    #[test]
+    fn a_known_city_settles_the_zone_unless_the_country_disagrees() {
+        let honolulu = infer(
+            &lead(&[("city", "Honolulu"), ("country", "United States")]),
+            "UTC",
+        );
+        assert_eq!(
+            (honolulu.zone.as_str(), honolulu.confidence),
+            ("Pacific/Honolulu", Confidence::High)
+        );
+        let apia = infer(&lead(&[("city", "Apia")]), "UTC");
+        assert_eq!(
+            (apia.zone.as_str(), apia.confidence),
+            ("Pacific/Apia", Confidence::Medium)
+        );
+        let mismatch = infer(
+            &lead(&[("city", "Perth"), ("country", "United Kingdom")]),
+            "UTC",
+        );
+        assert_eq!(
+            mismatch.zone, "Europe/London",
+            "the country wins over a city elsewhere"
+        );
     }
 }

@@ -29,6 +29,16 @@ pub struct EngineConfig {
     /// Domain of generated Message-IDs; `None` uses the public URL's host (see
     /// `Config::sender_domain`).
     pub sender_domain: Option<String>,
+    /// Who writes the reply: the built-in templates or the LLM (with the
+    /// templates as fallback).
+    pub composer: ComposerMode,
+}
+
+/// `SALES_AGENT_COMPOSER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposerMode {
+    Template,
+    Llm,
 }
 
 pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
@@ -79,5 +89,15 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         quiet_hours,
         quiet_weekends: source.parse_bool("SALES_AGENT_QUIET_WEEKENDS")?,
         sender_domain: source.raw("SALES_AGENT_SENDER_DOMAIN"),
+        composer: match source.string("SALES_AGENT_COMPOSER").as_str() {
+            "template" => ComposerMode::Template,
+            "llm" => ComposerMode::Llm,
+            other => {
+                return Err(invalid(
+                    "SALES_AGENT_COMPOSER",
+                    format!("expected template or llm, got {other:?}"),
+                ));
+            }
+        },
     })
 }

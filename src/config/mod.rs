@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use url::Url;
 
 pub use connectors::ConnectorsConfig;
-pub use engine::EngineConfig;
+pub use engine::{ComposerMode, EngineConfig};
 pub use settings::{SETTINGS, Setting};
 use source::Source;
 

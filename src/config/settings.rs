@@ -307,6 +307,11 @@ pub const SETTINGS: &[Setting] = &[
         "3600",
         "Longest wait between runs of a failing workflow.",
     ),
+    setting(
+        "SALES_AGENT_COMPOSER",
+        "template",
+        "template (built-in, per intent) or llm (the LLM writes the opening; on error, timeout or invalid output the template is used and the reason recorded).",
+    ),
 ];
 
 pub(super) fn default_of(name: &str) -> &'static str {

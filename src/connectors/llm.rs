@@ -60,6 +60,18 @@ pub struct ChatRequest {
 pub trait Llm: Send + Sync {
     /// The reply's content, which the model was asked to make a JSON object.
     async fn complete_json(&self, request: &ChatRequest) -> Result<String, ConnectorError>;
+
+    /// The reply's content, constrained to the JSON `schema` (structured
+    /// outputs); a client without them falls back to a plain JSON object.
+    async fn complete_schema(
+        &self,
+        request: &ChatRequest,
+        name: &str,
+        schema: &serde_json::Value,
+    ) -> Result<String, ConnectorError> {
+        let _ = (name, schema);
+        self.complete_json(request).await
+    }
 }
 
 pub struct LlmClient {
@@ -108,10 +120,35 @@ impl LlmClient {
 #[async_trait]
 impl Llm for LlmClient {
     async fn complete_json(&self, request: &ChatRequest) -> Result<String, ConnectorError> {
+        self.complete(request, serde_json::json!({"type": "json_object"}))
+            .await
+    }
+
+    async fn complete_schema(
+        &self,
+        request: &ChatRequest,
+        name: &str,
+        schema: &serde_json::Value,
+    ) -> Result<String, ConnectorError> {
+        let format = serde_json::json!({
+            "type": "json_schema",
+            "json_schema": {"name": name, "strict": true, "schema": schema},
+        });
+        self.complete(request, format).await
+    }
+}
+
+impl LlmClient {
+    /// One chat completion with `response_format`; the first choice's content.
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        response_format: serde_json::Value,
+    ) -> Result<String, ConnectorError> {
         let body = serde_json::json!({
             "model": self.model,
             "messages": request.messages,
-            "response_format": {"type": "json_object"},
+            "response_format": response_format,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
         });

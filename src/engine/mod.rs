@@ -24,6 +24,8 @@ use crate::connectors::drive::{self, Drive};
 use crate::connectors::gmail::{self, Gmail};
 use crate::connectors::http::Endpoint;
 use crate::connectors::hubspot::{self, HubSpot};
+use crate::connectors::limiter::RateCost;
+use crate::connectors::llm::Llm;
 use crate::intake::FormSubmission;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -100,7 +102,16 @@ impl StepCx<'_> {
         let lookup = id.clone();
         self.services
             .store
-            .run(move |c| crate::store::reps::find_by_id(c, &lookup))
+            .run(move |c| {
+                // The stored voice profile, when there is one, is the rep's voice.
+                let mut rep = crate::store::reps::find_by_id(c, &lookup)?;
+                if let Some(rep) = rep.as_mut()
+                    && let Some(stored) = crate::store::voice_profiles::find_by_rep(c, &lookup)?
+                {
+                    rep.voice = stored.profile;
+                }
+                Ok(rep)
+            })
             .await?
             .ok_or_else(|| StepError::Permanent(format!("rep {id} no longer exists")))
     }
@@ -207,6 +218,23 @@ impl Services {
         connector::call(
             &self.connectors.drive,
             Call::to(endpoint, drive::cost(account), attempt),
+        )
+        .await
+    }
+
+    pub async fn llm<T, F, Fut>(
+        &self,
+        endpoint: &'static Endpoint,
+        attempt: F,
+    ) -> Result<T, ConnectorError>
+    where
+        F: Fn(Arc<dyn Llm>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        connector::call(
+            &self.connectors.llm,
+            Call::to(endpoint, RateCost::one(), attempt),
         )
         .await
     }

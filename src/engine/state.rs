@@ -80,6 +80,9 @@ pub struct ComposedDraft {
     pub composer: String,
     /// Guardrail violations: non-empty means held for review, never sent.
     pub violations: Vec<String>,
+    /// Why the model's draft was not used and the template wrote the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// Where the reply went (step 12).

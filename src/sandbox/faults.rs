@@ -55,6 +55,10 @@ pub struct FaultSpec {
     pub rate_limit_reason: Option<String>,
     /// Share of requests answered 401 as if the credential were bad.
     pub auth_failure_rate: f64,
+    /// Share of requests whose answer is well-formed HTTP but carries broken
+    /// content (the LLM's JSON cut short). Drawn from the latency draw, so adding
+    /// it leaves every other sequence unchanged.
+    pub malformed_rate: f64,
 }
 
 /// What happens to one request.
@@ -67,6 +71,7 @@ pub struct Plan {
     pub timeout: Option<Duration>,
     pub dropped: bool,
     pub phase: Phase,
+    pub malformed: bool,
 }
 
 /// An injected 429: its `Retry-After` and the limit it names.
@@ -158,6 +163,7 @@ impl Faults {
                 .then(|| Duration::from_millis(spec.timeout_ms.unwrap_or(30_000))),
             dropped: draws[5] < spec.drop_rate,
             phase: spec.phase,
+            malformed: draws[0] < spec.malformed_rate,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 
@@ -46,6 +46,11 @@ pub const fn endpoint(name: &'static str, provider: Provider, cost: Cost) -> End
     }
 }
 
+/// Marks a request whose answer should carry broken content (`malformedRate`);
+/// handlers that can break their content look for it in the request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Malformed;
+
 /// Who is calling, once the credential checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -78,6 +83,9 @@ where
     let plan = sb.lock_faults().plan(ep.name);
     if !plan.delay.is_zero() {
         actix_web::rt::time::sleep(plan.delay).await;
+    }
+    if plan.malformed {
+        req.extensions_mut().insert(Malformed);
     }
     let response = match admit(sb, req, ep, &plan) {
         Err(response) => response,

@@ -2,15 +2,19 @@
 //! `GET /v1/models`) with a bearer key from the fixture. Output is a pure
 //! function of the request: the same messages give the same reply. When
 //! `response_format` asks for JSON the content is a JSON object — the schema's
-//! properties when a `json_schema` is given, else `{"subject","body"}`.
+//! properties when a `json_schema` is given (an `enum` property gets one of its
+//! values), else `{"subject","body"}`. Like a
+//! real model it follows the one instruction the composer relies on: asked for
+//! "only the opening paragraph", the body is that paragraph alone. The fault
+//! `malformedRate` makes it answer 200 with the JSON content cut short.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Sandbox;
-use super::gate::{self, Cost, Endpoint, endpoint};
+use super::gate::{self, Cost, Endpoint, Malformed, endpoint};
 use super::respond::{Provider, json_body, openai_invalid};
 
 const L: Provider = Provider::Llm;
@@ -81,6 +85,28 @@ fn name_in(prompt: &str) -> Option<String> {
     })
 }
 
+/// Asked for the opening only: a subject from the `Topic:` line and one
+/// paragraph, no greeting, call to action or sign-off.
+fn opening(prompt: &str, digest: &[u8]) -> (String, String) {
+    let pick = |list: &[&'static str], i: usize| list[usize::from(digest[i]) % list.len()];
+    let topic = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("Topic:"))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("request");
+    let offer = pick(OFFERS, 1);
+    let mut chars = offer.chars();
+    let offer = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+        .unwrap_or_default();
+    (
+        format!("Your {topic}"),
+        format!("{}. {offer}.", pick(OPENERS, 0)),
+    )
+}
+
 fn compose(prompt: &str, digest: &[u8]) -> (String, String) {
     let pick = |list: &[&'static str], i: usize| list[usize::from(digest[i]) % list.len()];
     let greeting = name_in(prompt).map_or_else(|| "Hi there,".to_string(), |n| format!("Hi {n},"));
@@ -126,26 +152,32 @@ async fn chat(sb: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> Htt
         let prompt: String = messages.iter().map(|m| format!("{}: {}", m.role, text_of(&m.content))).collect::<Vec<_>>().join("\n");
         let digest = Sha256::digest(format!("{model}\n{prompt}").as_bytes());
         let user_text: String = messages.iter().filter(|m| m.role == "user").map(|m| text_of(&m.content)).collect::<Vec<_>>().join("\n");
-        let (subject, body_text) = compose(&user_text, &digest);
+        let system_text: String = messages.iter().filter(|m| m.role == "system" || m.role == "developer").map(|m| text_of(&m.content)).collect::<Vec<_>>().join("\n");
+        let (subject, body_text) = if system_text.contains("only the opening paragraph") { opening(&user_text, &digest) } else { compose(&user_text, &digest) };
         let format_type = input.response_format.as_ref().and_then(|f| f.get("type")).and_then(Value::as_str).unwrap_or("text");
         let content = match format_type {
             "json_object" => json!({"subject": subject, "body": body_text}).to_string(),
             "json_schema" => {
                 let props = input.response_format.as_ref().and_then(|f| f.pointer("/json_schema/schema/properties")).and_then(Value::as_object);
                 let mut out = Map::new();
-                for key in props.map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_else(|| vec!["subject".into(), "body".into()]) {
-                    let value = match key.as_str() {
-                        "subject" => subject.clone(),
-                        "body" => body_text.clone(),
-                        other => format!("{other}-{}", hex::encode(&digest[..4])),
+                for (i, key) in props.map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_else(|| vec!["subject".into(), "body".into()]).into_iter().enumerate() {
+                    // Structured outputs keep to an enum: one of its values, by the digest.
+                    let choices = props.and_then(|p| p.get(&key)).and_then(|p| p.get("enum")).and_then(Value::as_array).filter(|c| !c.is_empty());
+                    let value = match (key.as_str(), choices) {
+                        (_, Some(choices)) => choices[usize::from(digest[(i + 2) % digest.len()]) % choices.len()].clone(),
+                        ("subject", None) => json!(subject),
+                        ("body", None) => json!(body_text),
+                        (other, None) => json!(format!("{other}-{}", hex::encode(&digest[..4]))),
                     };
-                    out.insert(key, json!(value));
+                    out.insert(key, value);
                 }
                 Value::Object(out).to_string()
             }
             "text" => format!("Subject: {subject}\n\n{body_text}"),
             other => return openai_invalid(&format!("Invalid value: '{other}'. Supported values are: 'text', 'json_object' and 'json_schema'.")),
         };
+        // A model that stopped mid-object: valid HTTP, unreadable content.
+        let content = if req.extensions().contains::<Malformed>() && format_type != "text" { content.chars().take(content.chars().count() / 2).collect() } else { content };
         let limit = input.max_completion_tokens.or(input.max_tokens);
         let (content, finish) = match limit {
             Some(n) if tokens(&content) > n => (content.chars().take(usize::try_from(n * 4).unwrap_or(usize::MAX)).collect(), "length"),

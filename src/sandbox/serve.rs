@@ -85,6 +85,7 @@ const FAULTS: &str = r#"Faults (per endpoint, deterministic from the seed):
     rateLimitBurst   the next N requests are answered 429
     retryAfter       Retry-After for injected 429s: HubSpot ms, Google seconds
     authFailureRate  share answered 401 in the provider's shape
+    malformedRate    share answered 200 with broken content (LLM JSON cut short)
   Set them in the fixture ("faults"), with --faults FILE, or at runtime:
     POST /_sandbox/faults {"seed"?: N, "faults": {...}}   replace (and restart)
     GET  /_sandbox/faults | /_sandbox/stats               read the table | counters

@@ -1,40 +1,68 @@
-//! Step 11, compose: the reply from the template for the lead's intent, in the
-//! rep's voice, built only from facts in the workflow state; then the guardrails.
-//! A draft with violations is still written (the rep may fix it) but never sent.
+//! Step 11, compose: the reply in the rep's voice, built only from facts in the
+//! workflow state — by the template for the lead's intent, or (composer `llm`) by
+//! the model inside the template's frame. A model error, timeout, unreadable
+//! answer or guardrail failure falls back to the template, and the reason is
+//! recorded in the step's output. Then the guardrails, whoever wrote it: a draft
+//! with violations is still written (the rep may fix it) but never sent.
 
 use crate::compose::guardrails::{self, Allowed};
-use crate::compose::template::{self, ReplyContext};
+use crate::compose::model;
+use crate::compose::template::{self, Draft, ReplyContext};
+use crate::compose::voice::VoiceProfile;
+use crate::config::ComposerMode;
+use crate::connectors::llm::CHAT_COMPLETIONS;
 use crate::engine::state::ComposedDraft;
 use crate::engine::{StepCx, StepDone, StepError};
+use crate::reps::Rep;
 use crate::steps::qualify::Intent;
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
+    let voice = &rep.voice;
+    let reply = reply_context(cx, &rep)?;
+    let allowed = Allowed::for_reply(&reply, voice);
+    let (draft, composer, fallback) = match cx.services.config.engine.composer {
+        ComposerMode::Template => (template::compose(&reply, voice), "template", None),
+        ComposerMode::Llm => match by_model(cx, &reply, voice, &allowed).await {
+            Ok(draft) => (draft, "llm", None),
+            Err(reason) => {
+                // The reason's detail may quote the draft; only its kind is logged.
+                let kind = reason.split(':').next().unwrap_or_default();
+                tracing::warn!(reason = kind, "model draft not used; template composer");
+                (template::compose(&reply, voice), "template", Some(reason))
+            }
+        },
+    };
+    let violations = guardrails::check(&draft, voice, &allowed)
+        .iter()
+        .map(|v| serde_json::to_string(v).unwrap_or_default())
+        .collect();
+    Ok(StepDone::ok(ComposedDraft {
+        subject: draft.subject,
+        body: draft.body,
+        composer: composer.into(),
+        violations,
+        fallback,
+    }))
+}
+
+/// The facts the reply may use: the lead, intent, rep, company, assets, slots,
+/// booking link and the subject of the rep's thread with the prospect.
+fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> {
     let lead = cx.lead()?.clone();
-    let assets = cx.state.assets.clone().unwrap_or_default();
-    let (rendered, rendered_rep) = cx
+    let (slots, slots_in_rep_zone) = cx
         .state
         .slots
         .as_ref()
         .map(|s| (s.rendered.clone(), s.rendered_in_rep_zone.clone()))
         .unwrap_or_default();
-    let thread_subject = cx
-        .state
-        .conversation
-        .as_ref()
-        .filter(|c| {
-            c.mailbox
-                .as_deref()
-                .is_some_and(|m| m.eq_ignore_ascii_case(&rep.email))
-        })
-        .and_then(|c| c.subject.clone());
     let company = cx
         .state
         .company
         .as_ref()
         .and_then(|c| c.name.clone())
         .or_else(|| lead.company.clone());
-    let reply = ReplyContext {
+    Ok(ReplyContext {
         intent: cx
             .state
             .qualification
@@ -43,33 +71,62 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
             .unwrap_or(Intent::Question),
         rep_name: rep.name.clone(),
         company,
-        assets: assets.clone(),
-        slots: rendered,
-        slots_in_rep_zone: rendered_rep,
+        assets: cx.state.assets.clone().unwrap_or_default(),
+        slots,
+        slots_in_rep_zone,
         booking_link: rep.booking_link.clone(),
-        thread_subject,
+        thread_subject: own_thread(cx, rep).and_then(|c| c.subject.clone()),
         lead,
-    };
-    let draft = template::compose(&reply, &rep.voice);
-    let allowed = Allowed {
-        links: assets
+    })
+}
+
+/// The conversation, when it lives in the rep's own mailbox (the only one the
+/// reply can be threaded into).
+fn own_thread<'a>(cx: &'a StepCx<'_>, rep: &Rep) -> Option<&'a crate::engine::state::Conversation> {
+    cx.state.conversation.as_ref().filter(|c| {
+        c.mailbox
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(&rep.email))
+    })
+}
+
+/// The model's draft, or why it cannot be used.
+async fn by_model(
+    cx: &StepCx<'_>,
+    reply: &ReplyContext,
+    voice: &VoiceProfile,
+    allowed: &Allowed,
+) -> Result<Draft, String> {
+    if cx.services.config.connectors.llm_api_key.is_none() {
+        return Err("no LLM API key configured".into());
+    }
+    let thread = cx
+        .state
+        .conversation
+        .as_ref()
+        .map(|c| c.summary.clone())
+        .unwrap_or_default();
+    let request = model::request(reply, voice, &thread);
+    let content = cx
+        .services
+        .llm(&CHAT_COMPLETIONS, move |llm| {
+            let request = request.clone();
+            async move {
+                llm.complete_schema(&request, "reply", &model::draft_schema())
+                    .await
+            }
+        })
+        .await
+        .map_err(|e| format!("llm call failed: {e}"))?;
+    let written = model::parse(&content).map_err(|e| format!("llm output invalid: {e}"))?;
+    let draft = template::compose_with(reply, voice, Some(&written));
+    let violations = guardrails::check(&draft, voice, allowed);
+    if !violations.is_empty() {
+        let rules: Vec<String> = violations
             .iter()
-            .map(|a| a.url.clone())
-            .chain(rep.booking_link.clone())
-            .collect(),
-        greeting: rep.voice.greet(reply.lead.first_name.as_deref()),
-        facts: Vec::new(),
-        min_chars: 80,
-        max_chars: 3000,
-    };
-    let violations = guardrails::check(&draft, &rep.voice, &allowed)
-        .iter()
-        .map(|v| serde_json::to_string(v).unwrap_or_default())
-        .collect();
-    Ok(StepDone::ok(ComposedDraft {
-        subject: draft.subject,
-        body: draft.body,
-        composer: "template".into(),
-        violations,
-    }))
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+            .collect();
+        return Err(format!("llm draft broke guardrails: {}", rules.join("; ")));
+    }
+    Ok(draft)
 }

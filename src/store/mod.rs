@@ -2,7 +2,7 @@
 //! embedded migrations, and the one bridge that runs diesel off the async threads.
 //!
 //! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`,
-//! `suppressions`, `reps`, `side_effects`, `admin_queries`) hold synchronous
+//! `suppressions`, `reps`, `side_effects`, `admin_queries`, `voice_profiles`) hold synchronous
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
@@ -18,6 +18,7 @@ pub mod settings;
 pub mod side_effects;
 pub mod step_runs;
 pub mod suppressions;
+pub mod voice_profiles;
 pub mod workflows;
 
 use std::time::Duration;

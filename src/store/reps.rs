@@ -70,6 +70,7 @@ pub fn upsert(conn: &mut DbConn, rep: &Rep) -> Result<(), StoreError> {
                 .values((reps::id.eq(&rep.id), reps::created_at.eq(at), values))
                 .execute(c)?;
         }
+        super::voice_profiles::seed_if_absent(c, &rep.id, &rep.voice)?;
         Ok(())
     })
 }

@@ -125,3 +125,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     reps,
     side_effects
 );
+
+diesel::table! {
+    voice_profiles (rep_id) {
+        rep_id -> Text,
+        profile -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::joinable!(voice_profiles -> reps (rep_id));
+diesel::allow_tables_to_appear_in_same_query!(voice_profiles, reps);

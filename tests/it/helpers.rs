@@ -384,3 +384,30 @@ impl Stack {
         self.sandbox.stop().await;
     }
 }
+
+impl Stack {
+    /// Each step's output of a workflow, by step name, as the admin API shows it.
+    pub async fn step_outputs(
+        &self,
+        workflow_id: &str,
+    ) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let detail = json(
+            self.app
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/api/workflows/{workflow_id}"),
+                    Some(ADMIN_TOKEN),
+                )
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        detail["steps"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no steps in {detail}"))
+            .iter()
+            .map(|s| (s["step"].as_str().unwrap().to_string(), s["output"].clone()))
+            .collect()
+    }
+}

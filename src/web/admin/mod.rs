@@ -12,9 +12,15 @@
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
+//! | `GET /api/voice-profiles`, `GET /api/voice-profiles/{rep_id}`, `GET /api/voice-profiles/export` | viewer |
+//! | `PUT /api/voice-profiles/{rep_id}` `{"profile","reason"}`, `DELETE /api/voice-profiles/{rep_id}?reason=` | admin |
+//! | `POST /api/voice-profiles/import` `{"format":1,"profiles":[{"rep_id","profile"}],"reason"}` | admin |
+//! | `POST /api/voice-profiles/{rep_id}/train` `{"reason","max_threads"?,"dry_run"?}` | admin |
 
 mod approve;
 mod controls;
+mod voice_profiles;
+mod voice_training;
 mod workflows;
 
 use actix_web::http::StatusCode;
@@ -40,7 +46,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/suppressions/{email}",
                 web::delete().to(controls::remove_suppression),
             )
-            .route("/audit", web::get().to(controls::audit_trail)),
+            .route("/audit", web::get().to(controls::audit_trail))
+            .route("/voice-profiles", web::get().to(voice_profiles::list))
+            .route(
+                "/voice-profiles/export",
+                web::get().to(voice_profiles::export),
+            )
+            .route(
+                "/voice-profiles/import",
+                web::post().to(voice_profiles::import),
+            )
+            .route(
+                "/voice-profiles/{rep_id}",
+                web::get().to(voice_profiles::get),
+            )
+            .route(
+                "/voice-profiles/{rep_id}",
+                web::put().to(voice_profiles::put),
+            )
+            .route(
+                "/voice-profiles/{rep_id}",
+                web::delete().to(voice_profiles::delete),
+            )
+            .route(
+                "/voice-profiles/{rep_id}/train",
+                web::post().to(voice_training::train),
+            ),
     );
 }
 

@@ -1,0 +1,346 @@
+//! The golden set (`tests/fixtures/golden/submissions.json`): varied submissions
+//! run through the whole engine against the sandbox, each draft checked property
+//! by property — greeting, company, slots free and sensible for both parties,
+//! relevant real assets, only allowed links, the rep's voice, threading — and each
+//! prompt-injection twin compared with its clean original.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
+use sales_agent::compose::guardrails::{self, Allowed};
+use sales_agent::compose::template::Draft;
+use sales_agent::reps::Rep;
+use serde_json::{Value, json};
+
+use crate::helpers::{Stack, TestDb, spawn_stack};
+use crate::on_both_backends;
+
+on_both_backends!(every_golden_submission_yields_a_draft_with_every_property,);
+
+const COLLATERAL_FOLDER: &str = "1SalesCollateralFolder000000001";
+
+/// One finished workflow: its step outputs and the draft in the rep's mailbox.
+struct Outcome {
+    name: String,
+    email: String,
+    expect: Value,
+    steps: BTreeMap<String, Value>,
+    rep: Rep,
+    draft: sales_agent::sandbox::mime::Message,
+    body: String,
+}
+
+async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) {
+    let golden: Value = serde_json::from_str(include_str!("../fixtures/golden/submissions.json"))
+        .expect("golden set parses");
+    let cases = golden["submissions"].as_array().unwrap();
+    assert!(cases.len() >= 25);
+    let stack = spawn_stack(&db).await;
+    let started = Utc::now();
+    let mut ids = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let values: Vec<Value> = case["values"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let body = json!({
+            "portalId": 24681357,
+            "formGuid": "golden",
+            "conversionId": format!("golden-{i}"),
+            "submittedAt": 1_790_000_000_000u64 + i as u64,
+            "values": values,
+        });
+        let response = stack.app.post_signed(&body.to_string()).await;
+        assert_eq!(response.status(), 202, "{}", case["name"]);
+        let id = crate::helpers::json(response).await["workflow_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ids.push(id);
+    }
+    let statuses = stack.wait_finished(&ids, Duration::from_secs(120)).await;
+    for (case, status) in cases.iter().zip(&statuses) {
+        assert_eq!(status, "completed", "{}", case["name"]);
+    }
+    let reps = sales_agent::demo::reps_from_fixture(&stack.fixture);
+    let mut outcomes = BTreeMap::new();
+    for (case, id) in cases.iter().zip(&ids) {
+        let outcome = outcome(&stack, &reps, case, id).await;
+        check(&stack, &outcome, started);
+        outcomes.insert(outcome.name.clone(), outcome);
+    }
+    // The slot checks above must not pass for want of slots.
+    let with_slots = outcomes
+        .values()
+        .filter(|o| {
+            !o.steps["propose_slots"]["slots"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        })
+        .count();
+    assert!(
+        with_slots >= cases.len() - 3,
+        "only {with_slots} drafts offer slots"
+    );
+    assert!(
+        outcomes
+            .values()
+            .any(|o| !o.steps["propose_slots"]["rendered_in_rep_zone"]
+                .as_array()
+                .unwrap()
+                .is_empty()),
+        "a low-confidence zone shows the rep's times too"
+    );
+    for outcome in outcomes.values() {
+        if let Some(twin) = outcome.expect["twin"].as_str() {
+            same_reply(&outcomes[twin], outcome);
+        }
+    }
+    stack.stop().await;
+}
+
+async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome {
+    let name = case["name"].as_str().unwrap().to_string();
+    let steps = stack.step_outputs(id).await;
+    let rep_id = steps["route"]["rep_id"].as_str().unwrap();
+    let rep = reps.iter().find(|r| r.id == rep_id).unwrap().clone();
+    let email = case["values"]["email"].as_str().unwrap();
+    let drafts: Vec<_> = stack
+        .sandbox
+        .drafts(&rep.email)
+        .into_iter()
+        .filter(|(_, m)| m.to.iter().any(|t| t.contains(email)))
+        .collect();
+    assert_eq!(drafts.len(), 1, "{name}: one draft in {}", rep.email);
+    let draft = drafts.into_iter().next().unwrap().1;
+    let body = draft.body.replace("\r\n", "\n");
+    Outcome {
+        name,
+        email: email.to_string(),
+        expect: case["expect"].clone(),
+        steps,
+        rep,
+        draft,
+        body,
+    }
+}
+
+fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
+    let (name, expect, body) = (&o.name, &o.expect, &o.body);
+
+    // Greeting, intent, company.
+    assert_eq!(
+        body.lines().next(),
+        expect["greeting"].as_str(),
+        "{name}:\n{body}"
+    );
+    assert_eq!(o.steps["qualify"]["intent"], expect["intent"], "{name}");
+    if let Some(company) = expect["company"].as_str() {
+        assert!(body.contains(company), "{name}: company {company}:\n{body}");
+    }
+
+    // Slots: really free, inside the rep's hours and the prospect's sensible hours
+    // (in the zone the prospect is really in), on different days, shown in the body.
+    let slots = &o.steps["propose_slots"];
+    let inferred = slots["prospect_zone"]["zone"].as_str().unwrap();
+    if let Some(zone) = expect["zone"].as_str() {
+        assert_eq!(inferred, zone, "{name}: inferred zone");
+    }
+    let prospect_tz: Tz = expect["zone"].as_str().unwrap_or(inferred).parse().unwrap();
+    let busy = stack.sandbox.events(&o.rep.calendar_id);
+    let mut days = std::collections::BTreeSet::new();
+    for (i, slot) in slots["slots"].as_array().unwrap().iter().enumerate() {
+        let start: DateTime<Utc> = slot["start"].as_str().unwrap().parse().unwrap();
+        let end: DateTime<Utc> = slot["end"].as_str().unwrap().parse().unwrap();
+        assert!(start > started, "{name}: slot in the future");
+        assert!(
+            !busy.iter().any(|b| b.start < end && start < b.end),
+            "{name}: slot {start} overlaps a busy block"
+        );
+        let (rep_start, rep_end) = (
+            start.with_timezone(&o.rep.tz()),
+            end.with_timezone(&o.rep.tz()),
+        );
+        assert!(
+            o.rep.working_hours.days.contains(&rep_start.weekday())
+                && rep_start.time() >= o.rep.working_hours.start
+                && rep_end.time() <= o.rep.working_hours.end,
+            "{name}: {rep_start} outside the rep's hours"
+        );
+        let (p_start, p_end) = (
+            start.with_timezone(&prospect_tz),
+            end.with_timezone(&prospect_tz),
+        );
+        assert!(
+            !matches!(p_start.weekday(), Weekday::Sat | Weekday::Sun)
+                && p_start.time() >= NaiveTime::from_hms_opt(8, 0, 0).unwrap()
+                && p_end.time() <= NaiveTime::from_hms_opt(19, 0, 0).unwrap()
+                && p_start.date_naive() == p_end.date_naive(),
+            "{name}: {p_start} not sensible for the prospect"
+        );
+        assert!(
+            days.insert(rep_start.date_naive()),
+            "{name}: one slot a day"
+        );
+        let rendered = slots["rendered"][i].as_str().unwrap();
+        assert!(body.contains(rendered), "{name}: {rendered} in the body");
+        assert!(
+            rendered.contains(prospect_tz.name()),
+            "{name}: in the prospect's zone"
+        );
+    }
+
+    // Assets: real files of the allowlisted folder, relevant to the intent.
+    let real: Vec<String> = stack
+        .fixture
+        .google
+        .drive
+        .files
+        .iter()
+        .filter(|f| f.parents.iter().any(|p| p == COLLATERAL_FOLDER) && !f.trashed)
+        .map(|f| format!("https://drive.google.com/file/d/{}/view", f.id))
+        .collect();
+    let linked: Vec<String> = o.steps["select_assets"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["url"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    for url in &linked {
+        assert!(
+            real.contains(url),
+            "{name}: {url} is not a shareable Drive file"
+        );
+    }
+    let relevant: Vec<&str> = expect["assets_any"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    if !relevant.is_empty() {
+        assert!(
+            linked
+                .iter()
+                .any(|u| relevant.iter().any(|id| u.contains(id))),
+            "{name}: none of {linked:?} is relevant"
+        );
+    }
+
+    // Only allowed links, the rep's voice, and no guardrail broken — checked
+    // here afresh with the expected greeting and the context's facts.
+    let thread_subject = o.steps["conversation_context"]["subject"]
+        .as_str()
+        .map(str::to_string);
+    let allowed = Allowed {
+        links: linked.clone(),
+        greeting: expect["greeting"].as_str().unwrap().to_string(),
+        facts: slots["rendered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(slots["rendered_in_rep_zone"].as_array().unwrap())
+            .map(|s| s.as_str().unwrap().to_string())
+            .chain(expect["company"].as_str().map(str::to_string))
+            .chain(thread_subject.clone())
+            .collect(),
+        min_chars: 80,
+        max_chars: 3000,
+    };
+    let draft = Draft {
+        subject: o.draft.subject.clone(),
+        body: body.clone(),
+    };
+    assert_eq!(
+        guardrails::check(&draft, &o.rep.voice, &allowed),
+        vec![],
+        "{name}:\n{body}"
+    );
+    assert_eq!(o.steps["compose"]["violations"], json!([]), "{name}");
+    assert!(
+        body.lines().any(|l| l == o.rep.voice.sign_off),
+        "{name}: sign-off"
+    );
+    assert!(body.contains(&o.rep.voice.signature), "{name}: signature");
+    assert_eq!(
+        o.steps["deliver"]["held"], "draft-only mode",
+        "{name}: not held for review"
+    );
+    for never in [
+        "<script",
+        "<b>",
+        "<i>",
+        "evil.example",
+        "competitor",
+        "pirate",
+        "$1",
+    ] {
+        assert!(
+            !body.contains(never) && !o.draft.subject.contains(never),
+            "{name}: {never}"
+        );
+    }
+
+    // Threaded exactly where a thread with the prospect exists.
+    if expect["thread"].as_bool().unwrap() {
+        let earlier = stack
+            .sandbox
+            .messages(&o.rep.email, "INBOX")
+            .into_iter()
+            .find(|m| m.from.to_lowercase().contains(&o.email))
+            .expect("the fixture's thread");
+        assert_eq!(
+            o.draft.thread_id, earlier.thread_id,
+            "{name}: in the thread"
+        );
+        assert!(
+            o.draft.in_reply_to.is_some() && o.draft.subject.starts_with("Re:"),
+            "{name}"
+        );
+    } else {
+        assert!(
+            o.draft.in_reply_to.is_none(),
+            "{name}: no thread to reply in"
+        );
+    }
+}
+
+/// An injection twin gets the reply its clean original got: same rep, intent,
+/// assets, subject and body (slot times aside, which depend on the moment).
+fn same_reply(clean: &Outcome, injected: &Outcome) {
+    let name = &injected.name;
+    assert_eq!(clean.rep.id, injected.rep.id, "{name}: rep");
+    assert_eq!(
+        clean.steps["qualify"]["intent"], injected.steps["qualify"]["intent"],
+        "{name}"
+    );
+    assert_eq!(
+        clean.steps["select_assets"], injected.steps["select_assets"],
+        "{name}: assets"
+    );
+    assert_eq!(
+        clean.draft.subject, injected.draft.subject,
+        "{name}: subject"
+    );
+    let without_slots = |o: &Outcome| {
+        let mut body = o.body.clone();
+        for key in ["rendered", "rendered_in_rep_zone"] {
+            for slot in o.steps["propose_slots"][key].as_array().unwrap() {
+                body = body.replace(slot.as_str().unwrap(), "<slot>");
+            }
+        }
+        body
+    };
+    assert_eq!(
+        without_slots(clean),
+        without_slots(injected),
+        "{name}: body"
+    );
+}
