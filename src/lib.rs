@@ -18,6 +18,7 @@
 //! reps.rs        the reps leads are routed to, from a seed file
 //! unsubscribe.rs one-click unsubscribe tokens
 //! connectors/    external API clients; error classification, retries, limits, breaker
+//! experiments/   A/B variants of the reply: assignment, outcomes, significance
 //! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
 //! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
@@ -45,6 +46,7 @@ pub mod config;
 pub mod connectors;
 pub mod demo;
 pub mod engine;
+pub mod experiments;
 pub mod intake;
 pub mod metrics;
 pub mod reps;

@@ -29,6 +29,16 @@ pub struct EngineConfig {
     /// Domain of generated Message-IDs; `None` uses the public URL's host (see
     /// `Config::sender_domain`).
     pub sender_domain: Option<String>,
+    /// The asset catalogue is re-synced from Drive when older than this.
+    pub asset_sync_every: Duration,
+    /// Grant the prospect read access to the linked files (no Drive email).
+    pub asset_share: bool,
+    /// How often the supervisor checks experiment outcomes; zero: never.
+    pub experiment_check_every: Duration,
+    /// How long an offered slot stays held for the workflow that offered it.
+    pub slot_hold: Duration,
+    /// Also read threads with anyone at the prospect's company domain.
+    pub conversation_company_threads: bool,
 }
 
 pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
@@ -79,5 +89,15 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         quiet_hours,
         quiet_weekends: source.parse_bool("SALES_AGENT_QUIET_WEEKENDS")?,
         sender_domain: source.raw("SALES_AGENT_SENDER_DOMAIN"),
+        asset_sync_every: secs("SALES_AGENT_ASSET_SYNC_SECS")?,
+        asset_share: source.parse_bool("SALES_AGENT_ASSET_SHARE")?,
+        experiment_check_every: Duration::from_secs(
+            source.parse::<u64>("SALES_AGENT_EXPERIMENT_CHECK_SECS")?,
+        ),
+        slot_hold: Duration::from_secs(
+            60 * source.parse_positive::<u64>("SALES_AGENT_SLOT_HOLD_MINS")?,
+        ),
+        conversation_company_threads: source
+            .parse_bool("SALES_AGENT_CONVERSATION_COMPANY_THREADS")?,
     })
 }

@@ -80,6 +80,9 @@ pub struct ComposedDraft {
     pub composer: String,
     /// Guardrail violations: non-empty means held for review, never sent.
     pub violations: Vec<String>,
+    /// The A/B variants applied (assignment ids recorded in the database).
+    #[serde(default)]
+    pub experiments: Vec<crate::experiments::AppliedExperiment>,
 }
 
 /// Where the reply went (step 12).

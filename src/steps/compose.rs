@@ -50,7 +50,10 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         thread_subject,
         lead,
     };
-    let draft = template::compose(&reply, &rep.voice);
+    let mut draft = template::compose(&reply, &rep.voice);
+    // A/B experiments: the contact's variants, applied before the guardrails.
+    let experiments =
+        crate::experiments::apply_to_draft(cx, &mut draft.subject, &mut draft.body).await?;
     let allowed = Allowed {
         links: assets
             .iter()
@@ -71,5 +74,6 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         body: draft.body,
         composer: "template".into(),
         violations,
+        experiments,
     }))
 }

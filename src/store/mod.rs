@@ -10,6 +10,7 @@ pub mod admin_queries;
 pub mod audit;
 mod connection;
 pub mod events;
+pub mod experiments;
 pub mod leases;
 mod migrations;
 pub mod reps;

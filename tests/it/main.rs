@@ -7,6 +7,7 @@ mod contracts;
 mod crash;
 mod docs;
 mod engine;
+mod experiments;
 mod helpers;
 mod leases;
 mod ledger;

@@ -12,9 +12,12 @@
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
+//! | `GET /api/experiments`, `GET /api/experiments/{id}` (results) | viewer |
+//! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
 
 mod approve;
 mod controls;
+mod experiments;
 mod workflows;
 
 use actix_web::http::StatusCode;
@@ -40,7 +43,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/suppressions/{email}",
                 web::delete().to(controls::remove_suppression),
             )
-            .route("/audit", web::get().to(controls::audit_trail)),
+            .route("/audit", web::get().to(controls::audit_trail))
+            .route("/experiments", web::get().to(experiments::list))
+            .route("/experiments", web::post().to(experiments::create))
+            .route(
+                "/experiments/check-outcomes",
+                web::post().to(experiments::check_outcomes),
+            )
+            .route("/experiments/{id}", web::get().to(experiments::detail))
+            .route("/experiments/{id}/stop", web::post().to(experiments::stop)),
     );
 }
 
