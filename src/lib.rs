@@ -9,6 +9,7 @@
 //! app.rs         wires store, metrics, supervisor and web server; returns a handle
 //! telemetry.rs   log output (text or JSON)
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
+//! assets/        the asset catalogue: Drive folder allowlist, sync, tags, ranking
 //! compose/       the reply: time zone, slots, voice, template composer, guardrails
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
 //! engine/        runs one workflow's steps: state, failure policy, retries, send-once
@@ -40,6 +41,7 @@
 
 pub mod actors;
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod compose;
 pub mod config;

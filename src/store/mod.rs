@@ -7,6 +7,7 @@
 //! Backend-specific SQL stays inside this folder.
 
 pub mod admin_queries;
+pub mod assets;
 pub mod audit;
 mod connection;
 pub mod events;

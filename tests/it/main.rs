@@ -2,6 +2,7 @@
 //! per backend (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
 mod admin;
+mod assets;
 mod connectors;
 mod contracts;
 mod crash;

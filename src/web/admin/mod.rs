@@ -13,9 +13,12 @@
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
 //! | `GET /api/experiments`, `GET /api/experiments/{id}` (results) | viewer |
+//! | `GET /api/asset-folders`, `GET /api/assets` | viewer |
+//! | `POST /api/asset-folders` `{"folder_id","tags"?,"reason"}`, `DELETE /api/asset-folders/{id}?reason=`, `PUT /api/assets/{id}/tags` `{"tags","reason"}`, `POST /api/assets/sync` | admin |
 //! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
 
 mod approve;
+mod assets;
 mod controls;
 mod experiments;
 mod workflows;
@@ -51,7 +54,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(experiments::check_outcomes),
             )
             .route("/experiments/{id}", web::get().to(experiments::detail))
-            .route("/experiments/{id}/stop", web::post().to(experiments::stop)),
+            .route("/experiments/{id}/stop", web::post().to(experiments::stop))
+            .route("/asset-folders", web::get().to(assets::list_folders))
+            .route("/asset-folders", web::post().to(assets::add_folder))
+            .route(
+                "/asset-folders/{id}",
+                web::delete().to(assets::remove_folder),
+            )
+            .route("/assets", web::get().to(assets::list_assets))
+            .route("/assets/sync", web::post().to(assets::sync_now))
+            .route("/assets/{id}/tags", web::put().to(assets::set_tags)),
     );
 }
 

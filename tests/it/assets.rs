@@ -1,0 +1,274 @@
+//! The asset catalogue over real HTTP on both backends: folders allowlisted in the
+//! database (seeded from the configuration, edited through the admin API), files
+//! synced from the sandbox's Drive with their tags, admin tags kept across syncs,
+//! the reply linking intent-relevant files by their real Drive links only, and the
+//! optional share with the prospect made without Drive's notification email.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::Method;
+use sales_agent::assets::is_drive_link;
+use sales_agent::sandbox::fixture::DriveFileFixture;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack, spawn_stack_with,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones,
+    sharing_grants_the_prospect_read_access_once_without_drive_email,
+);
+
+const COLLATERAL: &str = "1SalesCollateralFolder000000001";
+const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
+const PRICING_FILE: &str = "1PricingGuide2026Current0000001";
+
+/// A current pricing guide tagged on Drive (appProperties), in the collateral folder.
+fn add_pricing_guide(stack: &Stack) {
+    stack
+        .sandbox
+        .sandbox()
+        .lock_world()
+        .drive
+        .files
+        .push(DriveFileFixture {
+            id: PRICING_FILE.into(),
+            name: "Pricing guide 2026.pdf".into(),
+            mime_type: "application/pdf".into(),
+            description: "Plans for teams of every size.".into(),
+            parents: vec![COLLATERAL.into()],
+            trashed: false,
+            text: String::new(),
+            properties: BTreeMap::new(),
+            app_properties: BTreeMap::from([
+                ("intent".to_string(), "pricing".to_string()),
+                ("stage".to_string(), "evaluation".to_string()),
+            ]),
+        });
+}
+
+async fn answered(stack: &Stack, email: &str) -> String {
+    let response = stack.app.post_signed(&stack.sample(email)).await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let statuses = stack
+        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
+        .await;
+    assert_eq!(statuses, ["completed"]);
+    id
+}
+
+async fn step_output(stack: &Stack, workflow_id: &str, step: &str) -> Value {
+    let (id, step) = (workflow_id.to_string(), step.to_string());
+    let runs = stack
+        .app
+        .app
+        .state
+        .store
+        .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
+        .await
+        .unwrap();
+    runs.iter()
+        .find(|r| r.step == step)
+        .and_then(|r| r.output.as_deref())
+        .map(|o| serde_json::from_str(o).unwrap())
+        .unwrap_or(Value::Null)
+}
+
+async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    add_pricing_guide(&stack);
+    let admin = |method, path: &str| stack.app.api(method, path, Some(ADMIN_TOKEN));
+
+    // The configured folder is the allowlist until an admin changes it.
+    let folders = json(
+        admin(Method::GET, "/api/asset-folders")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(folders["folders"][0]["folder_id"], COLLATERAL);
+    let report = json(
+        admin(Method::POST, "/api/assets/sync")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(report["folders"], 1, "{report}");
+
+    let listed = json(
+        stack
+            .app
+            .api(Method::GET, "/api/assets", Some(VIEWER_TOKEN))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let assets = listed["assets"].as_array().unwrap();
+    let ids: Vec<&str> = assets
+        .iter()
+        .map(|a| a["file_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&PRICING_FILE) && ids.contains(&"1CaseStudyHealthcareMercyValley1"));
+    assert!(
+        !ids.contains(&"1OldPricingSheet2024Trashed0001"),
+        "trashed files are not synced"
+    );
+    assert!(
+        !ids.contains(&"1InternalBattlecard000000000001"),
+        "other folders are not synced"
+    );
+    assert!(
+        assets
+            .iter()
+            .all(|a| is_drive_link(a["web_view_link"].as_str().unwrap()))
+    );
+    let guide = assets
+        .iter()
+        .find(|a| a["file_id"] == PRICING_FILE)
+        .unwrap();
+    assert_eq!(guide["tags"]["intent"], json!(["pricing"]));
+    assert_eq!(guide["tags"]["stage"], json!(["evaluation"]));
+
+    // An admin's tags survive the next sync.
+    let tagged = admin(Method::PUT, "/api/assets/1CaseStudyHealthcareMercyValley1/tags")
+        .json(&json!({"tags": {"industry": ["Healthcare", "hospital & health care"], "persona": ["COO"]}, "reason": "tagging"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.status(), 200);
+    admin(Method::POST, "/api/assets/sync")
+        .send()
+        .await
+        .unwrap();
+    let listed = json(admin(Method::GET, "/api/assets").send().await.unwrap()).await;
+    let case = listed["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["file_id"] == "1CaseStudyHealthcareMercyValley1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        case["tags"]["industry"],
+        json!(["healthcare", "hospital & health care"])
+    );
+    assert_eq!(case["tags_edited"], true);
+
+    // A pricing question from a clinic group gets the pricing guide, by its Drive link.
+    let id = answered(&stack, DANIEL).await;
+    assert_eq!(
+        step_output(&stack, &id, "qualify").await["intent"],
+        "pricing"
+    );
+    let links = step_output(&stack, &id, "select_assets").await;
+    let urls: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["url"].as_str().unwrap())
+        .collect();
+    let catalogue: Vec<&str> = listed["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["web_view_link"].as_str().unwrap())
+        .collect();
+    assert!(!urls.is_empty());
+    assert!(
+        urls.iter()
+            .all(|u| is_drive_link(u) && catalogue.contains(u)),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&format!("https://drive.google.com/file/d/{PRICING_FILE}/view").as_str()),
+        "{urls:?}"
+    );
+    assert!(
+        !urls.iter().any(|u| u.contains("PartnerProgram")),
+        "{urls:?}"
+    );
+
+    // Removing the folder stops its files being linked at once.
+    let removed = admin(
+        Method::DELETE,
+        &format!("/api/asset-folders/{COLLATERAL}?reason=retired"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(removed.status(), 204);
+    let id = answered(&stack, "anna.schmid@rheinwerk-maschinenbau.de").await;
+    assert_eq!(step_output(&stack, &id, "select_assets").await, json!([]));
+    stack.stop().await;
+}
+
+async fn sharing_grants_the_prospect_read_access_once_without_drive_email(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.asset_share = true;
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    let id = answered(&stack, DANIEL).await;
+    let links = step_output(&stack, &id, "select_assets").await;
+    let files: Vec<String> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let url = l["url"].as_str().unwrap();
+            url.trim_start_matches("https://drive.google.com/file/d/")
+                .trim_end_matches("/view")
+                .to_string()
+        })
+        .collect();
+    assert!(!files.is_empty());
+    let engine = stack.app.app.state.engine.clone();
+    let daniel_on = |file: &str| -> Vec<sales_agent::sandbox::state::Permission> {
+        stack
+            .sandbox
+            .permissions(file)
+            .into_iter()
+            .filter(|p| p.email_address.as_deref() == Some(DANIEL))
+            .collect()
+    };
+    for file in &files {
+        assert_eq!(
+            daniel_on(file).len(),
+            1,
+            "the step granted access to {file}"
+        );
+        // One more grant, as a retried step would make it.
+        const MAYA: &str = "maya.chen@northwind-analytics.com";
+        let (f, mailbox) = (file.clone(), MAYA.to_string());
+        engine
+            .drive(
+                MAYA,
+                &sales_agent::connectors::drive::PERMISSIONS_CREATE,
+                move |d| {
+                    let (f, mailbox) = (f.clone(), mailbox.clone());
+                    async move { d.share_with_reader(&mailbox, &f, DANIEL).await }
+                },
+            )
+            .await
+            .unwrap();
+        let daniel = daniel_on(file);
+        assert_eq!(daniel.len(), 1, "{daniel:?}");
+        assert_eq!(daniel[0].role, "reader");
+        assert!(!daniel[0].notified, "Drive sent no email of its own");
+    }
+    stack.stop().await;
+}
