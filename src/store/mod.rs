@@ -18,6 +18,7 @@ pub mod reps;
 pub mod schema;
 pub mod settings;
 pub mod side_effects;
+pub mod slot_holds;
 pub mod step_runs;
 pub mod suppressions;
 pub mod workflows;

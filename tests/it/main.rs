@@ -10,6 +10,7 @@ mod docs;
 mod engine;
 mod experiments;
 mod helpers;
+mod holds;
 mod leases;
 mod ledger;
 mod lifecycle;
