@@ -39,35 +39,18 @@ async fn outputs(stack: &Stack, workflow_id: &str) -> (Value, Value) {
 }
 
 /// A message from the prospect landing in `thread_id` of `mailbox`, as Gmail
-/// files an inbound reply (same thread, INBOX, a later internal date).
+/// files an inbound reply (same thread, INBOX, after the draft was written).
 fn deliver_reply(stack: &Stack, mailbox: &str, thread_id: &str, from: &str) {
     let raw = format!(
-        "From: {from}\r\nTo: {mailbox}\r\nSubject: Re: your note\r\nMessage-ID: <reply.{thread_id}@prospect.test>\r\n\r\nSounds good, Tuesday works.\r\n"
+        "From: {from}\nTo: {mailbox}\nSubject: Re: your note\nMessage-ID: <reply.{thread_id}@prospect.test>\n\nSounds good, Tuesday works.\n"
     );
-    let parsed = sales_agent::sandbox::mime::parse(raw.into_bytes(), true).unwrap();
-    let mut world = stack.sandbox.sandbox().lock_world();
-    let id = world.gmail_id();
-    let message = sales_agent::sandbox::mime::Message {
-        id: id.clone(),
-        thread_id: thread_id.to_string(),
-        label_ids: vec!["INBOX".into(), "UNREAD".into()],
-        raw: parsed.raw,
-        headers: parsed.headers,
-        from: parsed.from,
-        to: parsed.to,
-        subject: parsed.subject,
-        message_id: parsed.message_id,
-        in_reply_to: parsed.in_reply_to,
-        references: parsed.references,
-        body: parsed.body,
-        internal_date_ms: chrono::Utc::now().timestamp_millis() + 1000,
-    };
-    world
-        .mailboxes
-        .get_mut(mailbox)
-        .expect("rep mailbox")
-        .messages
-        .insert(id, message);
+    stack.put_message(
+        mailbox,
+        Some(thread_id),
+        &raw,
+        &["INBOX", "UNREAD"],
+        chrono::Duration::seconds(-1),
+    );
 }
 
 /// The prospect books a meeting: an event on the rep's calendar with them as attendee.

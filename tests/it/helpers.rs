@@ -384,3 +384,46 @@ impl Stack {
         self.sandbox.stop().await;
     }
 }
+
+impl Stack {
+    /// Files a raw RFC 5322 message into `mailbox` as Gmail would file mail that
+    /// arrived `age` ago: in `thread_id` (a new thread when `None`) with `labels`.
+    /// Returns the thread id.
+    pub fn put_message(
+        &self,
+        mailbox: &str,
+        thread_id: Option<&str>,
+        raw: &str,
+        labels: &[&str],
+        age: chrono::Duration,
+    ) -> String {
+        use sales_agent::sandbox::mime;
+        let parsed =
+            mime::parse(raw.replace('\n', "\r\n").into_bytes(), true).expect("raw message parses");
+        let mut world = self.sandbox.sandbox().lock_world();
+        let id = world.gmail_id();
+        let thread_id = thread_id.map_or_else(|| world.gmail_id(), str::to_string);
+        let message = mime::Message {
+            id: id.clone(),
+            thread_id: thread_id.clone(),
+            label_ids: labels.iter().map(|l| l.to_string()).collect(),
+            raw: parsed.raw,
+            headers: parsed.headers,
+            from: parsed.from,
+            to: parsed.to,
+            subject: parsed.subject,
+            message_id: parsed.message_id,
+            in_reply_to: parsed.in_reply_to,
+            references: parsed.references,
+            body: parsed.body,
+            internal_date_ms: (chrono::Utc::now() - age).timestamp_millis(),
+        };
+        world
+            .mailboxes
+            .get_mut(mailbox)
+            .expect("a sandbox mailbox")
+            .messages
+            .insert(id, message);
+        thread_id
+    }
+}

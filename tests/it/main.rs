@@ -5,6 +5,7 @@ mod admin;
 mod assets;
 mod connectors;
 mod contracts;
+mod conversation;
 mod crash;
 mod docs;
 mod engine;
