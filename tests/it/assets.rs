@@ -5,12 +5,11 @@
 //! optional share with the prospect made without Drive's notification email.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use reqwest::Method;
 use sales_agent::assets::is_drive_link;
 use sales_agent::sandbox::fixture::DriveFileFixture;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{
     ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack, spawn_stack_with,
@@ -48,37 +47,6 @@ fn add_pricing_guide(stack: &Stack) {
                 ("stage".to_string(), "evaluation".to_string()),
             ]),
         });
-}
-
-async fn answered(stack: &Stack, email: &str) -> String {
-    let response = stack.app.post_signed(&stack.sample(email)).await;
-    assert_eq!(response.status(), 202);
-    let id = json(response).await["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let statuses = stack
-        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
-        .await;
-    assert_eq!(statuses, ["completed"]);
-    id
-}
-
-async fn step_output(stack: &Stack, workflow_id: &str, step: &str) -> Value {
-    let (id, step) = (workflow_id.to_string(), step.to_string());
-    let runs = stack
-        .app
-        .app
-        .state
-        .store
-        .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
-        .await
-        .unwrap();
-    runs.iter()
-        .find(|r| r.step == step)
-        .and_then(|r| r.output.as_deref())
-        .map(|o| serde_json::from_str(o).unwrap())
-        .unwrap_or(Value::Null)
 }
 
 async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones(db: TestDb) {
@@ -165,12 +133,9 @@ async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_on
     assert_eq!(case["tags_edited"], true);
 
     // A pricing question from a clinic group gets the pricing guide, by its Drive link.
-    let id = answered(&stack, DANIEL).await;
-    assert_eq!(
-        step_output(&stack, &id, "qualify").await["intent"],
-        "pricing"
-    );
-    let links = step_output(&stack, &id, "select_assets").await;
+    let id = stack.answered(DANIEL).await;
+    assert_eq!(stack.step_output(&id, "qualify").await["intent"], "pricing");
+    let links = stack.step_output(&id, "select_assets").await;
     let urls: Vec<&str> = links
         .as_array()
         .unwrap()
@@ -207,8 +172,10 @@ async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_on
     .await
     .unwrap();
     assert_eq!(removed.status(), 204);
-    let id = answered(&stack, "anna.schmid@rheinwerk-maschinenbau.de").await;
-    assert_eq!(step_output(&stack, &id, "select_assets").await, json!([]));
+    let id = stack
+        .answered("anna.schmid@rheinwerk-maschinenbau.de")
+        .await;
+    assert_eq!(stack.step_output(&id, "select_assets").await, json!([]));
     stack.stop().await;
 }
 
@@ -222,8 +189,8 @@ async fn sharing_grants_the_prospect_read_access_once_without_drive_email(db: Te
         Default::default(),
     )
     .await;
-    let id = answered(&stack, DANIEL).await;
-    let links = step_output(&stack, &id, "select_assets").await;
+    let id = stack.answered(DANIEL).await;
+    let links = stack.step_output(&id, "select_assets").await;
     let files: Vec<String> = links
         .as_array()
         .unwrap()

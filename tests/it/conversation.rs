@@ -4,11 +4,9 @@
 //! signatures, and colleagues' threads at the prospect's company are read only
 //! when the setting asks for it.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::helpers::{Stack, TestDb, json, spawn_stack, spawn_stack_with};
+use crate::helpers::{Stack, TestDb, spawn_stack, spawn_stack_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -62,31 +60,11 @@ fn seed_mail(stack: &Stack) -> String {
 }
 
 async fn conversation_of(stack: &Stack, email: &str) -> (Value, Value) {
-    let response = stack.app.post_signed(&stack.sample(email)).await;
-    let id = json(response).await["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let statuses = stack
-        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
-        .await;
-    assert_eq!(statuses, ["completed"]);
-    let runs = stack
-        .app
-        .app
-        .state
-        .store
-        .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
-        .await
-        .unwrap();
-    let output = |step: &str| -> Value {
-        runs.iter()
-            .find(|r| r.step == step)
-            .and_then(|r| r.output.as_deref())
-            .map(|o| serde_json::from_str(o).unwrap())
-            .unwrap_or(Value::Null)
-    };
-    (output("conversation_context"), output("deliver"))
+    let id = stack.answered(email).await;
+    (
+        stack.step_output(&id, "conversation_context").await,
+        stack.step_output(&id, "deliver").await,
+    )
 }
 
 fn lines(conversation: &Value) -> Vec<String> {

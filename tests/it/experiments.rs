@@ -19,23 +19,10 @@ const CTA: &str = "Which of these times suits you best?";
 
 /// The compose and deliver outputs of a finished workflow.
 async fn outputs(stack: &Stack, workflow_id: &str) -> (Value, Value) {
-    let id = workflow_id.to_string();
-    let runs = stack
-        .app
-        .app
-        .state
-        .store
-        .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
-        .await
-        .unwrap();
-    let output = |step: &str| -> Value {
-        runs.iter()
-            .find(|r| r.step == step)
-            .and_then(|r| r.output.as_deref())
-            .map(|o| serde_json::from_str(o).unwrap())
-            .unwrap_or(Value::Null)
-    };
-    (output("compose"), output("deliver"))
+    (
+        stack.step_output(workflow_id, "compose").await,
+        stack.step_output(workflow_id, "deliver").await,
+    )
 }
 
 /// A message from the prospect landing in `thread_id` of `mailbox`, as Gmail

@@ -427,3 +427,38 @@ impl Stack {
         thread_id
     }
 }
+
+impl Stack {
+    /// A step's committed output for a workflow (`null` when it has none).
+    pub async fn step_output(&self, workflow_id: &str, step: &str) -> serde_json::Value {
+        let id = workflow_id.to_string();
+        let runs = self
+            .app
+            .app
+            .state
+            .store
+            .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
+            .await
+            .expect("step runs");
+        runs.iter()
+            .find(|r| r.step == step)
+            .and_then(|r| r.output.as_deref())
+            .map(|o| serde_json::from_str(o).expect("step output is JSON"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Submits the fixture's sample for `email` and waits until its workflow completes.
+    pub async fn answered(&self, email: &str) -> String {
+        let response = self.app.post_signed(&self.sample(email)).await;
+        assert_eq!(response.status(), 202);
+        let id = json(response).await["workflow_id"]
+            .as_str()
+            .expect("workflow id")
+            .to_string();
+        let statuses = self
+            .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
+            .await;
+        assert_eq!(statuses, ["completed"]);
+        id
+    }
+}
