@@ -54,6 +54,20 @@ async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_on
     add_pricing_guide(&stack);
     let admin = |method, path: &str| stack.app.api(method, path, Some(ADMIN_TOKEN));
 
+    let bad_id = admin(Method::POST, "/api/asset-folders")
+        .json(&json!({"folder_id": "../etc", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_id.status(), 400);
+    let as_viewer = stack
+        .app
+        .api(Method::POST, "/api/assets/sync", Some(VIEWER_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_viewer.status(), 403);
+
     // The configured folder is the allowlist until an admin changes it.
     let folders = json(
         admin(Method::GET, "/api/asset-folders")

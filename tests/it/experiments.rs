@@ -90,6 +90,20 @@ async fn an_experiment_assigns_by_contact_and_reports_outcomes_per_variant(db: T
         .await
         .unwrap();
     assert_eq!(clash.status(), 409);
+    let viewer = stack
+        .app
+        .api(Method::POST, "/api/experiments", Some(VIEWER_TOKEN))
+        .json(&json!({"name": "x", "reason": "x", "variants": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer.status(), 403);
+    let one_arm = api(Method::POST, "/api/experiments")
+        .json(&json!({"name": "x", "reason": "x", "variants": [{"name": "a", "opening": "Hi."}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one_arm.status(), 400);
 
     let emails: Vec<String> = (0..16)
         .map(|i| format!("prospect{i}@harbor-{i}-logistics.com"))
