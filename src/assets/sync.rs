@@ -11,7 +11,7 @@ use crate::connectors::drive::{FILES_LIST, File};
 use crate::connectors::query::DriveQuery;
 use crate::engine::Services;
 use crate::store::StoreError;
-use crate::store::assets::{self as store, SyncedFile};
+use crate::store::assets::{self as store, SyncDue, SyncedFile};
 
 const FOLDER_MIME: &str = "application/vnd.google-apps.folder";
 /// A folder of more than this many pages is cut short; the rest waits for the next sync.
@@ -83,25 +83,35 @@ pub async fn sync(services: &Services, account: &str) -> Result<SyncReport, Sync
 }
 
 /// Syncs when the catalogue is older than `SALES_AGENT_ASSET_SYNC_SECS` (or was
-/// never synced). A failed sync over an existing catalogue keeps the old one.
+/// never synced). Of many workflows finding it stale at once, one syncs and the
+/// others use the current catalogue; a failed sync over an existing catalogue
+/// keeps the old one and leaves the sync due.
 pub async fn ensure_fresh(services: &Services, account: &str) -> Result<(), SyncError> {
-    let last = services.store.run(store::synced_at).await?;
     let every = chrono::TimeDelta::from_std(services.config.engine.asset_sync_every)
         .unwrap_or(chrono::TimeDelta::MAX);
-    let fresh = last.is_some_and(|at| crate::store::now() - at < every);
-    if fresh {
-        return Ok(());
-    }
-    match sync(services, account).await {
-        Ok(report) => {
+    let due = services
+        .store
+        .run(move |c| store::claim_sync(c, every))
+        .await?;
+    let previous = match due {
+        SyncDue::Fresh | SyncDue::TakenByOther => return Ok(()),
+        SyncDue::First => None,
+        SyncDue::Claimed { previous } => Some(previous),
+    };
+    match (sync(services, account).await, previous) {
+        (Ok(report), _) => {
             tracing::info!(?report, "asset catalogue synced");
             Ok(())
         }
-        Err(error) if last.is_some() => {
+        (Err(error), Some(previous)) => {
             tracing::warn!(%error, "asset sync failed; using the previous catalogue");
+            services
+                .store
+                .run(move |c| store::unclaim_sync(c, &previous))
+                .await?;
             Ok(())
         }
-        Err(error) => Err(error),
+        (Err(error), None) => Err(error),
     }
 }
 

@@ -298,12 +298,58 @@ pub fn synced_at(conn: &mut DbConn) -> Result<Option<NaiveDateTime>, StoreError>
         .and_then(|v| NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M:%S%.f").ok()))
 }
 
+fn stamp(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
 pub fn mark_synced(conn: &mut DbConn) -> Result<(), StoreError> {
-    put_setting(
-        conn,
-        SYNCED_AT,
-        &now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+    put_setting(conn, SYNCED_AT, &stamp(now()))
+}
+
+/// Whether this caller should sync the catalogue now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncDue {
+    /// Synced within the interval.
+    Fresh,
+    /// Never synced: every caller syncs (there is nothing to fall back on).
+    First,
+    /// Due, and this caller claimed it; `previous` is restored if the sync fails.
+    Claimed { previous: String },
+    /// Due, but another caller claimed it a moment ago: use the current catalogue.
+    TakenByOther,
+}
+
+/// Claims a due re-sync by moving the sync time forward only if it is still
+/// the value read (compare-and-set), so one of many workflows syncs, not all.
+pub fn claim_sync(conn: &mut DbConn, every: chrono::TimeDelta) -> Result<SyncDue, StoreError> {
+    let Some(raw) = setting(conn, SYNCED_AT)? else {
+        return Ok(SyncDue::First);
+    };
+    let at = NaiveDateTime::parse_from_str(&raw, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_err(|e| StoreError::Corrupt(format!("asset sync time: {e}")))?;
+    if now() - at < every {
+        return Ok(SyncDue::Fresh);
+    }
+    let moved = diesel::update(
+        settings::table
+            .filter(settings::key.eq(SYNCED_AT))
+            .filter(settings::value.eq(&raw)),
     )
+    .set((
+        settings::value.eq(stamp(now())),
+        settings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(if moved == 1 {
+        SyncDue::Claimed { previous: raw }
+    } else {
+        SyncDue::TakenByOther
+    })
+}
+
+/// Puts back the sync time a failed claimed sync moved, so the next caller retries.
+pub fn unclaim_sync(conn: &mut DbConn, previous: &str) -> Result<(), StoreError> {
+    put_setting(conn, SYNCED_AT, previous)
 }
 
 /// Forgets the last sync, so the next read syncs (after the allowlist changed).

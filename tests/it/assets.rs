@@ -17,6 +17,7 @@ use crate::helpers::{
 use crate::on_both_backends;
 
 on_both_backends!(
+    the_catalogue_keeps_admin_tags_and_retires_files_that_left_a_folder,
     the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones,
     sharing_grants_the_prospect_read_access_once_without_drive_email,
 );
@@ -47,6 +48,69 @@ fn add_pricing_guide(stack: &Stack) {
                 ("stage".to_string(), "evaluation".to_string()),
             ]),
         });
+}
+
+async fn the_catalogue_keeps_admin_tags_and_retires_files_that_left_a_folder(db: TestDb) {
+    use sales_agent::assets::Tags;
+    use sales_agent::store::assets::{self as catalogue, SyncedFile};
+    let store = db.migrated_store().await;
+    let file = |id: &str, intent: &str| SyncedFile {
+        file_id: id.into(),
+        folder_id: "1FolderForCatalogueTest".into(),
+        name: format!("{id}.pdf"),
+        mime_type: "application/pdf".into(),
+        web_view_link: format!("https://drive.google.com/file/d/{id}/view"),
+        description: String::new(),
+        tags: Tags {
+            intent: vec![intent.into()],
+            ..Tags::default()
+        },
+        modified_time: None,
+    };
+    let (linkable, after) = store
+        .run(move |c| {
+            let configured = vec!["1FolderForCatalogueTest".to_string()];
+            assert_eq!(
+                catalogue::folders(c, &configured)?.len(),
+                1,
+                "seeded from config"
+            );
+            catalogue::upsert_synced(c, &file("a", "demo"))?;
+            catalogue::upsert_synced(c, &file("b", "demo"))?;
+            let admin_tags = Tags {
+                intent: vec!["pricing".into()],
+                ..Tags::default()
+            };
+            assert!(catalogue::set_tags(c, "a", &admin_tags)?);
+            // The next sync sees only "a", with Drive tags of its own.
+            catalogue::upsert_synced(c, &file("a", "question"))?;
+            let retired =
+                catalogue::deactivate_missing(c, "1FolderForCatalogueTest", &["a".into()])?;
+            assert_eq!(retired, 1);
+            // Removing the seeded folder is not undone by reading the allowlist again.
+            catalogue::remove_folder(c, "1FolderForCatalogueTest")?;
+            let after = catalogue::folders(c, &configured)?.len();
+            // One claim per due sync; a failed sync puts the old time back.
+            use catalogue::SyncDue;
+            let hour = chrono::TimeDelta::hours(1);
+            assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::First);
+            catalogue::mark_synced(c)?;
+            assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::Fresh);
+            let SyncDue::Claimed { previous } = catalogue::claim_sync(c, chrono::TimeDelta::zero())? else {
+                panic!("a due sync is claimed");
+            };
+            assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::Fresh, "claimed, so fresh for others");
+            catalogue::unclaim_sync(c, &previous)?;
+            assert!(matches!(catalogue::claim_sync(c, chrono::TimeDelta::zero())?, SyncDue::Claimed { previous: p } if p == previous));
+            Ok((catalogue::list(c)?, after))
+        })
+        .await
+        .unwrap();
+    let a = linkable.iter().find(|x| x.file_id == "a").unwrap();
+    assert_eq!(a.tags.intent, ["pricing"], "the admin's tags survive");
+    assert!(a.active && a.tags_edited);
+    assert!(!linkable.iter().find(|x| x.file_id == "b").unwrap().active);
+    assert_eq!(after, 0);
 }
 
 async fn the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones(db: TestDb) {
