@@ -10,10 +10,15 @@ use reqwest::Method;
 use sales_agent::experiments::{Variant, assign, stats};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack, submission};
+use crate::helpers::{
+    ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack, spawn_stack_with, submission,
+};
 use crate::on_both_backends;
 
-on_both_backends!(an_experiment_assigns_by_contact_and_reports_outcomes_per_variant,);
+on_both_backends!(
+    an_experiment_assigns_by_contact_and_reports_outcomes_per_variant,
+    the_supervisor_checks_outcomes_on_its_timer,
+);
 
 const CTA: &str = "Which of these times suits you best?";
 
@@ -38,6 +43,23 @@ fn deliver_reply(stack: &Stack, mailbox: &str, thread_id: &str, from: &str) {
         &["INBOX", "UNREAD"],
         chrono::Duration::seconds(-1),
     );
+}
+
+/// The Gmail thread of the workflow's draft (a reply that started a new thread
+/// has its thread id only there).
+fn draft_thread(stack: &Stack, delivery: &Value) -> String {
+    let mailbox = delivery["mailbox"].as_str().unwrap();
+    let ours = delivery["message_id"]
+        .as_str()
+        .unwrap()
+        .trim_matches(['<', '>']);
+    stack
+        .sandbox
+        .drafts(mailbox)
+        .into_iter()
+        .find(|(_, m)| m.message_id.as_deref().map(|i| i.trim_matches(['<', '>'])) == Some(ours))
+        .map(|(_, m)| m.thread_id)
+        .expect("the workflow's draft")
 }
 
 /// The prospect books a meeting: an event on the rep's calendar with them as attendee.
@@ -149,18 +171,7 @@ async fn an_experiment_assigns_by_contact_and_reports_outcomes_per_variant(db: T
         }
         expected[index].0 += 1;
         let mailbox = delivery["mailbox"].as_str().unwrap().to_string();
-        // The reply started a new thread: Gmail's id for it is on the draft.
-        let message_id = delivery["message_id"].as_str().unwrap();
-        let thread = stack
-            .sandbox
-            .drafts(&mailbox)
-            .into_iter()
-            .find(|(_, m)| {
-                m.message_id.as_deref().map(|i| i.trim_matches(['<', '>']))
-                    == Some(message_id.trim_matches(['<', '>']))
-            })
-            .map(|(_, m)| m.thread_id)
-            .expect("the workflow's draft");
+        let thread = draft_thread(&stack, &delivery);
         // Replies from most "direct" contacts and a few "plain" ones; a meeting
         // from every third contact.
         if (index == 1 && i % 4 != 0) || (index == 0 && i % 3 == 0) {
@@ -261,5 +272,57 @@ async fn an_experiment_assigns_by_contact_and_reports_outcomes_per_variant(db: T
         .await;
     let (compose, _) = outputs(&stack, &late_id).await;
     assert_eq!(compose["experiments"], json!([]));
+    stack.stop().await;
+}
+
+async fn the_supervisor_checks_outcomes_on_its_timer(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.experiment_check_every = Duration::from_millis(200);
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    let created = stack
+        .app
+        .api(Method::POST, "/api/experiments", Some(ADMIN_TOKEN))
+        .json(
+            &json!({"name": "Timer", "reason": "timer test", "variants": [
+            {"name": "a", "opening": "Thanks for getting in touch."},
+            {"name": "b", "opening": "Good to hear from you."}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let experiment_id = json(created).await["id"].as_str().unwrap().to_string();
+    const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
+    let id = stack.answered(DANIEL).await;
+    let delivery = stack.step_output(&id, "deliver").await;
+    let mailbox = delivery["mailbox"].as_str().unwrap().to_string();
+    let thread = draft_thread(&stack, &delivery);
+    deliver_reply(&stack, &mailbox, &thread, DANIEL);
+
+    // No admin call: the supervisor's timer finds the reply.
+    let store = stack.app.app.state.store.clone();
+    let started = std::time::Instant::now();
+    loop {
+        let (e, email) = (experiment_id.clone(), DANIEL.to_string());
+        let assignment = store
+            .run(move |c| sales_agent::store::experiments::find_assignment(c, &e, &email))
+            .await
+            .unwrap()
+            .expect("assigned");
+        if assignment.replied_at.is_some() {
+            assert!(assignment.meeting_at.is_none());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the timer never found the reply"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     stack.stop().await;
 }
