@@ -7,7 +7,7 @@ use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{checked_reason, store_error};
+use super::{Reason, checked_reason, store_error};
 use crate::experiments::{self, Element, Variant, results};
 use crate::store::experiments as store;
 use crate::store::{StoreError, audit};
@@ -117,11 +117,6 @@ pub async fn detail(
     let (experiment, assignments) = found.ok_or_else(not_found)?;
     let results = results::tally(&experiment.variants, &assignments);
     Ok(HttpResponse::Ok().json(json!({ "experiment": experiment, "results": results })))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Reason {
-    reason: String,
 }
 
 pub async fn stop(
