@@ -5,8 +5,9 @@
 //!
 //! Offered slots are held (`store::slot_holds`) for `SALES_AGENT_SLOT_HOLD_MINS`:
 //! slots other workflows hold count as busy, so two prospects are not offered the
-//! same time at once. A re-run of this step gets its own holds back while they
-//! are still free; if another workflow takes a slot first, it proposes again.
+//! same time at once. Reading the holds, choosing and holding happen in one
+//! transaction under a per-rep lock. A re-run of this step gets its own holds
+//! back while they are still free.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
@@ -16,9 +17,6 @@ use crate::connectors::calendar::FREEBUSY_QUERY;
 use crate::engine::state::SlotsInfo;
 use crate::engine::{StepCx, StepDone, StepError};
 use crate::store::slot_holds::{self, Span};
-
-/// Proposals lost to a concurrent workflow before giving up for this attempt.
-const HOLD_ATTEMPTS: usize = 5;
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
@@ -47,55 +45,32 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let hold_for = Duration::from_std(cx.services.config.engine.slot_hold)
         .map_err(|e| StepError::Permanent(format!("slot hold: {e}")))?;
     let (rep_id, workflow_id) = (rep.id.clone(), cx.workflow.id.clone());
-    let mut proposed = Vec::new();
-    for attempt in 1..=HOLD_ATTEMPTS {
-        let (r, w) = (rep_id.clone(), workflow_id.clone());
-        let (own, others) = cx
-            .services
-            .store
-            .run(move |c| {
-                Ok((
-                    slot_holds::own(c, &r, &w)?,
-                    slot_holds::held_by_others(c, &r, &w)?,
-                ))
-            })
-            .await?;
-        let own: Vec<Interval> = own.iter().map(interval).collect();
-        let own_still_free = !own.is_empty()
-            && own
-                .iter()
-                .all(|s| s.start > now && !busy.iter().any(|b| overlaps(s, b)));
-        proposed = if own_still_free {
-            own
-        } else {
-            let mut blocked = busy.clone();
-            blocked.extend(others.iter().map(interval));
-            slots::propose(
-                now,
-                rep.tz(),
-                &rep.working_hours,
-                guess.tz(),
-                &blocked,
-                &rules,
-            )
-        };
-        let spans: Vec<Span> = proposed.iter().map(span).collect();
-        let expires = (now + hold_for).naive_utc();
-        let (r, w) = (rep_id.clone(), workflow_id.clone());
-        let held = cx
-            .services
-            .store
-            .run(move |c| slot_holds::hold(c, &r, &w, &spans, expires))
-            .await?;
-        if held {
-            break;
-        }
-        if attempt == HOLD_ATTEMPTS {
-            return Err(StepError::transient(
-                "another workflow kept taking the proposed slots",
-            ));
-        }
-    }
+    let expires = (now + hold_for).naive_utc();
+    let (rep_tz, hours, prospect_tz) = (rep.tz(), rep.working_hours.clone(), guess.tz());
+    let spans = cx
+        .services
+        .store
+        .run(move |c| {
+            let choose = |own: &[Span], others: &[Span]| -> Vec<Span> {
+                let own: Vec<Interval> = own.iter().map(interval).collect();
+                let own_still_free = !own.is_empty()
+                    && own
+                        .iter()
+                        .all(|s| s.start > now && !busy.iter().any(|b| overlaps(s, b)));
+                if own_still_free {
+                    return own.iter().map(span).collect();
+                }
+                let mut blocked = busy.clone();
+                blocked.extend(others.iter().map(interval));
+                slots::propose(now, rep_tz, &hours, prospect_tz, &blocked, &rules)
+                    .iter()
+                    .map(span)
+                    .collect()
+            };
+            slot_holds::choose_and_hold(c, &rep_id, &workflow_id, expires, &choose)
+        })
+        .await?;
+    let proposed: Vec<Interval> = spans.iter().map(interval).collect();
     let rendered = proposed
         .iter()
         .map(|s| slots::render(s, guess.tz()))

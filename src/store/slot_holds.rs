@@ -12,6 +12,9 @@ use super::{DbConn, StoreError, now};
 /// A held span, UTC.
 pub type Span = (NaiveDateTime, NaiveDateTime);
 
+/// Picks the spans to hold from the workflow's own holds and everyone else's.
+pub type Chooser<'a> = &'a dyn Fn(&[Span], &[Span]) -> Vec<Span>;
+
 /// Active holds of `rep_id` that belong to other workflows.
 pub fn held_by_others(
     conn: &mut DbConn,
@@ -50,6 +53,39 @@ impl From<DieselError> for TxError {
             other => TxError::Store(other.into()),
         }
     }
+}
+
+/// Chooses and holds slots in one transaction that no other workflow for the
+/// same rep can interleave with (a per-rep advisory lock on PostgreSQL; SQLite
+/// has one writer, and a lost race there is retried by `Store::run`). `choose`
+/// gets the workflow's own active holds and everyone else's, and returns the
+/// spans to hold; they replace the workflow's earlier holds.
+pub fn choose_and_hold(
+    conn: &mut DbConn,
+    rep_id: &str,
+    workflow_id: &str,
+    expires_at: NaiveDateTime,
+    choose: Chooser<'_>,
+) -> Result<Vec<Span>, StoreError> {
+    conn.transaction::<_, StoreError, _>(|c| {
+        if let DbConn::Postgres(pg) = c {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(format!("slot_holds:{rep_id}"))
+                .execute(pg)?;
+        }
+        let (own, others) = (
+            own(c, rep_id, workflow_id)?,
+            held_by_others(c, rep_id, workflow_id)?,
+        );
+        let spans = choose(&own, &others);
+        if hold(c, rep_id, workflow_id, &spans, expires_at)? {
+            Ok(spans)
+        } else {
+            Err(StoreError::Corrupt(
+                "a slot held under the rep's lock was taken".into(),
+            ))
+        }
+    })
 }
 
 /// Holds exactly `spans` for the workflow until `expires_at`, replacing its

@@ -78,12 +78,12 @@ async fn two_processes_share_one_postgres_database_without_running_a_workflow_tw
     let db = TestDb::postgres();
     let (sandbox, fixture, dir) = start_sandbox(BTreeMap::new());
     let env = service_env(&db, &sandbox, &fixture, &dir.join("reps.json"));
-    let (a, b) = (free_port(), free_port());
-    let _first = Service::start(env.clone(), a);
-    let _second = Service::start(env, b);
-    let url = |port: u16| format!("http://127.0.0.1:{port}/webhooks/hubspot");
+    let first = Service::start(env.clone(), free_port());
+    let second = Service::start(env, free_port());
 
-    let ids: BTreeSet<String> = deliver_all(vec![url(a), url(b)])
+    // Each service's current URL: a child that failed to come up was restarted on
+    // another port.
+    let ids: BTreeSet<String> = deliver_all(vec![first.url(), second.url()])
         .await
         .into_iter()
         .collect();
