@@ -9,6 +9,7 @@
 //! app.rs         wires store, metrics, supervisor and web server; returns a handle
 //! telemetry.rs   log output (text or JSON)
 //! metrics.rs     one Metrics struct, namespace `sales_agent`
+//! assets/        the asset catalogue: Drive folder allowlist, sync, tags, ranking
 //! compose/       the reply: time zone, slots, voice (and its training), template and model composers, guardrails
 //! intake/        step 1: signatures, payload shapes, field map, idempotency key
 //! engine/        runs one workflow's steps: state, failure policy, retries, send-once
@@ -18,6 +19,7 @@
 //! reps.rs        the reps leads are routed to, from a seed file
 //! unsubscribe.rs one-click unsubscribe tokens
 //! connectors/    external API clients; error classification, retries, limits, breaker
+//! experiments/   A/B variants of the reply: assignment, outcomes, significance
 //! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
 //! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
@@ -39,12 +41,14 @@
 
 pub mod actors;
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod compose;
 pub mod config;
 pub mod connectors;
 pub mod demo;
 pub mod engine;
+pub mod experiments;
 pub mod intake;
 pub mod metrics;
 pub mod reps;

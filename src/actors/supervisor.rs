@@ -28,6 +28,7 @@ pub struct Supervisor {
     claim_again: bool,
     draining: bool,
     in_flight_count: watch::Sender<usize>,
+    checking_experiments: bool,
 }
 
 impl Supervisor {
@@ -42,6 +43,7 @@ impl Supervisor {
             claim_again: false,
             draining: false,
             in_flight_count: watch::channel(0).0,
+            checking_experiments: false,
         }
     }
 
@@ -163,6 +165,28 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// Looks for replies and meetings of experiment contacts (see
+    /// `experiments::outcomes`); a run still going when the timer fires is skipped.
+    fn check_experiments(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || self.checking_experiments {
+            return;
+        }
+        self.checking_experiments = true;
+        let services = self.services.clone();
+        async move { crate::experiments::outcomes::check(&services).await }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                act.checking_experiments = false;
+                match result {
+                    Ok(report) => tracing::debug!(?report, "experiment outcomes checked"),
+                    Err(error) => tracing::warn!(%error, "experiment outcome check failed"),
+                }
+            })
+            .spawn(ctx);
+    }
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
@@ -175,6 +199,10 @@ impl Actor for Supervisor {
         });
         let renew_every = (self.lease() / 3).max(Duration::from_millis(100));
         ctx.run_interval(renew_every, |act, ctx| act.renew(ctx));
+        let check_every = self.services.config.engine.experiment_check_every;
+        if !check_every.is_zero() && self.services.config.engine.run_workflows {
+            ctx.run_interval(check_every, |act, ctx| act.check_experiments(ctx));
+        }
     }
 }
 

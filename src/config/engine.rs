@@ -32,6 +32,16 @@ pub struct EngineConfig {
     /// Who writes the reply: the built-in templates or the LLM (with the
     /// templates as fallback).
     pub composer: ComposerMode,
+    /// The asset catalogue is re-synced from Drive when older than this.
+    pub asset_sync_every: Duration,
+    /// Grant the prospect read access to the linked files (no Drive email).
+    pub asset_share: bool,
+    /// How often the supervisor checks experiment outcomes; zero: never.
+    pub experiment_check_every: Duration,
+    /// How long an offered slot stays held for the workflow that offered it.
+    pub slot_hold: Duration,
+    /// Also read threads with anyone at the prospect's company domain.
+    pub conversation_company_threads: bool,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -99,5 +109,15 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 ));
             }
         },
+        asset_sync_every: secs("SALES_AGENT_ASSET_SYNC_SECS")?,
+        asset_share: source.parse_bool("SALES_AGENT_ASSET_SHARE")?,
+        experiment_check_every: Duration::from_secs(
+            source.parse::<u64>("SALES_AGENT_EXPERIMENT_CHECK_SECS")?,
+        ),
+        slot_hold: Duration::from_secs(
+            60 * source.parse_positive::<u64>("SALES_AGENT_SLOT_HOLD_MINS")?,
+        ),
+        conversation_company_threads: source
+            .parse_bool("SALES_AGENT_CONVERSATION_COMPANY_THREADS")?,
     })
 }

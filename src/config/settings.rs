@@ -312,6 +312,31 @@ pub const SETTINGS: &[Setting] = &[
         "template",
         "template (built-in, per intent) or llm (the LLM writes the opening; on error, timeout or invalid output the template is used and the reason recorded).",
     ),
+    setting(
+        "SALES_AGENT_ASSET_SYNC_SECS",
+        "900",
+        "The asset catalogue is re-synced from the allowlisted Drive folders when older than this.",
+    ),
+    setting(
+        "SALES_AGENT_ASSET_SHARE",
+        "false",
+        "true grants the prospect read access to the linked files, without Drive's notification email.",
+    ),
+    setting(
+        "SALES_AGENT_EXPERIMENT_CHECK_SECS",
+        "600",
+        "How often experiment outcomes (replies, meetings) are checked; 0 turns the timer off.",
+    ),
+    setting(
+        "SALES_AGENT_SLOT_HOLD_MINS",
+        "240",
+        "How long a slot offered to one prospect is kept from others.",
+    ),
+    setting(
+        "SALES_AGENT_CONVERSATION_COMPANY_THREADS",
+        "false",
+        "true also reads threads with anyone at the prospect's company domain (not free-mail domains).",
+    ),
 ];
 
 pub(super) fn default_of(name: &str) -> &'static str {

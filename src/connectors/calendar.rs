@@ -47,7 +47,16 @@ pub const EVENTS_GET: Endpoint = Endpoint {
     idempotent: true,
 };
 
-pub const ENDPOINTS: &[Endpoint] = &[FREEBUSY_QUERY, EVENTS_INSERT, EVENTS_GET];
+pub const EVENTS_LIST: Endpoint = Endpoint {
+    id: "calendar.events.list",
+    method: "GET",
+    path: "calendar/v3/calendars/{calendarId}/events",
+    query: &["q", "timeMin", "maxResults", "pageToken", "singleEvents"],
+    body: &[],
+    idempotent: true,
+};
+
+pub const ENDPOINTS: &[Endpoint] = &[FREEBUSY_QUERY, EVENTS_INSERT, EVENTS_GET, EVENTS_LIST];
 
 /// Calendar's quota is per user: one request from the account's bucket.
 pub fn cost(account: &str) -> RateCost {
@@ -120,8 +129,42 @@ pub struct Event {
     pub hangout_link: Option<String>,
 }
 
+/// An attendee as `events.list` returns it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Attendee {
+    pub email: String,
+    pub response_status: Option<String>,
+}
+
+/// The fields of a listed event the experiment outcome check reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ListedEvent {
+    pub id: String,
+    pub status: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub attendees: Vec<Attendee>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct EventList {
+    items: Vec<ListedEvent>,
+    next_page_token: Option<String>,
+}
+
 #[async_trait]
 pub trait Calendar: Send + Sync {
+    /// Events on `calendar_id` ending after `since` that mention `text` (Calendar's
+    /// free-text `q` covers attendees' addresses), all pages, single instances.
+    async fn events_matching(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ListedEvent>, ConnectorError>;
     /// Busy intervals of `calendar_id`; an error if Google could not read it.
     async fn busy(
         &self,
@@ -158,6 +201,42 @@ impl CalendarClient {
 
 #[async_trait]
 impl Calendar for CalendarClient {
+    async fn events_matching(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ListedEvent>, ConnectorError> {
+        let url = EVENTS_LIST.url(&self.base, &[calendar_id]);
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        // A bounded number of pages: the check runs again on its next tick.
+        for _ in 0..10 {
+            let mut params = vec![
+                ("q", text.to_string()),
+                ("timeMin", since.to_rfc3339()),
+                ("maxResults", "250".to_string()),
+                ("singleEvents", "true".to_string()),
+            ];
+            if let Some(token) = &page_token {
+                params.push(("pageToken", token.clone()));
+            }
+            let page: EventList = self
+                .tokens
+                .send_json(account, || {
+                    self.http.get(&url).query(EVENTS_LIST.query(&params))
+                })
+                .await?;
+            out.extend(page.items);
+            match page.next_page_token {
+                Some(token) => page_token = Some(token),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     async fn busy(
         &self,
         account: &str,

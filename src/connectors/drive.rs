@@ -2,7 +2,8 @@
 //! fields we read), and sharing a file with a prospect without Drive's own
 //! notification email (the reply itself carries the link).
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -40,9 +41,8 @@ pub const PERMISSIONS_CREATE: Endpoint = Endpoint {
 
 pub const ENDPOINTS: &[Endpoint] = &[FILES_LIST, PERMISSIONS_CREATE];
 
-/// Only the fields the asset picker reads.
-pub const FILE_FIELDS: &str =
-    "nextPageToken,files(id,name,mimeType,webViewLink,description,modifiedTime)";
+/// Only the fields the asset catalogue reads.
+pub const FILE_FIELDS: &str = "nextPageToken,files(id,name,mimeType,webViewLink,description,modifiedTime,properties,appProperties)";
 
 /// Drive's quota is per user: one request from the account's bucket.
 pub fn cost(account: &str) -> RateCost {
@@ -58,6 +58,10 @@ pub struct File {
     pub web_view_link: Option<String>,
     pub description: Option<String>,
     pub modified_time: Option<String>,
+    /// Key-value pairs visible to all apps (tags may live here).
+    pub properties: BTreeMap<String, String>,
+    /// Key-value pairs private to this app (tags, preferred over `properties`).
+    pub app_properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -97,6 +101,9 @@ pub struct DriveClient {
     http: reqwest::Client,
     base: String,
     tokens: Arc<GoogleTokens>,
+    /// Drive applies only the last of concurrent permission changes on one file,
+    /// so this process makes them one at a time per file.
+    file_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl DriveClient {
@@ -106,6 +113,7 @@ impl DriveClient {
             http,
             base: base.into(),
             tokens,
+            file_locks: Mutex::default(),
         }
     }
 }
@@ -143,6 +151,14 @@ impl Drive for DriveClient {
         file_id: &str,
         email: &str,
     ) -> Result<Permission, ConnectorError> {
+        let lock = self
+            .file_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(file_id.to_string())
+            .or_default()
+            .clone();
+        let _one_at_a_time = lock.lock().await;
         let body = serde_json::json!({"role": "reader", "type": "user", "emailAddress": email});
         let url = PERMISSIONS_CREATE.url(&self.base, &[file_id]);
         // Drive sends its own email to users unless told not to.

@@ -83,6 +83,9 @@ pub struct ComposedDraft {
     /// Why the model's draft was not used and the template wrote the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// The A/B variants applied (assignment ids recorded in the database).
+    #[serde(default)]
+    pub experiments: Vec<crate::experiments::AppliedExperiment>,
 }
 
 /// Where the reply went (step 12).

@@ -1,7 +1,8 @@
 //! Google Calendar v3 (real base `https://www.googleapis.com`): `freeBusy`
 //! (unknown calendars come back with `errors: [notFound]` and an empty `busy`),
 //! `events.insert` honouring a client-supplied base32hex id (a repeat is 409
-//! `duplicate`) and Meet links with `conferenceDataVersion=1`, and `events.get`.
+//! `duplicate`) and Meet links with `conferenceDataVersion=1`, `events.get`, and `events.list`
+//! (in `calendar_list`).
 
 use std::collections::HashMap;
 
@@ -27,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/calendar/v3/calendars/{calendar}/events",
             web::post().to(insert),
+        )
+        .route(
+            "/calendar/v3/calendars/{calendar}/events",
+            web::get().to(super::calendar_list::list),
         )
         .route(
             "/calendar/v3/calendars/{calendar}/events/{id}",
@@ -76,7 +81,7 @@ pub fn from_fixture(c: &CalendarFixture, now: DateTime<Utc>) -> Result<Calendar,
 }
 
 /// `primary` is the caller's own calendar.
-fn calendar_id(id: &str, principal: &Principal) -> String {
+pub(super) fn calendar_id(id: &str, principal: &Principal) -> String {
     if id == "primary" {
         principal.email().to_string()
     } else {

@@ -116,7 +116,17 @@ fn resource(f: &File) -> Map<String, Value> {
         "createdTime": "2026-03-02T09:00:00.000Z", "modifiedTime": "2026-09-14T16:30:00.000Z",
         "iconLink": format!("https://drive-thirdparty.googleusercontent.com/16/type/{}", f.mime_type),
         "webViewLink": format!("https://drive.google.com/file/d/{}/view", f.id)});
-    v.as_object().cloned().unwrap_or_default()
+    let mut out = v.as_object().cloned().unwrap_or_default();
+    // Drive leaves out the property maps of a file that has none.
+    for (key, map) in [
+        ("properties", &f.properties),
+        ("appProperties", &f.app_properties),
+    ] {
+        if !map.is_empty() {
+            out.insert(key.into(), json!(map));
+        }
+    }
+    out
 }
 
 fn project(f: &File, fields: &[String]) -> Value {

@@ -34,7 +34,7 @@ pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCas
       "calendars": [{"id","timeZone","events":[{"id"?,"summary",
          "start","end" (RFC 3339) | "dayOffset","atUtc":"HH:MM","minutes"}]}],
       "drive": {"files":[{"id","name","mimeType","description","parents":[...],
-                          "trashed"?,"text"?}]} },
+                          "trashed"?,"text"?,"properties"?,"appProperties"?}]} },
     "llm": {"apiKeys": ["sk-..."]},
     "faults": {"<endpoint>" | "<prefix>.*" | "*": FaultSpec},
     "quotas": QuotaConfig }
@@ -210,6 +210,12 @@ pub struct DriveFileFixture {
     /// Searchable body text for `fullText contains`.
     #[serde(default)]
     pub text: String,
+    /// Drive's `properties` (visible to all apps).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    /// Drive's `appProperties` (private to the app).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub app_properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

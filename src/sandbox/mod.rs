@@ -40,6 +40,7 @@
 #![expect(clippy::result_large_err)]
 
 mod calendar;
+mod calendar_list;
 mod control;
 mod drive;
 mod drive_query;

@@ -47,7 +47,7 @@ fn accepted(endpoint: &str) -> &'static [&'static str] {
             "calendar",
         ],
         "calendar.events.insert" => &["calendar.events", "calendar"],
-        "calendar.events.get" => &[
+        "calendar.events.get" | "calendar.events.list" => &[
             "calendar.events",
             "calendar.events.readonly",
             "calendar.readonly",

@@ -63,6 +63,7 @@ pub const ENDPOINTS: &[&str] = &[
     "calendar.freebusy",
     "calendar.events.insert",
     "calendar.events.get",
+    "calendar.events.list",
     "drive.files.list",
     "drive.files.get",
     "drive.permissions.create",

@@ -21,7 +21,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let voice = &rep.voice;
     let reply = reply_context(cx, &rep)?;
     let allowed = Allowed::for_reply(&reply, voice);
-    let (draft, composer, fallback) = match cx.services.config.engine.composer {
+    let (mut draft, composer, fallback) = match cx.services.config.engine.composer {
         ComposerMode::Template => (template::compose(&reply, voice), "template", None),
         ComposerMode::Llm => match by_model(cx, &reply, voice, &allowed).await {
             Ok(draft) => (draft, "llm", None),
@@ -33,6 +33,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
             }
         },
     };
+    // A/B experiments: the contact's variants, applied before the guardrails.
+    let experiments =
+        crate::experiments::apply_to_draft(cx, &mut draft.subject, &mut draft.body).await?;
     let violations = guardrails::check(&draft, voice, &allowed)
         .iter()
         .map(|v| serde_json::to_string(v).unwrap_or_default())
@@ -43,6 +46,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         composer: composer.into(),
         violations,
         fallback,
+        experiments,
     }))
 }
 

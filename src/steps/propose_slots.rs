@@ -2,14 +2,21 @@
 //! inside their working hours and the prospect's sensible hours, rendered in the
 //! prospect's inferred zone (and in the rep's when that guess is weak). A calendar
 //! that cannot be read yields no slots, never "all free".
+//!
+//! Offered slots are held (`store::slot_holds`) for `SALES_AGENT_SLOT_HOLD_MINS`:
+//! slots other workflows hold count as busy, so two prospects are not offered the
+//! same time at once. Reading the holds, choosing and holding happen in one
+//! transaction under a per-rep lock. A re-run of this step gets its own holds
+//! back while they are still free.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::compose::slots::{self, Interval, SlotRules};
 use crate::compose::timezone::{self, Confidence};
 use crate::connectors::calendar::FREEBUSY_QUERY;
 use crate::engine::state::SlotsInfo;
 use crate::engine::{StepCx, StepDone, StepError};
+use crate::store::slot_holds::{self, Span};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
@@ -35,7 +42,35 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
             end: b.end,
         })
         .collect();
-    let proposed = slots::propose(now, rep.tz(), &rep.working_hours, guess.tz(), &busy, &rules);
+    let hold_for = Duration::from_std(cx.services.config.engine.slot_hold)
+        .map_err(|e| StepError::Permanent(format!("slot hold: {e}")))?;
+    let (rep_id, workflow_id) = (rep.id.clone(), cx.workflow.id.clone());
+    let expires = (now + hold_for).naive_utc();
+    let (rep_tz, hours, prospect_tz) = (rep.tz(), rep.working_hours.clone(), guess.tz());
+    let spans = cx
+        .services
+        .store
+        .run(move |c| {
+            let choose = |own: &[Span], others: &[Span]| -> Vec<Span> {
+                let own: Vec<Interval> = own.iter().map(interval).collect();
+                let own_still_free = !own.is_empty()
+                    && own
+                        .iter()
+                        .all(|s| s.start > now && !busy.iter().any(|b| overlaps(s, b)));
+                if own_still_free {
+                    return own.iter().map(span).collect();
+                }
+                let mut blocked = busy.clone();
+                blocked.extend(others.iter().map(interval));
+                slots::propose(now, rep_tz, &hours, prospect_tz, &blocked, &rules)
+                    .iter()
+                    .map(span)
+                    .collect()
+            };
+            slot_holds::choose_and_hold(c, &rep_id, &workflow_id, expires, &choose)
+        })
+        .await?;
+    let proposed: Vec<Interval> = spans.iter().map(interval).collect();
     let rendered = proposed
         .iter()
         .map(|s| slots::render(s, guess.tz()))
@@ -55,4 +90,19 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         rendered,
         rendered_in_rep_zone,
     }))
+}
+
+fn overlaps(a: &Interval, b: &Interval) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+fn interval((start, end): &(NaiveDateTime, NaiveDateTime)) -> Interval {
+    Interval {
+        start: DateTime::from_naive_utc_and_offset(*start, Utc),
+        end: DateTime::from_naive_utc_and_offset(*end, Utc),
+    }
+}
+
+fn span(i: &Interval) -> Span {
+    (i.start.naive_utc(), i.end.naive_utc())
 }

@@ -7,15 +7,18 @@
 //! Backend-specific SQL stays inside this folder.
 
 pub mod admin_queries;
+pub mod assets;
 pub mod audit;
 mod connection;
 pub mod events;
+pub mod experiments;
 pub mod leases;
 mod migrations;
 pub mod reps;
 pub mod schema;
 pub mod settings;
 pub mod side_effects;
+pub mod slot_holds;
 pub mod step_runs;
 pub mod suppressions;
 pub mod voice_profiles;

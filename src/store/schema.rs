@@ -139,3 +139,64 @@ diesel::table! {
 
 diesel::joinable!(voice_profiles -> reps (rep_id));
 diesel::allow_tables_to_appear_in_same_query!(voice_profiles, reps);
+
+diesel::table! {
+    asset_folders (folder_id) {
+        folder_id -> Text,
+        tags -> Text,
+        added_at -> Timestamp,
+        added_by -> Text,
+    }
+}
+
+diesel::table! {
+    assets (file_id) {
+        file_id -> Text,
+        folder_id -> Text,
+        name -> Text,
+        mime_type -> Text,
+        web_view_link -> Text,
+        description -> Text,
+        tags -> Text,
+        tags_edited -> Bool,
+        active -> Bool,
+        modified_time -> Nullable<Text>,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    experiments (id) {
+        id -> Text,
+        name -> Text,
+        variants -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        stopped_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    experiment_assignments (id) {
+        id -> Text,
+        experiment_id -> Text,
+        contact_email -> Text,
+        variant -> Text,
+        workflow_id -> Text,
+        assigned_at -> Timestamp,
+        replied_at -> Nullable<Timestamp>,
+        meeting_at -> Nullable<Timestamp>,
+        checked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    slot_holds (rep_id, slot_start) {
+        rep_id -> Text,
+        slot_start -> Timestamp,
+        slot_end -> Timestamp,
+        workflow_id -> Text,
+        expires_at -> Timestamp,
+    }
+}

@@ -410,4 +410,80 @@ impl Stack {
             .map(|s| (s["step"].as_str().unwrap().to_string(), s["output"].clone()))
             .collect()
     }
+
+    /// Files a raw RFC 5322 message into `mailbox` as Gmail would file mail that
+    /// arrived `age` ago: in `thread_id` (a new thread when `None`) with `labels`.
+    /// Returns the thread id.
+    pub fn put_message(
+        &self,
+        mailbox: &str,
+        thread_id: Option<&str>,
+        raw: &str,
+        labels: &[&str],
+        age: chrono::Duration,
+    ) -> String {
+        use sales_agent::sandbox::mime;
+        let parsed =
+            mime::parse(raw.replace('\n', "\r\n").into_bytes(), true).expect("raw message parses");
+        let mut world = self.sandbox.sandbox().lock_world();
+        let id = world.gmail_id();
+        let thread_id = thread_id.map_or_else(|| world.gmail_id(), str::to_string);
+        let message = mime::Message {
+            id: id.clone(),
+            thread_id: thread_id.clone(),
+            label_ids: labels.iter().map(|l| l.to_string()).collect(),
+            raw: parsed.raw,
+            headers: parsed.headers,
+            from: parsed.from,
+            to: parsed.to,
+            subject: parsed.subject,
+            message_id: parsed.message_id,
+            in_reply_to: parsed.in_reply_to,
+            references: parsed.references,
+            body: parsed.body,
+            internal_date_ms: (chrono::Utc::now() - age).timestamp_millis(),
+        };
+        world
+            .mailboxes
+            .get_mut(mailbox)
+            .expect("a sandbox mailbox")
+            .messages
+            .insert(id, message);
+        thread_id
+    }
+}
+
+impl Stack {
+    /// A step's committed output for a workflow (`null` when it has none).
+    pub async fn step_output(&self, workflow_id: &str, step: &str) -> serde_json::Value {
+        let id = workflow_id.to_string();
+        let runs = self
+            .app
+            .app
+            .state
+            .store
+            .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
+            .await
+            .expect("step runs");
+        runs.iter()
+            .find(|r| r.step == step)
+            .and_then(|r| r.output.as_deref())
+            .map(|o| serde_json::from_str(o).expect("step output is JSON"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Submits the fixture's sample for `email` and waits until its workflow completes.
+    pub async fn answered(&self, email: &str) -> String {
+        let response = self.app.post_signed(&self.sample(email)).await;
+        assert_eq!(response.status(), 202);
+        let id = json(response).await["workflow_id"]
+            .as_str()
+            .expect("workflow id")
+            .to_string();
+        let statuses = self
+            .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
+            .await;
+        assert_eq!(statuses, ["completed"]);
+        id
+    }
 }

@@ -2,13 +2,17 @@
 //! per backend (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
 mod admin;
+mod assets;
 mod connectors;
 mod contracts;
+mod conversation;
 mod crash;
 mod docs;
 mod engine;
+mod experiments;
 mod golden;
 mod helpers;
+mod holds;
 mod leases;
 mod ledger;
 mod lifecycle;

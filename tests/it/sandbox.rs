@@ -2,6 +2,7 @@
 //! rejects what it rejects in that provider's error shape, and faults and quotas
 //! behave as configured.
 
+mod calendar_list;
 mod faults;
 mod gmail;
 mod google;

@@ -16,9 +16,15 @@
 //! | `PUT /api/voice-profiles/{rep_id}` `{"profile","reason"}`, `DELETE /api/voice-profiles/{rep_id}?reason=` | admin |
 //! | `POST /api/voice-profiles/import` `{"format":1,"profiles":[{"rep_id","profile"}],"reason"}` | admin |
 //! | `POST /api/voice-profiles/{rep_id}/train` `{"reason","max_threads"?,"dry_run"?}` | admin |
+//! | `GET /api/experiments`, `GET /api/experiments/{id}` (results) | viewer |
+//! | `GET /api/asset-folders`, `GET /api/assets` | viewer |
+//! | `POST /api/asset-folders` `{"folder_id","tags"?,"reason"}`, `DELETE /api/asset-folders/{id}?reason=`, `PUT /api/assets/{id}/tags` `{"tags","reason"}`, `POST /api/assets/sync` | admin |
+//! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
 
 mod approve;
+mod assets;
 mod controls;
+mod experiments;
 mod voice_profiles;
 mod voice_training;
 mod workflows;
@@ -71,7 +77,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/voice-profiles/{rep_id}/train",
                 web::post().to(voice_training::train),
-            ),
+            )
+            .route("/experiments", web::get().to(experiments::list))
+            .route("/experiments", web::post().to(experiments::create))
+            .route(
+                "/experiments/check-outcomes",
+                web::post().to(experiments::check_outcomes),
+            )
+            .route("/experiments/{id}", web::get().to(experiments::detail))
+            .route("/experiments/{id}/stop", web::post().to(experiments::stop))
+            .route("/asset-folders", web::get().to(assets::list_folders))
+            .route("/asset-folders", web::post().to(assets::add_folder))
+            .route(
+                "/asset-folders/{id}",
+                web::delete().to(assets::remove_folder),
+            )
+            .route("/assets", web::get().to(assets::list_assets))
+            .route("/assets/sync", web::post().to(assets::sync_now))
+            .route("/assets/{id}/tags", web::put().to(assets::set_tags)),
     );
 }
 

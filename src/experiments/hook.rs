@@ -1,0 +1,77 @@
+//! The compose step's one call into experiments: for every running experiment,
+//! the contact's variant (recorded on first sight, read back on re-runs) is applied
+//! to the composed reply before the guardrails check it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Element, Facts, apply_variant, assign};
+use crate::engine::{StepCx, StepError};
+use crate::store::experiments as store;
+
+/// An experiment's mark on one reply, kept in the compose step's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedExperiment {
+    pub assignment_id: String,
+    pub experiment_id: String,
+    pub variant: String,
+    /// The elements the variant actually replaced (may be none: e.g. a subject
+    /// variant on a threaded reply).
+    pub applied: Vec<Element>,
+}
+
+/// Assigns, records and applies the variants of every running experiment.
+pub async fn apply_to_draft(
+    cx: &StepCx<'_>,
+    subject: &mut String,
+    body: &mut String,
+) -> Result<Vec<AppliedExperiment>, StepError> {
+    let running = cx.services.store.run(store::list_running).await?;
+    if running.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lead = cx.lead()?;
+    let rep = cx.rep().await?;
+    let facts = Facts {
+        first_name: lead.first_name.clone(),
+        company: cx
+            .state
+            .company
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .or_else(|| lead.company.clone()),
+        rep_name: rep.name.clone(),
+    };
+    let mut out = Vec::new();
+    for experiment in running {
+        let Some(variant) = assign(&experiment.id, &lead.email, &experiment.variants).cloned()
+        else {
+            continue;
+        };
+        let (experiment_id, email, name, workflow_id) = (
+            experiment.id.clone(),
+            lead.email.clone(),
+            variant.name.clone(),
+            cx.workflow.id.clone(),
+        );
+        let assignment = cx
+            .services
+            .store
+            .run(move |c| store::assign(c, &experiment_id, &email, &name, &workflow_id))
+            .await?;
+        // A contact keeps the arm first recorded, even if the variant list's
+        // weights were read differently since.
+        let variant = experiment
+            .variants
+            .iter()
+            .find(|v| v.name == assignment.variant)
+            .unwrap_or(&variant);
+        let applied = apply_variant(subject, body, variant, &facts);
+        out.push(AppliedExperiment {
+            assignment_id: assignment.id,
+            experiment_id: experiment.id,
+            variant: assignment.variant,
+            applied,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,254 @@
+//! The asset allowlist and catalogue in the admin API: list, add and remove Drive
+//! folders, list the synced files, set a file's tags, and sync now.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{checked_reason, store_error};
+use crate::assets::Tags;
+use crate::assets::sync::{self, SyncError};
+use crate::store::assets as store;
+use crate::store::{StoreError, audit, reps};
+use crate::web::auth::Caller;
+use crate::web::{ApiError, AppState};
+
+/// Drive ids are URL-safe base64-like strings.
+fn valid_folder_id(id: &str) -> bool {
+    (10..=100).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn audited(
+    c: &mut crate::store::DbConn,
+    actor: &str,
+    action: &str,
+    reason: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    audit::append(
+        c,
+        &audit::Entry {
+            actor,
+            action,
+            workflow_id: None,
+            reason: Some(reason),
+            detail,
+        },
+    )
+}
+
+pub async fn list_folders(
+    _caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let configured = state.config.engine.asset_folders.clone();
+    let folders = state
+        .store
+        .run(move |c| store::folders(c, &configured))
+        .await
+        .map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(json!({ "folders": folders })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewFolder {
+    folder_id: String,
+    #[serde(default)]
+    tags: Tags,
+    reason: String,
+}
+
+pub async fn add_folder(
+    caller: Caller,
+    body: web::Json<NewFolder>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&body.reason)?;
+    let folder_id = body.folder_id.trim().to_string();
+    if !valid_folder_id(&folder_id) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_folder_id",
+            "not a Drive folder id",
+        )
+        .with_field("folder_id"));
+    }
+    let tags = body.tags.clone().normalised();
+    let configured = state.config.engine.asset_folders.clone();
+    let id = folder_id.clone();
+    let added = state
+        .store
+        .run(move |conn| {
+            conn.transaction(|c| {
+                store::folders(c, &configured)?;
+                let added = store::add_folder(c, &id, &tags, &caller.actor)?;
+                if added {
+                    store::mark_stale(c)?;
+                    audited(
+                        c,
+                        &caller.actor,
+                        "asset_folder.added",
+                        &reason,
+                        json!({ "folder_id": id }),
+                    )?;
+                }
+                Ok::<_, StoreError>(added)
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(json!({ "folder_id": folder_id, "added": added })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemovalQuery {
+    reason: String,
+}
+
+pub async fn remove_folder(
+    caller: Caller,
+    folder_id: web::Path<String>,
+    query: web::Query<RemovalQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&query.reason)?;
+    let configured = state.config.engine.asset_folders.clone();
+    let id = folder_id.into_inner();
+    let removed = state
+        .store
+        .run(move |conn| {
+            conn.transaction(|c| {
+                store::folders(c, &configured)?;
+                let removed = store::remove_folder(c, &id)?;
+                if removed {
+                    audited(
+                        c,
+                        &caller.actor,
+                        "asset_folder.removed",
+                        &reason,
+                        json!({ "folder_id": id }),
+                    )?;
+                }
+                Ok::<_, StoreError>(removed)
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    if !removed {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "folder is not allowlisted",
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list_assets(
+    _caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (assets, synced_at) = state
+        .store
+        .run(|c| Ok((store::list(c)?, store::synced_at(c)?)))
+        .await
+        .map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "assets": assets,
+        "synced_at": synced_at.map(|t| t.and_utc()),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsChange {
+    tags: Tags,
+    reason: String,
+}
+
+pub async fn set_tags(
+    caller: Caller,
+    file_id: web::Path<String>,
+    body: web::Json<TagsChange>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&body.reason)?;
+    let tags = body.tags.clone().normalised();
+    let (id, stored) = (file_id.into_inner(), tags.clone());
+    let changed = state
+        .store
+        .run(move |conn| {
+            conn.transaction(|c| {
+                let changed = store::set_tags(c, &id, &stored)?;
+                if changed {
+                    audited(
+                        c,
+                        &caller.actor,
+                        "asset.tagged",
+                        &reason,
+                        json!({ "file_id": id, "tags": stored }),
+                    )?;
+                }
+                Ok::<_, StoreError>(changed)
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    if !changed {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such asset",
+        ));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "tags": tags })))
+}
+
+/// Syncs the catalogue now, through the first active rep's Drive access.
+pub async fn sync_now(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let account = state
+        .store
+        .run(reps::list_active)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .next()
+        .map(|r| r.email)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no_rep",
+                "no active rep whose Drive access could be used",
+            )
+        })?;
+    match sync::sync(&state.engine, &account).await {
+        Ok(report) => Ok(HttpResponse::Ok().json(report)),
+        Err(SyncError::Store(e)) => Err(store_error(e)),
+        Err(SyncError::Drive(e)) => {
+            tracing::warn!(error = %e, "asset sync failed");
+            Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "drive_unavailable",
+                "Drive could not be read; try again later",
+            ))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! A/B experiments in the admin API: create, list, read with per-variant results
+//! and significance, stop, and run the outcome check now.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Reason, checked_reason, store_error};
+use crate::experiments::{self, Element, Variant, results};
+use crate::store::experiments as store;
+use crate::store::{StoreError, audit};
+use crate::web::auth::Caller;
+use crate::web::{ApiError, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewExperiment {
+    name: String,
+    variants: Vec<Variant>,
+    reason: String,
+}
+
+fn bad(code: &'static str, message: impl Into<String>, field: &'static str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message).with_field(field)
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such experiment")
+}
+
+fn elements(variants: &[Variant]) -> Vec<Element> {
+    let mut all: Vec<Element> = variants.iter().flat_map(Variant::elements).collect();
+    all.sort_by_key(|e| *e as u8);
+    all.dedup();
+    all
+}
+
+pub async fn create(
+    caller: Caller,
+    body: web::Json<NewExperiment>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&body.reason)?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(bad(
+            "invalid_name",
+            "a name of 1–100 characters is required",
+            "name",
+        ));
+    }
+    experiments::validate(&body.variants).map_err(|m| bad("invalid_variants", m, "variants"))?;
+    let variants = body.variants.clone();
+    let touched = elements(&variants);
+    let created = state
+        .store
+        .run(move |conn| {
+            conn.transaction(|c| {
+                // Two running experiments on one element would confound each other.
+                let clash = store::list_running(c)?
+                    .into_iter()
+                    .any(|e| elements(&e.variants).iter().any(|x| touched.contains(x)));
+                if clash {
+                    return Ok(None);
+                }
+                let experiment = store::insert(c, &name, &variants, &caller.actor)?;
+                audit::append(
+                    c,
+                    &audit::Entry {
+                        actor: &caller.actor,
+                        action: "experiment.created",
+                        workflow_id: None,
+                        reason: Some(&reason),
+                        detail: json!({ "experiment_id": experiment.id, "variants": experiment.variants.len() }),
+                    },
+                )?;
+                Ok::<_, StoreError>(Some(experiment))
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    match created {
+        Some(experiment) => Ok(HttpResponse::Created().json(experiment)),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "element_in_use",
+            "a running experiment already varies one of these elements",
+        )),
+    }
+}
+
+pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let all = state.store.run(store::list).await.map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(json!({ "experiments": all })))
+}
+
+pub async fn detail(
+    _caller: Caller,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state
+        .store
+        .run(move |c| {
+            let Some(experiment) = store::find(c, &id)? else {
+                return Ok(None);
+            };
+            let assignments = store::assignments(c, &id)?;
+            Ok(Some((experiment, assignments)))
+        })
+        .await
+        .map_err(store_error)?;
+    let (experiment, assignments) = found.ok_or_else(not_found)?;
+    let results = results::tally(&experiment.variants, &assignments);
+    Ok(HttpResponse::Ok().json(json!({ "experiment": experiment, "results": results })))
+}
+
+pub async fn stop(
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(&body.reason)?;
+    let id = id.into_inner();
+    let lookup = id.clone();
+    let stopped = state
+        .store
+        .run(move |conn| {
+            conn.transaction(|c| {
+                if store::find(c, &lookup)?.is_none() {
+                    return Ok(None);
+                }
+                let changed = store::stop(c, &lookup)?;
+                if changed {
+                    audit::append(
+                        c,
+                        &audit::Entry {
+                            actor: &caller.actor,
+                            action: "experiment.stopped",
+                            workflow_id: None,
+                            reason: Some(&reason),
+                            detail: json!({ "experiment_id": lookup }),
+                        },
+                    )?;
+                }
+                Ok::<_, StoreError>(Some(changed))
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    match stopped {
+        None => Err(not_found()),
+        Some(changed) => Ok(HttpResponse::Ok().json(json!({ "id": id, "stopped": changed }))),
+    }
+}
+
+/// Runs the outcome check now (it also runs on the supervisor's timer).
+pub async fn check_outcomes(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let report = experiments::outcomes::check(&state.engine)
+        .await
+        .map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(report))
+}

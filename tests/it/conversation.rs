@@ -1,0 +1,149 @@
+//! Conversation context against the sandbox, on both backends: every thread with
+//! the prospect is read in full, the reply goes into the most relevant one (not
+//! merely the newest), message bodies are summarised without quoted text or
+//! signatures, and colleagues' threads at the prospect's company are read only
+//! when the setting asks for it.
+
+use serde_json::Value;
+
+use crate::helpers::{Stack, TestDb, spawn_stack, spawn_stack_with};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_reply_goes_into_the_most_relevant_thread_with_summarised_bodies,
+    company_threads_are_read_only_when_asked_for,
+);
+
+const MAYA: &str = "maya.chen@northwind-analytics.com";
+const JONAS: &str = "jonas.weber@northwind-analytics.com";
+const LAURA: &str = "laura.martinez@brightpath-health.com";
+const FORECAST_SUBJECT: &str = "Scheduling forecasts for our clinics";
+
+/// The fixture thread Maya and Laura had about forecasts.
+fn forecast_thread(stack: &Stack) -> String {
+    stack
+        .sandbox
+        .messages(MAYA, "SENT")
+        .into_iter()
+        .chain(stack.sandbox.messages(MAYA, "INBOX"))
+        .find(|m| m.subject.ends_with(FORECAST_SUBJECT))
+        .map(|m| m.thread_id)
+        .expect("fixture thread")
+}
+
+/// Earlier mail: a newer but unrelated thread with Laura, a later message in the
+/// forecast thread carrying a quote and a signature, and a colleague's thread.
+fn seed_mail(stack: &Stack) -> String {
+    let thread = forecast_thread(stack);
+    stack.put_message(
+        MAYA,
+        Some(&thread),
+        "From: Laura Martinez <laura.martinez@brightpath-health.com>\nTo: maya.chen@northwind-analytics.com\nSubject: Re: Scheduling forecasts for our clinics\nMessage-ID: <CAK9laura.002@brightpath-health.com>\nIn-Reply-To: <NWA.maya.001@northwind-analytics.com>\nReferences: <CAK9laura.001@brightpath-health.com> <NWA.maya.001@northwind-analytics.com>\n\nHi Maya,\n\nOur COO liked the Mercy Valley numbers. Can you show the scheduling forecasts for our Denver clinics on a call? We are short of nurses every winter.\n\nBest,\nLaura\n-- \nLaura Martinez | Director of Operations | +1 555 0100\n\nOn Mon, 2 Nov 2026, Maya Chen wrote:\n> Attached is the Mercy Valley case study\n",
+        &["INBOX"],
+        chrono::Duration::hours(600),
+    );
+    stack.put_message(
+        MAYA,
+        None,
+        "From: Laura Martinez <laura.martinez@brightpath-health.com>\nTo: maya.chen@northwind-analytics.com\nSubject: Invoice for the October workshop\nMessage-ID: <CAK9laura.003@brightpath-health.com>\n\nHi Maya,\n\nCould you resend the invoice for the October workshop? Our accounts team lost it.\n\nThanks,\nLaura\n",
+        &["INBOX"],
+        chrono::Duration::hours(5),
+    );
+    stack.put_message(
+        JONAS,
+        None,
+        "From: Omar Haddad <omar.haddad@brightpath-health.com>\nTo: jonas.weber@northwind-analytics.com\nSubject: Budget approval for forecasting\nMessage-ID: <omar.1@brightpath-health.com>\n\nHello Jonas,\n\nThe board approved the analytics budget for next year. Procurement will contact you about terms.\n\nRegards,\nOmar\n",
+        &["INBOX"],
+        chrono::Duration::hours(48),
+    );
+    thread
+}
+
+async fn conversation_of(stack: &Stack, email: &str) -> (Value, Value) {
+    let id = stack.answered(email).await;
+    (
+        stack.step_output(&id, "conversation_context").await,
+        stack.step_output(&id, "deliver").await,
+    )
+}
+
+fn lines(conversation: &Value) -> Vec<String> {
+    conversation["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn the_reply_goes_into_the_most_relevant_thread_with_summarised_bodies(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    let thread = seed_mail(&stack);
+    let (conversation, delivery) = conversation_of(&stack, LAURA).await;
+
+    // Laura asks about the forecasts again: the older forecast thread wins over
+    // the newer invoice thread, and the draft is threaded there.
+    assert_eq!(conversation["thread_id"], thread.as_str(), "{conversation}");
+    assert_eq!(conversation["subject"], FORECAST_SUBJECT);
+    assert_eq!(conversation["mailbox"], MAYA);
+    assert_eq!(
+        conversation["parent_message_id"],
+        "<CAK9laura.002@brightpath-health.com>"
+    );
+    assert_eq!(conversation["threads_found"], 2);
+    assert_eq!(delivery["thread_id"], thread.as_str());
+
+    let summary = lines(&conversation);
+    let newest = &summary[0];
+    assert!(
+        newest.contains("Can you show the scheduling forecasts for our Denver clinics"),
+        "{newest}"
+    );
+    for cut in [
+        "555",
+        "Director of Operations",
+        "Attached is",
+        "Hi Maya",
+        "Best,",
+    ] {
+        assert!(!newest.contains(cut), "{cut:?} left in {newest}");
+    }
+    assert!(
+        summary.iter().any(
+            |l| l.contains("Earlier thread \"Invoice for the October workshop\"")
+                && l.contains("resend the invoice")
+        ),
+        "{summary:#?}"
+    );
+    assert!(
+        !summary.iter().any(|l| l.contains("Budget approval")),
+        "off by default"
+    );
+    stack.stop().await;
+}
+
+async fn company_threads_are_read_only_when_asked_for(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.conversation_company_threads = true;
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    let thread = seed_mail(&stack);
+    let (conversation, _) = conversation_of(&stack, LAURA).await;
+    let summary = lines(&conversation);
+    assert!(
+        summary.iter().any(
+            |l| l.contains("company thread \"Budget approval for forecasting\"")
+                && l.contains("The board approved the analytics budget")
+        ),
+        "{summary:#?}"
+    );
+    // A colleague's thread informs, but the reply still goes to Laura's own thread.
+    assert_eq!(conversation["thread_id"], thread.as_str());
+    assert_eq!(conversation["threads_found"], 2);
+    stack.stop().await;
+}
