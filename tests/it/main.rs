@@ -18,3 +18,4 @@ mod sending;
 mod unsubscribe;
 mod webhook_props;
 mod webhooks;
+mod fuzz;
