@@ -302,12 +302,18 @@ mod tests {
         times.sort();
         for (i, t) in times.iter().enumerate() {
             let in_window = times[i..].iter().take_while(|u| **u < *t + per).count();
-            assert!(in_window <= 100, "{in_window} calls in the window from {t:?}");
+            assert!(
+                in_window <= 100,
+                "{in_window} calls in the window from {t:?}"
+            );
         }
         // 1,280 calls need at least 120 s under the provider's rule (the last 80
         // enter the thirteenth window); the limiter takes 100 per 10.1 s.
         let elapsed = start.elapsed().as_secs_f64();
-        assert!(elapsed <= 120.0 / 0.98, "{elapsed:.1} s for what needs 120 s");
+        assert!(
+            elapsed <= 120.0 / 0.98,
+            "{elapsed:.1} s for what needs 120 s"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -339,7 +345,11 @@ mod tests {
             Duration::ZERO
         );
         let waited = limiter.acquire(&search).await.unwrap();
-        assert_eq!(waited, Duration::from_millis(1_010), "searches: 4 per 1.01 s");
+        assert_eq!(
+            waited,
+            Duration::from_millis(1_010),
+            "searches: 4 per 1.01 s"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -141,7 +141,13 @@ proptest! {
     }
 }
 
-fn v3<'a>(uri: &'a str, body: &'a [u8], method: &'a str, signature: &'a str, ts: &'a str) -> SignedRequest<'a> {
+fn v3<'a>(
+    uri: &'a str,
+    body: &'a [u8],
+    method: &'a str,
+    signature: &'a str,
+    ts: &'a str,
+) -> SignedRequest<'a> {
     SignedRequest {
         method,
         uri,
@@ -154,8 +160,20 @@ fn v3<'a>(uri: &'a str, body: &'a [u8], method: &'a str, signature: &'a str, ts:
 }
 
 fn email_from(fields: &[String; 12], reply: bool, unsubscribe: bool) -> OutgoingEmail {
-    let [from_name, from_email, to_name, to_email, subject, id, parent_id, parent_ref, parent_subject, https, mailto, text] =
-        fields.clone();
+    let [
+        from_name,
+        from_email,
+        to_name,
+        to_email,
+        subject,
+        id,
+        parent_id,
+        parent_ref,
+        parent_subject,
+        https,
+        mailto,
+        text,
+    ] = fields.clone();
     OutgoingEmail {
         from: Mailbox {
             name: Some(from_name),
@@ -188,15 +206,29 @@ fn header_names(message: &[u8]) -> Vec<String> {
     let head = text.split("\r\n\r\n").next().unwrap_or_default();
     head.split("\r\n")
         .filter(|line| !line.starts_with([' ', '\t']))
-        .map(|line| line.split(':').next().unwrap_or_default().to_ascii_lowercase())
+        .map(|line| {
+            line.split(':')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
         .collect()
 }
 
 /// Well-formed email fields, in the order `email_from` takes them.
 const GOOD_FIELDS: [&str; 12] = [
-    "Rita Rep", "rita@seller.com", "Bob Buyer", "bob@buyer.com", "Your demo",
-    "sa.wf.deliver@seller.com", "abc@mail.gmail.com", "root@mail.gmail.com", "Pricing",
-    "https://x.com/u/t", "mailto:u@x.com", "Hello",
+    "Rita Rep",
+    "rita@seller.com",
+    "Bob Buyer",
+    "bob@buyer.com",
+    "Your demo",
+    "sa.wf.deliver@seller.com",
+    "abc@mail.gmail.com",
+    "root@mail.gmail.com",
+    "Pricing",
+    "https://x.com/u/t",
+    "mailto:u@x.com",
+    "Hello",
 ];
 
 /// One or two positions overwritten with (or extended by) nasty text, the rest
@@ -205,7 +237,11 @@ fn mostly_good<const N: usize>(good: [&'static str; N]) -> impl Strategy<Value =
     prop::collection::vec((0..N, nasty(), any::<bool>()), 1..3).prop_map(move |changes| {
         let mut fields: [String; N] = good.map(str::to_string);
         for (at, text, append) in changes {
-            fields[at] = if append { format!("{}{text}", good[at]) } else { text };
+            fields[at] = if append {
+                format!("{}{text}", good[at])
+            } else {
+                text
+            };
         }
         fields
     })
@@ -272,7 +308,9 @@ fn is_one_quoted_term(term: &str, operator: &str) -> bool {
         .and_then(|t| t.strip_prefix(":\""))
         .and_then(|t| t.strip_suffix('"'))
         .is_some_and(|inner| {
-            !inner.is_empty() && !inner.contains(['"', '\\', '{', '}', '(', ')']) && !inner.chars().any(char::is_control)
+            !inner.is_empty()
+                && !inner.contains(['"', '\\', '{', '}', '(', ')'])
+                && !inner.chars().any(char::is_control)
         })
 }
 
