@@ -3,6 +3,9 @@
 //! same run: bare single-row insert transactions (a body of the same size) through
 //! the same pool at the same concurrency. Workflows are not run (an intake-only
 //! node), so only intake is measured. Target: intake ≥ 0.8 × ceiling.
+//!
+//! Also printed, to show what bounds intake: the HTTP floor, `GET /healthz`
+//! (no database) through the same client and server at the same concurrency.
 
 use std::time::{Duration, Instant};
 
@@ -53,8 +56,8 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
     let body_len = rig::submission("x", 0).len();
     let mut serial = 0usize;
     for concurrency in CONCURRENCY {
-        let (mut intake, mut ceiling, mut p50, mut p99, mut c50, mut c99) =
-            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut intake, mut ceiling, mut p50, mut p99, mut c50, mut c99, mut http) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         for _ in 0..args.runs {
             let tag = format!("i{serial}x");
             serial += 1;
@@ -94,6 +97,18 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
                 .into_iter()
                 .collect::<Result<_, _>>()?;
             ceiling.push(per_run as f64 / started.elapsed().as_secs_f64());
+
+            let started = Instant::now();
+            let health = format!("http://127.0.0.1:{}/healthz", app.port);
+            let answered: Vec<_> = futures_util::stream::iter(0..per_run)
+                .map(|_| client.get(&health).send())
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            for a in answered {
+                a?.error_for_status()?;
+            }
+            http.push(per_run as f64 / started.elapsed().as_secs_f64());
             let ms: Vec<f64> = latencies.into_iter().map(millis).collect();
             c50.push(percentile(&ms, 50.0));
             c99.push(percentile(&ms, 99.0));
@@ -101,13 +116,14 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
         let (intake, ceiling) = (Summary::of(&intake), Summary::of(&ceiling));
         let ratio = intake.median / ceiling.median;
         println!(
-            "{name:<8} c={concurrency:<3} intake {}/s p50 {} ms p99 {} ms | ceiling {}/s p50 {} ms p99 {} ms | {}",
+            "{name:<8} c={concurrency:<3} intake {}/s p50 {} ms p99 {} ms | ceiling {}/s p50 {} ms p99 {} ms | HTTP floor {}/s | {}",
             intake.show(0),
             Summary::of(&p50).show(2),
             Summary::of(&p99).show(2),
             ceiling.show(0),
             Summary::of(&c50).show(2),
             Summary::of(&c99).show(2),
+            Summary::of(&http).show(0),
             verdict(ratio, "≥ 0.8", ratio >= 0.8)
         );
     }

@@ -42,7 +42,7 @@ pub struct BenchArgs {
     pub size: Option<usize>,
     /// quota: HubSpot's window in milliseconds, on the sandbox and the client alike
     /// (10,000 at HubSpot; shorter keeps the run short with the same ratio).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 2_000)]
     pub window_ms: u64,
 }
 

@@ -4,9 +4,11 @@
 //! quota allows: (100 per window ÷ HubSpot requests per workflow), or the search
 //! limit's bound if lower. Target: ≥ 0.95 of the bound with zero 429s.
 //!
-//! HubSpot's window is 10 s; the default here is 1 s with everything HubSpot
-//! counts scaled alike (100 per 1 s, searches 40 per s instead of 4), so a run takes
-//! about a minute instead of ten: the same ratio, ten times the rate. Other
+//! HubSpot's window is 10 s; the default here is 2 s (`--window-ms`) with
+//! everything HubSpot counts scaled alike (100 per 2 s, searches 20 per s instead
+//! of 4), so a run takes about two minutes instead of twelve: the same ratio, five
+//! times the rate. The scaling is against us: the limiter's guard against arrival
+//! jitter is at least 50 ms, 2.5% of a 2 s window but 1% of HubSpot's 10 s. Other
 //! providers' quotas are lifted on both sides so that HubSpot's is the one that binds.
 
 use std::time::{Duration, Instant};
