@@ -226,12 +226,7 @@ async fn chaos_loses_nothing_repeats_nothing_and_mails_no_suppressed_address() {
         "mailed suppressed addresses: {mailed_suppressed:?}"
     );
     for email in &suppressed {
-        let n: usize = email
-            .trim_start_matches("chaos")
-            .split('@')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap();
+        let n = submission_number(email).unwrap();
         let id = by_submission[&n].first().unwrap();
         assert_eq!(status[id].0, "skipped", "a suppressed address is skipped");
     }
@@ -245,6 +240,11 @@ async fn chaos_loses_nothing_repeats_nothing_and_mails_no_suppressed_address() {
 }
 
 const COUNTRIES: [&str; 3] = ["United States", "Germany", "Singapore"];
+
+/// The submission number in an address made by [`address`].
+fn submission_number(email: &str) -> Option<usize> {
+    email.strip_prefix("chaos")?.split('@').next()?.parse().ok()
+}
 
 fn address(n: usize) -> String {
     format!("chaos{n}@prospect{}.example", n % 13)
@@ -378,18 +378,27 @@ async fn wait_all_finished(
     }
 }
 
-/// Suppressed addresses that received a sent message or a draft in any mailbox.
+/// Suppressed addresses that received a sent message or a draft in any mailbox,
+/// with the message's labels.
 fn mailed(
     sandbox: &sales_agent::sandbox::SandboxHandle,
     suppressed: &BTreeSet<String>,
-) -> Vec<String> {
+) -> Vec<(String, Vec<String>)> {
     sandbox.inspect(|w| {
         w.mailboxes
             .values()
             .flat_map(|mb| mb.messages.values())
-            .flat_map(|m| m.to.iter())
-            .map(|to| to.to_ascii_lowercase())
-            .filter(|to| suppressed.iter().any(|s| to.contains(s.as_str())))
+            .flat_map(|m| {
+                m.to.iter()
+                    .map(move |to| (to.to_ascii_lowercase(), m.label_ids.clone()))
+            })
+            .filter(|(to, _)| {
+                // `Name <address>` or a bare address.
+                let address = to
+                    .rsplit_once('<')
+                    .map_or(to.as_str(), |(_, a)| a.trim_end_matches('>'));
+                suppressed.contains(address.trim())
+            })
             .collect()
     })
 }
