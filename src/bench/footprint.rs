@@ -126,6 +126,14 @@ async fn one_run(in_flight: usize, run: usize) -> anyhow::Result<RunFigures> {
         d?;
     }
     let peak_mb = child.status("VmHWM")?;
+    // What the memory is: threads (each blocked database call holds one) and
+    // anonymous (heap) against file-backed pages.
+    println!(
+        "  at the end: {} threads, RssAnon {:.1} MB, RssFile {:.1} MB",
+        child.status("Threads")? * 1024.0,
+        child.status("RssAnon")?,
+        child.status("RssFile")?
+    );
     drop(child);
     sandbox.stop().await;
     Ok(RunFigures {
