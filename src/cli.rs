@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `sandbox` and `demo`.
+//! The command line: `serve` (the default), `migrate`, `sandbox`, `demo` and `bench`.
 //! `--help` lists every environment variable with its default.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -38,6 +38,9 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         timeout_secs: u64,
     },
+    /// Run one performance benchmark and print its figures and ratios
+    /// (intake, speed, quota, footprint, admin; see docs/PERFORMANCE.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Parses the arguments and runs the chosen command.
@@ -49,7 +52,13 @@ pub fn run() -> anyhow::Result<()> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
     // The demo prints a report; only warnings belong beside it.
     let quiet = matches!(cli.command, Some(Command::Demo { .. }));
-    telemetry::init(config.log_format, if quiet { "warn" } else { "info" });
+    let level = match cli.command {
+        // A benchmark prints its figures; only errors belong beside them.
+        Some(Command::Bench(_)) => "error",
+        _ if quiet => "warn",
+        _ => "info",
+    };
+    telemetry::init(config.log_format, level);
     actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
@@ -80,6 +89,7 @@ pub fn run() -> anyhow::Result<()> {
                     anyhow::bail!("the demo did not finish as expected");
                 }
             }
+            Command::Bench(args) => crate::bench::run(args).await?,
         }
         Ok(())
     })

@@ -23,6 +23,7 @@
 //! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
 //! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
+//! bench/         `sales-agent bench <name>`: the performance benchmarks
 //! ```
 //!
 //! # Message flow
@@ -42,6 +43,7 @@
 pub mod actors;
 pub mod app;
 pub mod assets;
+pub mod bench;
 pub mod cli;
 pub mod compose;
 pub mod config;

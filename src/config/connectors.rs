@@ -33,6 +33,8 @@ pub struct ConnectorsConfig {
     pub breaker_cool_down: Duration,
     pub hubspot_requests_per_10s: u32,
     pub hubspot_searches_per_sec: u32,
+    /// The rolling window `hubspot_requests_per_10s` counts in (10 s at HubSpot).
+    pub hubspot_window: Duration,
     pub gmail_units_per_min: u32,
     pub gmail_max_in_flight: usize,
     pub calendar_requests_per_min: u32,
@@ -69,6 +71,9 @@ pub(super) fn connectors_config<F: Fn(&str) -> Option<String>>(
         breaker_cool_down: secs("SALES_AGENT_BREAKER_COOL_DOWN_SECS")?,
         hubspot_requests_per_10s: source.parse_positive("SALES_AGENT_HUBSPOT_REQUESTS_PER_10S")?,
         hubspot_searches_per_sec: source.parse_positive("SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC")?,
+        hubspot_window: Duration::from_millis(
+            source.parse_positive("SALES_AGENT_HUBSPOT_WINDOW_MS")?,
+        ),
         gmail_units_per_min: source.parse_positive("SALES_AGENT_GMAIL_UNITS_PER_MIN")?,
         gmail_max_in_flight: source.parse_positive("SALES_AGENT_GMAIL_MAX_IN_FLIGHT")?,
         calendar_requests_per_min: source

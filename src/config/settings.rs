@@ -198,6 +198,11 @@ pub const SETTINGS: &[Setting] = &[
         "HubSpot requests per 10 s for the app (Free/Starter 100, Pro/Enterprise 190).",
     ),
     setting(
+        "SALES_AGENT_HUBSPOT_WINDOW_MS",
+        "10000",
+        "Length of HubSpot's rolling window that SALES_AGENT_HUBSPOT_REQUESTS_PER_10S counts in (HubSpot: 10 s); shorter only to scale a benchmark.",
+    ),
+    setting(
         "SALES_AGENT_HUBSPOT_SEARCHES_PER_SEC",
         "4",
         "HubSpot CRM search requests per second.",

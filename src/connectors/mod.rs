@@ -4,7 +4,7 @@
 //! error.rs        ConnectorError, classified once; is_retryable() is the only retry decision
 //! policy.rs       retry loop: breaker → limiter → attempt → full-jitter backoff ≥ Retry-After
 //! breaker.rs      circuit breaker (closed / open / half-open with one probe)
-//! limiter.rs      governor rate limits on tokio's clock, keyed by account, costed in units
+//! limiter.rs      rolling-window rate limits on tokio's clock, keyed by account, costed in units
 //! http.rs         shared reqwest plumbing and endpoint tables (checked by the contract test)
 //! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status

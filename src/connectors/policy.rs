@@ -179,14 +179,15 @@ impl CallPolicy {
         self.publish_breaker();
         let queued = Instant::now();
         let _slot = self.limiter.slot(&cost.key).await;
-        let waited = match self.limiter.acquire(cost).await {
-            Ok(_) => queued.elapsed(),
+        let grant = match self.limiter.acquire(cost).await {
+            Ok(grant) => grant,
             Err(e) => {
                 // The call was never made; it says nothing about the service.
                 permit.release();
                 return Err(e);
             }
         };
+        let waited = queued.elapsed();
         if let Some(m) = &self.metrics {
             m.connector_rate_limit_wait
                 .with_label_values(&[self.connector])
@@ -194,6 +195,7 @@ impl CallPolicy {
         }
         let started = Instant::now();
         let result = attempt().await;
+        self.limiter.settle(&grant);
         permit.record(&result);
         self.publish_breaker();
         let status = match &result {

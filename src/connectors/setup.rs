@@ -134,7 +134,7 @@ impl Policies {
                 "hubspot",
                 Limiter::new(quota(
                     config.hubspot_requests_per_10s,
-                    Duration::from_secs(10),
+                    config.hubspot_window,
                 ))
                 .with_bucket(
                     hubspot::SEARCH_BUCKET,

@@ -47,7 +47,7 @@ async fn sigkills_under_api_faults_lose_nothing_and_repeat_nothing(db: TestDb) {
 
 /// A sandbox of the demo fixture with quotas off (client limits are lifted too),
 /// and a folder holding the reps file the service loads.
-fn start_sandbox(
+pub(crate) fn start_sandbox(
     faults: BTreeMap<String, FaultSpec>,
 ) -> (SandboxHandle, Fixture, std::path::PathBuf) {
     let fixture = Fixture::demo();
@@ -77,7 +77,7 @@ fn start_sandbox(
 async fn two_processes_share_one_postgres_database_without_running_a_workflow_twice() {
     let db = TestDb::postgres();
     let (sandbox, fixture, dir) = start_sandbox(BTreeMap::new());
-    let env = service_env(&db, &sandbox, &fixture, &dir.join("reps.json"));
+    let env = service_env(&db.url(), &sandbox, &fixture, &dir.join("reps.json"));
     let first = Service::start(env.clone(), free_port());
     let second = Service::start(env, free_port());
 
@@ -122,7 +122,7 @@ async fn two_processes_share_one_postgres_database_without_running_a_workflow_tw
 }
 
 /// A `sales-agent serve` child process.
-struct Service {
+pub(crate) struct Service {
     child: Option<Child>,
     env: BTreeMap<String, String>,
     port: u16,
@@ -131,7 +131,7 @@ struct Service {
 impl Service {
     /// Starts the service and waits until it answers; a child that exits at once
     /// (its port was taken meanwhile) is started again on another port.
-    fn start(env: BTreeMap<String, String>, port: u16) -> Self {
+    pub(crate) fn start(env: BTreeMap<String, String>, port: u16) -> Self {
         let mut service = Service {
             child: None,
             env,
@@ -141,7 +141,7 @@ impl Service {
         service
     }
 
-    fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         for _ in 0..5 {
             let child = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
                 .arg("serve")
@@ -179,12 +179,12 @@ impl Service {
         false
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/webhooks/hubspot", self.port)
     }
 
     /// SIGKILL: no shutdown, no drain, leases left behind.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().expect("SIGKILL");
             child.wait().expect("reaped");
@@ -200,7 +200,7 @@ impl Drop for Service {
 
 /// A free port below the kernel's ephemeral range, where the servers other tests
 /// bind to port 0 never land, so it cannot be taken between here and the bind.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let range =
         std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
     let ephemeral_start: u16 = range
@@ -220,15 +220,15 @@ fn free_port() -> u16 {
 /// The child's configuration: the test database, the sandbox, short leases,
 /// retries and breaker cool-downs so the run fits a test's time, and client limits
 /// lifted because the sandbox's quotas are off (quota tests live elsewhere).
-fn service_env(
-    db: &TestDb,
+pub(crate) fn service_env(
+    database_url: &str,
     sandbox: &SandboxHandle,
     fixture: &Fixture,
     reps_file: &std::path::Path,
 ) -> BTreeMap<String, String> {
     let mut env = sales_agent::demo::sandbox_env(&sandbox.base_url(), fixture);
     for (name, value) in [
-        ("DATABASE_URL", db.url()),
+        ("DATABASE_URL", database_url.to_string()),
         (
             "SALES_AGENT_PUBLIC_URL",
             crate::helpers::PUBLIC_URL.to_string(),
@@ -269,7 +269,7 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
     let (sandbox, fixture, dir) = start_sandbox(faults);
     let reps_file = dir.join("reps.json");
     let mut service = Service::start(
-        service_env(&db, &sandbox, &fixture, &reps_file),
+        service_env(&db.url(), &sandbox, &fixture, &reps_file),
         free_port(),
     );
     let url = service.url();
@@ -415,7 +415,10 @@ async fn wait_all_finished(
 }
 
 /// Drafts and sent messages per workflow, by the workflow's Message-ID.
-fn count_by_workflow(sandbox: &SandboxHandle, ids: &BTreeSet<String>) -> BTreeMap<String, usize> {
+pub(crate) fn count_by_workflow(
+    sandbox: &SandboxHandle,
+    ids: &BTreeSet<String>,
+) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     let mailboxes = [
         "maya.chen@northwind-analytics.com",
@@ -446,7 +449,7 @@ fn count_by_workflow(sandbox: &SandboxHandle, ids: &BTreeSet<String>) -> BTreeMa
 }
 
 /// Notes and tasks per workflow, by the `[sa:op=<id>:…]` marker in their bodies.
-fn engagements_by_workflow(
+pub(crate) fn engagements_by_workflow(
     sandbox: &SandboxHandle,
 ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
     let count = |object_type: &str, property: &str, suffix: &str| {

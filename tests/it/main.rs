@@ -3,6 +3,7 @@
 
 mod admin;
 mod assets;
+mod chaos;
 mod connectors;
 mod contracts;
 mod conversation;
@@ -10,6 +11,7 @@ mod crash;
 mod docs;
 mod engine;
 mod experiments;
+mod fuzz;
 mod golden;
 mod helpers;
 mod holds;
@@ -19,6 +21,7 @@ mod lifecycle;
 mod llm_fallback;
 mod observability;
 mod policies;
+mod private_pg;
 mod quota;
 mod sandbox;
 mod sending;

@@ -1,0 +1,167 @@
+//! Intake: signed webhooks per second and p50/p99 latency at concurrency 1, 8 and
+//! 64, on SQLite and on PostgreSQL, beside the database's ceiling measured in the
+//! same run: bare single-row insert transactions (a body of the same size) through
+//! the same pool at the same concurrency. Workflows are not run (an intake-only
+//! node), so only intake is measured. Target: intake ≥ 0.8 × ceiling.
+//!
+//! Also printed, to show what bounds intake: the HTTP floor, `GET /healthz`
+//! (no database) through the same client and server at the same concurrency.
+
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl;
+use diesel::connection::Connection;
+use futures_util::StreamExt;
+
+use super::BenchArgs;
+use super::rig::{self, PgDatabase, SqliteFile};
+use super::stats::{Summary, millis, percentile, verdict};
+use crate::sandbox::QuotaConfig;
+use crate::store::{DbConn, StoreError};
+
+const CONCURRENCY: [usize; 3] = [1, 8, 64];
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let per_run = args.size.unwrap_or(600);
+    println!("{per_run} deliveries (and {per_run} bare inserts) per run; pool of 8 connections\n");
+    let sqlite = SqliteFile::create();
+    backend("sqlite", &sqlite.url, args, per_run).await?;
+    let pg = PgDatabase::create(&args.pg_url, "intake")?;
+    backend("postgres", &pg.url, args, per_run).await?;
+    Ok(())
+}
+
+async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> anyhow::Result<()> {
+    let (sandbox, fixture) = rig::sandbox(
+        Default::default(),
+        QuotaConfig {
+            enabled: false,
+            ..QuotaConfig::default()
+        },
+    )?;
+    let secret = rig::secret();
+    let env = rig::service_env(
+        url,
+        &sandbox,
+        &fixture,
+        &secret,
+        &[("SALES_AGENT_RUN_WORKFLOWS", "false")],
+    )?;
+    let app = rig::start_service(&env).await?;
+    let store = app.state.store.clone();
+    store.run(create_ceiling_table).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .build()?;
+    let body_len = rig::submission("x", 0).len();
+    let mut serial = 0usize;
+    for concurrency in CONCURRENCY {
+        let (mut intake, mut ceiling, mut p50, mut p99, mut c50, mut c99, mut http) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..args.runs {
+            let tag = format!("i{serial}x");
+            serial += 1;
+            let started = Instant::now();
+            let latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
+                .map(|n| {
+                    let (client, secret, body) = (&client, &secret, rig::submission(&tag, n));
+                    async move { rig::deliver(client, app.port, secret, body).await }
+                })
+                .buffer_unordered(concurrency)
+                .map(|r| r.map(|(_, took)| took))
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            intake.push(per_run as f64 / started.elapsed().as_secs_f64());
+            let ms: Vec<f64> = latencies.into_iter().map(millis).collect();
+            p50.push(percentile(&ms, 50.0));
+            p99.push(percentile(&ms, 99.0));
+
+            let started = Instant::now();
+            let latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
+                .map(|n| {
+                    let store = &store;
+                    let id = format!("{tag}{n}");
+                    async move {
+                        let started = Instant::now();
+                        store
+                            .run(move |c| insert_one(c, &id, body_len))
+                            .await
+                            .map(|()| started.elapsed())
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            ceiling.push(per_run as f64 / started.elapsed().as_secs_f64());
+
+            let started = Instant::now();
+            let health = format!("http://127.0.0.1:{}/healthz", app.port);
+            let answered: Vec<_> = futures_util::stream::iter(0..per_run)
+                .map(|_| client.get(&health).send())
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            for a in answered {
+                a?.error_for_status()?;
+            }
+            http.push(per_run as f64 / started.elapsed().as_secs_f64());
+            let ms: Vec<f64> = latencies.into_iter().map(millis).collect();
+            c50.push(percentile(&ms, 50.0));
+            c99.push(percentile(&ms, 99.0));
+        }
+        let (intake, ceiling) = (Summary::of(&intake), Summary::of(&ceiling));
+        let ratio = intake.median / ceiling.median;
+        println!(
+            "{name:<8} c={concurrency:<3} intake {}/s p50 {} ms p99 {} ms | ceiling {}/s p50 {} ms p99 {} ms | HTTP floor {}/s | {}",
+            intake.show(0),
+            Summary::of(&p50).show(2),
+            Summary::of(&p99).show(2),
+            ceiling.show(0),
+            Summary::of(&c50).show(2),
+            Summary::of(&c99).show(2),
+            Summary::of(&http).show(0),
+            verdict(ratio, "≥ 0.8", ratio >= 0.8)
+        );
+    }
+    app.stop().await;
+    sandbox.stop().await;
+    Ok(())
+}
+
+/// The reference table: an id, a body the size of a delivery, a time.
+fn create_ceiling_table(conn: &mut DbConn) -> Result<(), StoreError> {
+    let sql = "CREATE TABLE IF NOT EXISTS bench_ceiling \
+               (id TEXT PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMP NOT NULL)";
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql).execute(c)?,
+        DbConn::Postgres(c) => diesel::sql_query(sql).execute(c)?,
+    };
+    Ok(())
+}
+
+/// One row in its own transaction: what a database does per commit at best.
+fn insert_one(conn: &mut DbConn, id: &str, body_len: usize) -> Result<(), StoreError> {
+    use diesel::sql_types::{Text, Timestamp};
+    let body = "x".repeat(body_len);
+    let at = crate::store::now();
+    macro_rules! insert {
+        ($c:expr) => {
+            $c.transaction(|c| {
+                diesel::sql_query("INSERT INTO bench_ceiling (id, body, at) VALUES ($1, $2, $3)")
+                    .bind::<Text, _>(id)
+                    .bind::<Text, _>(&body)
+                    .bind::<Timestamp, _>(at)
+                    .execute(c)
+            })
+        };
+    }
+    match conn {
+        DbConn::Sqlite(c) => insert!(c)?,
+        DbConn::Postgres(c) => insert!(c)?,
+    };
+    Ok(())
+}
