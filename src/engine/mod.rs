@@ -79,10 +79,23 @@ impl StepDone {
         let reason = reason.into();
         StepDone {
             outcome: Outcome::Skipped,
-            output: serde_json::json!({ "reason": reason }),
+            // The end is part of the recorded output, so a run resumed after a
+            // crash between recording this step and finishing the workflow ends
+            // here too instead of going on to the next step.
+            output: serde_json::json!({ "reason": reason, "finishes": status.as_str() }),
             end: Some((status, reason)),
         }
     }
+}
+
+/// The workflow end a recorded step output carries (see [`StepDone::finish`]).
+pub(crate) fn recorded_end(output: &Value) -> Option<(WorkflowStatus, String)> {
+    let status = WorkflowStatus::parse(output.get("finishes")?.as_str()?)?;
+    let reason = output
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some((status, reason.to_string()))
 }
 
 fn to_value(output: impl serde::Serialize) -> Value {

@@ -79,6 +79,9 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
                 .as_deref()
                 .and_then(|o| serde_json::from_str(o).ok())
                 .unwrap_or_default();
+            if let Some((status, reason)) = super::recorded_end(&output) {
+                return finish(services, &workflow, owner, status, &reason).await;
+            }
             if let Err(e) = state.apply(step, &output) {
                 return finish(
                     services,

@@ -101,7 +101,22 @@ async fn chaos_loses_nothing_repeats_nothing_and_mails_no_suppressed_address() {
     let delivered = deliveries.len();
 
     let deliver = deliver_all(deliveries, &url);
-    let (mut kills, mut restarts, mut storms) = (0, 0, 0);
+    // The run opens in a storm of 5xx, so faults land while the first workflows run
+    // whatever the later random events hit (a later storm may be calm, or come while
+    // the service is down).
+    sandbox.set_faults(
+        Some(seed),
+        BTreeMap::from([(
+            "*".to_string(),
+            FaultSpec {
+                error_rate: 0.4,
+                error_status: Some(503),
+                phase: Phase::Before,
+                ..FaultSpec::default()
+            },
+        )]),
+    );
+    let (mut kills, mut restarts, mut storms) = (0, 0, 1);
     let chaos = async {
         let mut events: Vec<u8> = std::iter::repeat_n(0, size.kills)
             .chain(std::iter::repeat_n(1, size.pg_restarts))

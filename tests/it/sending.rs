@@ -15,6 +15,7 @@ on_both_backends!(
     send_mode_sends_the_reply_once_with_unsubscribe_headers,
     approval_sends_once_even_when_clicked_twice,
     suppression_blocks_an_approved_send,
+    a_skip_recorded_before_a_crash_still_ends_the_workflow,
     the_daily_send_limit_defers_further_sends_from_a_mailbox,
 );
 
@@ -260,5 +261,65 @@ async fn the_daily_send_limit_defers_further_sends_from_a_mailbox(db: TestDb) {
         sent_for(&stack, &second).is_empty(),
         "nothing beyond the limit"
     );
+    stack.stop().await;
+}
+
+/// A process killed (or losing its database) after committing a step that ends
+/// the workflow but before committing the end leaves the workflow runnable with
+/// that step recorded. The resumed run must end there, not go on to answer a
+/// suppressed prospect.
+async fn a_skip_recorded_before_a_crash_still_ends_the_workflow(db: TestDb) {
+    use diesel::prelude::*;
+    use sales_agent::store::schema::workflows;
+
+    let stack = spawn_stack(&db).await;
+    let store = stack.app.app.state.store.clone();
+    store
+        .run(|c| sales_agent::store::suppressions::insert(c, LAURA, "asked", "test", "test"))
+        .await
+        .unwrap();
+    let response = stack.app.post_signed(&stack.sample(LAURA)).await;
+    let id = json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ids = [id.clone()];
+    assert_eq!(
+        stack.wait_finished(&ids, Duration::from_secs(30)).await,
+        ["skipped"]
+    );
+
+    // Undo only the workflow's end, as the crash would have left it.
+    let reopen = id.clone();
+    store
+        .run(move |c| {
+            diesel::update(workflows::table.find(&reopen))
+                .set((
+                    workflows::status.eq("pending"),
+                    workflows::finished_at.eq(None::<chrono::NaiveDateTime>),
+                    workflows::lease_owner.eq(None::<String>),
+                    workflows::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+                ))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    // The supervisor's poll (200 ms in tests) claims it again.
+
+    assert_eq!(
+        stack.wait_finished(&ids, Duration::from_secs(30)).await,
+        ["skipped"]
+    );
+    let outputs = stack.step_outputs(&id).await;
+    assert!(
+        !outputs.contains_key("route") && !outputs.contains_key("deliver"),
+        "the resumed run went past the recorded skip: {outputs:?}"
+    );
+    let drafted: usize = MAILBOXES
+        .iter()
+        .map(|m| stack.sandbox.sent(m).len() + stack.sandbox.drafts(m).len())
+        .sum();
+    assert_eq!(drafted, 0, "a suppressed prospect was answered");
     stack.stop().await;
 }
