@@ -111,7 +111,13 @@ pub fn rank(candidates: &[Candidate], lead: &LeadProfile<'_>) -> Vec<(f64, Candi
         .collect();
     // Industry words count three times: material from the prospect's own field
     // matters most.
-    let mut query: Vec<String> = tokens(lead.message);
+    // Each word of the message counts once: a message that repeats a word (or is
+    // padded to the size bound) must not let that word outweigh the intent.
+    let mut query: Vec<String> = tokens(lead.message)
+        .into_iter()
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
     query.extend(tokens(intent_words(lead.intent)));
     for _ in 0..3 {
         query.extend(industry_words.iter().cloned());
@@ -213,6 +219,19 @@ mod tests {
 
     fn ids(ranked: &[(f64, Candidate)]) -> Vec<&str> {
         ranked.iter().map(|(_, c)| c.file_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_word_repeated_in_the_message_counts_once() {
+        let padded = "We want to embed forecasts. ".repeat(40);
+        let demo = LeadProfile {
+            intent: Intent::Demo,
+            industry: None,
+            job_title: None,
+            message: &padded,
+        };
+        let ranked = rank(&catalogue(), &demo);
+        assert_eq!(ids(&ranked).first(), Some(&"demo"), "{ranked:?}");
     }
 
     #[test]
