@@ -23,6 +23,9 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Drive(#[from] ConnectorError),
+    /// Another caller is doing the catalogue's first sync.
+    #[error("the asset catalogue's first sync is in progress")]
+    FirstSyncInProgress,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -84,8 +87,9 @@ pub async fn sync(services: &Services, account: &str) -> Result<SyncReport, Sync
 
 /// Syncs when the catalogue is older than `SALES_AGENT_ASSET_SYNC_SECS` (or was
 /// never synced). Of many workflows finding it stale at once, one syncs and the
-/// others use the current catalogue; a failed sync over an existing catalogue
-/// keeps the old one and leaves the sync due.
+/// others use the current catalogue — or, when there is none yet, wait for the
+/// first sync; a failed sync over an existing catalogue keeps the old one and
+/// leaves the sync due.
 pub async fn ensure_fresh(services: &Services, account: &str) -> Result<(), SyncError> {
     let every = chrono::TimeDelta::from_std(services.config.engine.asset_sync_every)
         .unwrap_or(chrono::TimeDelta::MAX);
@@ -95,6 +99,13 @@ pub async fn ensure_fresh(services: &Services, account: &str) -> Result<(), Sync
         .await?;
     let previous = match due {
         SyncDue::Fresh | SyncDue::TakenByOther => return Ok(()),
+        // After the allowlist changed the catalogue is stale but still usable.
+        SyncDue::FirstInProgress => {
+            return match services.store.run(store::list_linkable).await?.is_empty() {
+                true => Err(SyncError::FirstSyncInProgress),
+                false => Ok(()),
+            };
+        }
         SyncDue::First => None,
         SyncDue::Claimed { previous } => Some(previous),
     };
@@ -111,7 +122,10 @@ pub async fn ensure_fresh(services: &Services, account: &str) -> Result<(), Sync
                 .await?;
             Ok(())
         }
-        (Err(error), None) => Err(error),
+        (Err(error), None) => {
+            services.store.run(store::release_first_sync).await?;
+            Err(error)
+        }
     }
 }
 

@@ -21,6 +21,11 @@ impl From<SyncError> for StepError {
         match error {
             SyncError::Store(e) => e.into(),
             SyncError::Drive(e) => e.into(),
+            // Not an attempt: the catalogue appears within a sync's time.
+            error @ SyncError::FirstSyncInProgress => StepError::Defer {
+                after: std::time::Duration::from_secs(2),
+                reason: error.to_string(),
+            },
         }
     }
 }

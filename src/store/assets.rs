@@ -13,6 +13,10 @@ use crate::assets::Tags;
 
 const SEEDED: &str = "asset_folders_seeded";
 const SYNCED_AT: &str = "assets_synced_at";
+/// Held by the one caller doing the catalogue's first sync (its start time).
+const FIRST_SYNC: &str = "assets_first_sync";
+/// A first-sync claim older than this was left by a process that died: taken over.
+const FIRST_SYNC_STALE_SECS: i64 = 120;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Folder {
@@ -303,7 +307,55 @@ fn stamp(at: NaiveDateTime) -> String {
 }
 
 pub fn mark_synced(conn: &mut DbConn) -> Result<(), StoreError> {
-    put_setting(conn, SYNCED_AT, &stamp(now()))
+    put_setting(conn, SYNCED_AT, &stamp(now()))?;
+    release_first_sync(conn)
+}
+
+/// Gives up the first-sync claim (after a failed first sync), so the next caller
+/// takes it.
+pub fn release_first_sync(conn: &mut DbConn) -> Result<(), StoreError> {
+    diesel::delete(settings::table.find(FIRST_SYNC)).execute(conn)?;
+    Ok(())
+}
+
+/// Claims the first sync: true for the one caller that inserted the claim, or
+/// that took over a claim left stale by a dead process.
+fn claim_first_sync(conn: &mut DbConn) -> Result<bool, StoreError> {
+    let inserted = diesel::insert_into(settings::table)
+        .values((
+            settings::key.eq(FIRST_SYNC),
+            settings::value.eq(stamp(now())),
+            settings::updated_at.eq(now()),
+            settings::updated_by.eq("system"),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => return Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let Some(held_since) = setting(conn, FIRST_SYNC)? else {
+        // Released a moment ago: the catalogue is synced or the claim is free.
+        return Ok(false);
+    };
+    let stale = NaiveDateTime::parse_from_str(&held_since, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_or(true, |at| {
+            now() - at > chrono::TimeDelta::seconds(FIRST_SYNC_STALE_SECS)
+        });
+    if !stale {
+        return Ok(false);
+    }
+    let taken = diesel::update(
+        settings::table
+            .filter(settings::key.eq(FIRST_SYNC))
+            .filter(settings::value.eq(&held_since)),
+    )
+    .set((
+        settings::value.eq(stamp(now())),
+        settings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(taken == 1)
 }
 
 /// Whether this caller should sync the catalogue now.
@@ -311,8 +363,11 @@ pub fn mark_synced(conn: &mut DbConn) -> Result<(), StoreError> {
 pub enum SyncDue {
     /// Synced within the interval.
     Fresh,
-    /// Never synced: every caller syncs (there is nothing to fall back on).
+    /// Never synced, and this caller claimed the first sync.
     First,
+    /// Never synced, and another caller is doing the first sync: there is no
+    /// catalogue to fall back on yet, so wait for it.
+    FirstInProgress,
     /// Due, and this caller claimed it; `previous` is restored if the sync fails.
     Claimed { previous: String },
     /// Due, but another caller claimed it a moment ago: use the current catalogue.
@@ -323,7 +378,13 @@ pub enum SyncDue {
 /// the value read (compare-and-set), so one of many workflows syncs, not all.
 pub fn claim_sync(conn: &mut DbConn, every: chrono::TimeDelta) -> Result<SyncDue, StoreError> {
     let Some(raw) = setting(conn, SYNCED_AT)? else {
-        return Ok(SyncDue::First);
+        return Ok(if claim_first_sync(conn)? {
+            SyncDue::First
+        } else if setting(conn, SYNCED_AT)?.is_some() {
+            SyncDue::Fresh
+        } else {
+            SyncDue::FirstInProgress
+        });
     };
     let at = NaiveDateTime::parse_from_str(&raw, "%Y-%m-%dT%H:%M:%S%.f")
         .map_err(|e| StoreError::Corrupt(format!("asset sync time: {e}")))?;

@@ -94,6 +94,11 @@ async fn the_catalogue_keeps_admin_tags_and_retires_files_that_left_a_folder(db:
             use catalogue::SyncDue;
             let hour = chrono::TimeDelta::hours(1);
             assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::First);
+            // Only one caller does the first sync; the others wait for it, and a
+            // failed first sync frees the claim for the next caller.
+            assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::FirstInProgress);
+            catalogue::release_first_sync(c)?;
+            assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::First);
             catalogue::mark_synced(c)?;
             assert_eq!(catalogue::claim_sync(c, hour)?, SyncDue::Fresh);
             let SyncDue::Claimed { previous } = catalogue::claim_sync(c, chrono::TimeDelta::zero())? else {

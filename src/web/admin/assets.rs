@@ -242,6 +242,11 @@ pub async fn sync_now(
     match sync::sync(&state.engine, &account).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(SyncError::Store(e)) => Err(store_error(e)),
+        Err(error @ SyncError::FirstSyncInProgress) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sync_in_progress",
+            error.to_string(),
+        )),
         Err(SyncError::Drive(e)) => {
             tracing::warn!(error = %e, "asset sync failed");
             Err(ApiError::new(
