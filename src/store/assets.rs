@@ -15,8 +15,10 @@ const SEEDED: &str = "asset_folders_seeded";
 const SYNCED_AT: &str = "assets_synced_at";
 /// Held by the one caller doing the catalogue's first sync (its start time).
 const FIRST_SYNC: &str = "assets_first_sync";
-/// A first-sync claim older than this was left by a process that died: taken over.
-const FIRST_SYNC_STALE_SECS: i64 = 120;
+/// A first-sync claim older than this is taken over: its process most likely died
+/// (a first sync is a few Drive list calls), and a second sync is harmless — it
+/// only costs Drive calls — while waiting on a dead claim holds every new lead.
+const FIRST_SYNC_STALE_SECS: i64 = 15;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Folder {
