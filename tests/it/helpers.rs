@@ -456,19 +456,9 @@ impl Stack {
 impl Stack {
     /// A step's committed output for a workflow (`null` when it has none).
     pub async fn step_output(&self, workflow_id: &str, step: &str) -> serde_json::Value {
-        let id = workflow_id.to_string();
-        let runs = self
-            .app
-            .app
-            .state
-            .store
-            .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
+        self.step_outputs(workflow_id)
             .await
-            .expect("step runs");
-        runs.iter()
-            .find(|r| r.step == step)
-            .and_then(|r| r.output.as_deref())
-            .map(|o| serde_json::from_str(o).expect("step output is JSON"))
+            .remove(step)
             .unwrap_or(serde_json::Value::Null)
     }
 
