@@ -17,10 +17,10 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_util::StreamExt;
 use sales_agent::sandbox::faults::{FaultSpec, Phase};
 use sales_agent::store::Store;
-use sales_agent::store::admin_queries::{WorkflowFilter, list_workflows};
 
 use crate::crash::{
     Service, count_by_workflow, engagements_by_workflow, free_port, service_env, start_sandbox,
+    wait_all_finished,
 };
 use crate::helpers::{SECRET, signed_headers};
 use crate::private_pg::PrivatePg;
@@ -356,41 +356,6 @@ async fn deliver_all(deliveries: Vec<usize>, url: &str) -> Vec<(usize, String)> 
         .buffer_unordered(8)
         .collect()
         .await
-}
-
-/// (id, status, last_error) of every workflow once none is unfinished, or at the deadline.
-async fn wait_all_finished(
-    store: &Store,
-    expected: usize,
-    deadline: Duration,
-) -> Vec<(String, String, Option<String>)> {
-    let started = Instant::now();
-    loop {
-        let rows = store
-            .run(|c| {
-                list_workflows(
-                    c,
-                    &WorkflowFilter {
-                        limit: 100_000,
-                        ..WorkflowFilter::default()
-                    },
-                )
-            })
-            .await;
-        if let Ok(rows) = rows {
-            let all: Vec<_> = rows
-                .into_iter()
-                .map(|r| (r.id, r.status, r.last_error))
-                .collect();
-            let done = all
-                .iter()
-                .all(|(_, s, _)| !["pending", "running", "retry_wait"].contains(&s.as_str()));
-            if (done && all.len() >= expected) || started.elapsed() > deadline {
-                return all;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 /// Suppressed addresses that received a sent message or a draft in any mailbox,

@@ -27,23 +27,6 @@ const MAILBOXES: [&str; 3] = [
     "priya.raman@northwind-analytics.com",
 ];
 
-/// Submits the fixture's sample for `email` and waits for its workflow to finish.
-async fn answered(stack: &Stack, email: &str) -> String {
-    let response = stack.app.post_signed(&stack.sample(email)).await;
-    assert_eq!(response.status(), 202);
-    let id = json(response).await["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        stack
-            .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
-            .await,
-        ["completed"]
-    );
-    id
-}
-
 /// Every message in any rep's Sent folder carrying the workflow's Message-ID.
 fn sent_for(stack: &Stack, workflow_id: &str) -> Vec<sales_agent::sandbox::mime::Message> {
     let ours = format!("sa.{workflow_id}.deliver@agent.example.test");
@@ -84,7 +67,7 @@ async fn send_mode_sends_the_reply_once_with_unsubscribe_headers(db: TestDb) {
         .unwrap();
     assert_eq!(switched.status(), 200);
 
-    let id = answered(&stack, DANIEL).await;
+    let id = stack.answered(DANIEL).await;
 
     let sent = sent_for(&stack, &id);
     assert_eq!(sent.len(), 1, "exactly one email");
@@ -121,7 +104,7 @@ async fn send_mode_sends_the_reply_once_with_unsubscribe_headers(db: TestDb) {
 
 async fn approval_sends_once_even_when_clicked_twice(db: TestDb) {
     let stack = spawn_stack(&db).await;
-    let id = answered(&stack, DANIEL).await;
+    let id = stack.answered(DANIEL).await;
     assert!(
         sent_for(&stack, &id).is_empty(),
         "draft-only until approved"
@@ -167,7 +150,7 @@ async fn approval_sends_once_even_when_clicked_twice(db: TestDb) {
 
 async fn suppression_blocks_an_approved_send(db: TestDb) {
     let stack = spawn_stack(&db).await;
-    let id = answered(&stack, LAURA).await;
+    let id = stack.answered(LAURA).await;
     // The prospect unsubscribes (one-click) between the draft and the approval.
     let secret = stack
         .app
@@ -222,7 +205,7 @@ async fn the_daily_send_limit_defers_further_sends_from_a_mailbox(db: TestDb) {
         .await
         .unwrap();
     // Both are routed to the rep who owns the contact or covers the US: Maya.
-    let first = answered(&stack, LAURA).await;
+    let first = stack.answered(LAURA).await;
     let response = stack.app.post_signed(&stack.sample(DANIEL)).await;
     let second = json(response).await["workflow_id"]
         .as_str()
