@@ -15,6 +15,7 @@ use crate::connectors::setup::{Clients, Policies};
 use crate::engine::Services;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, audit, reps};
+use crate::web::intake_queue::IntakeQueue;
 use crate::web::{AppState, routes};
 
 /// A built, not yet running service.
@@ -91,6 +92,7 @@ impl Application {
         let state = AppState {
             config,
             engine: services,
+            intake: IntakeQueue::start(store.clone()),
             store,
             metrics,
             supervisor,

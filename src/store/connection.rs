@@ -99,9 +99,14 @@ impl r2d2::ManageConnection for Manager {
                 let mut conn =
                     SqliteConnection::establish(&path.to_string_lossy()).map_err(unavailable)?;
                 // busy_timeout first: switching to WAL needs a brief write lock.
+                // synchronous = FULL flushes the WAL at every commit: a webhook is
+                // answered 2xx once committed and HubSpot never delivers it again,
+                // so its commit must outlive a power cut, not only a crash of this
+                // process (NORMAL in WAL mode may roll back the last commits then).
+                // PostgreSQL's default (synchronous_commit = on) promises the same.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                     self.busy_timeout.as_millis()
                 ))?;
                 Ok(DbConn::Sqlite(conn))

@@ -1,7 +1,6 @@
 //! Inbound events: the raw delivery and its workflow, committed together.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::{inbound_events, workflows};
 use super::workflows::{WorkflowStatus, find_id_by_key};
@@ -30,77 +29,96 @@ pub struct Accepted {
 }
 
 /// Stores the raw event, its workflow and an audit entry in one transaction. A
-/// second delivery with the same idempotency key, even a concurrent one, hits the
-/// unique constraint and gets the existing workflow back; nothing new is written.
+/// second delivery with the same idempotency key, even a concurrent one, finds
+/// the event already there and gets the existing workflow back; nothing new is
+/// written.
 pub fn accept(conn: &mut DbConn, intake: &NewIntake) -> Result<Accepted, StoreError> {
-    if let Some(existing) = find_id_by_key(conn, &intake.idempotency_key)? {
+    let mut accepted = accept_all(conn, std::slice::from_ref(intake))?;
+    Ok(accepted.remove(0))
+}
+
+/// [`accept`] for several deliveries in one transaction — one commit for all of
+/// them (group commit). Answers in the order given; a delivery whose key came
+/// earlier in the same batch is a duplicate of that one. Either every delivery
+/// of the batch is committed or none is.
+pub fn accept_all(conn: &mut DbConn, intakes: &[NewIntake]) -> Result<Vec<Accepted>, StoreError> {
+    conn.transaction(|conn| {
+        intakes
+            .iter()
+            .map(|intake| accept_in_transaction(conn, intake))
+            .collect()
+    })
+}
+
+/// The event row goes first with `ON CONFLICT DO NOTHING` on its idempotency
+/// key: a new delivery costs no lookup, and a duplicate (also one committed
+/// concurrently by another node, which the insert waits for) writes nothing and
+/// does not abort the transaction the rest of its batch shares.
+fn accept_in_transaction(conn: &mut DbConn, intake: &NewIntake) -> Result<Accepted, StoreError> {
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let workflow_id = uuid::Uuid::new_v4().to_string();
+    let at = now();
+    let event = (
+        inbound_events::id.eq(&event_id),
+        inbound_events::idempotency_key.eq(&intake.idempotency_key),
+        inbound_events::source.eq(&intake.source),
+        inbound_events::signature_version.eq(&intake.signature_version),
+        inbound_events::portal_id.eq(&intake.portal_id),
+        inbound_events::form_id.eq(&intake.form_id),
+        inbound_events::conversion_id.eq(&intake.conversion_id),
+        inbound_events::raw_body.eq(&intake.raw_body),
+        inbound_events::received_at.eq(at),
+    );
+    // Both backends speak `ON CONFLICT DO NOTHING`; diesel builds it per backend.
+    macro_rules! insert_new {
+        ($conn:expr) => {
+            diesel::insert_into(inbound_events::table)
+                .values(event)
+                .on_conflict(inbound_events::idempotency_key)
+                .do_nothing()
+                .execute($conn)?
+        };
+    }
+    let inserted = match conn {
+        DbConn::Postgres(pg) => insert_new!(pg),
+        DbConn::Sqlite(sqlite) => insert_new!(sqlite),
+    };
+    if inserted == 0 {
+        let existing = find_id_by_key(conn, &intake.idempotency_key)?
+            .ok_or_else(|| StoreError::Corrupt("an event for the key but no workflow".into()))?;
         return Ok(Accepted {
             workflow_id: existing,
             duplicate: true,
         });
     }
-    let event_id = uuid::Uuid::new_v4().to_string();
-    let workflow_id = uuid::Uuid::new_v4().to_string();
-    let at = now();
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(inbound_events::table)
-            .values((
-                inbound_events::id.eq(&event_id),
-                inbound_events::idempotency_key.eq(&intake.idempotency_key),
-                inbound_events::source.eq(&intake.source),
-                inbound_events::signature_version.eq(&intake.signature_version),
-                inbound_events::portal_id.eq(&intake.portal_id),
-                inbound_events::form_id.eq(&intake.form_id),
-                inbound_events::conversion_id.eq(&intake.conversion_id),
-                inbound_events::raw_body.eq(&intake.raw_body),
-                inbound_events::received_at.eq(at),
-            ))
-            .execute(conn)?;
-        diesel::insert_into(workflows::table)
-            .values((
-                workflows::id.eq(&workflow_id),
-                workflows::event_id.eq(&event_id),
-                workflows::idempotency_key.eq(&intake.idempotency_key),
-                workflows::email.eq(&intake.email),
-                workflows::submission.eq(&intake.submission),
-                workflows::status.eq(WorkflowStatus::Pending.as_str()),
-                workflows::attempts.eq(0),
-                workflows::next_run_at.eq(at),
-                workflows::created_at.eq(at),
-                workflows::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        audit::append(
-            conn,
-            &audit::Entry {
-                actor: "hubspot",
-                action: "webhook.accepted",
-                workflow_id: Some(&workflow_id),
-                reason: None,
-                detail: serde_json::json!({ "event_id": event_id, "signature": intake.signature_version }),
-            },
-        )?;
-        Ok::<_, StoreError>(())
-    });
-    match inserted {
-        Ok(()) => Ok(Accepted {
-            workflow_id,
-            duplicate: false,
-        }),
-        Err(StoreError::Query(DieselError::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => {
-            let existing = find_id_by_key(conn, &intake.idempotency_key)?.ok_or_else(|| {
-                StoreError::Corrupt("unique violation but no workflow for the key".into())
-            })?;
-            Ok(Accepted {
-                workflow_id: existing,
-                duplicate: true,
-            })
-        }
-        Err(other) => Err(other),
-    }
+    diesel::insert_into(workflows::table)
+        .values((
+            workflows::id.eq(&workflow_id),
+            workflows::event_id.eq(&event_id),
+            workflows::idempotency_key.eq(&intake.idempotency_key),
+            workflows::email.eq(&intake.email),
+            workflows::submission.eq(&intake.submission),
+            workflows::status.eq(WorkflowStatus::Pending.as_str()),
+            workflows::attempts.eq(0),
+            workflows::next_run_at.eq(at),
+            workflows::created_at.eq(at),
+            workflows::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        &audit::Entry {
+            actor: "hubspot",
+            action: "webhook.accepted",
+            workflow_id: Some(&workflow_id),
+            reason: None,
+            detail: serde_json::json!({ "event_id": event_id, "signature": intake.signature_version }),
+        },
+    )?;
+    Ok(Accepted {
+        workflow_id,
+        duplicate: false,
+    })
 }
 
 /// Number of stored events (for tests and the admin API).

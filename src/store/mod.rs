@@ -24,7 +24,10 @@ pub mod suppressions;
 pub mod voice_profiles;
 pub mod workflows;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 pub use connection::{Backend, DbConn};
 
@@ -32,6 +35,9 @@ pub use connection::{Backend, DbConn};
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<connection::Manager>,
+    /// One permit per pooled connection: work waits for a connection here, on the
+    /// async side, so at most pool-size blocking threads ever exist.
+    slots: Arc<Semaphore>,
     backend: Backend,
     busy_timeout: Duration,
 }
@@ -114,6 +120,7 @@ impl Store {
             .build_unchecked(manager);
         Ok(Store {
             pool,
+            slots: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
             busy_timeout,
         })
@@ -139,14 +146,29 @@ impl Store {
     /// got there first; SQLite then answers "database is locked" at once instead of
     /// waiting, and rolls the transaction back. The whole unit of work is then run
     /// again, for up to the busy timeout, which is why `work` is `Fn`.
+    ///
+    /// Work first waits for one of the pool's slots without a thread: with
+    /// thousands of workflows in flight, waiting inside `spawn_blocking` parked a
+    /// blocking thread per waiter (hundreds of threads, each with its stack and
+    /// allocator arena). The wait for a slot is a queue, as the blocking pool's
+    /// was: it has no deadline of its own; a caller with a slot whose connection
+    /// cannot be had within the checkout timeout is told the database is
+    /// unavailable.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         F: Fn(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("the connection pool is closed".into()))?;
         let pool = self.pool.clone();
         let patience = self.busy_timeout;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let mut conn = pool
                 .get()
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -196,11 +218,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_runs_in_wal_mode_with_a_busy_timeout_in_a_created_folder() {
+    async fn sqlite_runs_in_wal_mode_flushing_every_commit_with_a_busy_timeout_in_a_created_folder()
+    {
         let dir = std::env::temp_dir().join(format!("sa-store-{}", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}", dir.join("nested/db.sqlite").display());
         let store = Store::open(&url, 2, Duration::from_millis(1234)).unwrap();
-        let (mode, timeout) = store
+        let (mode, timeout, synchronous) = store
             .run(|conn| {
                 let DbConn::Sqlite(sqlite) = conn else {
                     panic!("sqlite URL gives a SQLite connection")
@@ -212,13 +235,58 @@ mod tests {
                     "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout",
                 )
                 .get_result::<Pragma>(sqlite)?;
-                Ok((mode.value, timeout.value))
+                let synchronous = diesel::sql_query(
+                    "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous",
+                )
+                .get_result::<Pragma>(sqlite)?;
+                Ok((mode.value, timeout.value, synchronous.value))
             })
             .await
             .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(timeout, "1234");
+        assert_eq!(synchronous, "2", "FULL: the WAL is flushed at every commit");
         assert!(dir.join("nested/db.sqlite").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Threads of this process now (Linux).
+    fn threads() -> usize {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+        line["Threads:".len()..].trim().parse().unwrap()
+    }
+
+    /// 200 callers on a pool of two: they wait for a connection without a thread
+    /// each, so the blocking threads stay near the pool's size instead of growing
+    /// towards tokio's cap of 512.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_waiting_for_a_connection_hold_no_thread() {
+        let dir = std::env::temp_dir().join(format!("sa-store-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let store = Store::open(&url, 2, Duration::from_secs(30)).unwrap();
+        let before = threads();
+        let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let callers = (0..200).map(|_| {
+            let (store, peak) = (store.clone(), peak.clone());
+            tokio::spawn(async move {
+                store
+                    .run(move |_| {
+                        peak.fetch_max(threads(), std::sync::atomic::Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_millis(2));
+                        Ok(())
+                    })
+                    .await
+            })
+        });
+        for caller in futures_util::future::join_all(callers).await {
+            caller.unwrap().unwrap();
+        }
+        let grown = peak.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(
+            grown <= 10,
+            "{grown} threads more for 200 callers on 2 connections"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

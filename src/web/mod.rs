@@ -10,6 +10,7 @@ mod admin;
 pub mod auth;
 mod error;
 mod health;
+pub mod intake_queue;
 mod metrics;
 mod unsubscribe;
 mod webhooks;
@@ -33,6 +34,8 @@ pub struct AppState {
     /// What the engine uses; the admin's approve-and-send goes through it too.
     pub engine: Arc<crate::engine::Services>,
     pub store: Store,
+    /// Where webhook deliveries wait for their (group) commit.
+    pub intake: intake_queue::IntakeQueue,
     pub metrics: Metrics,
     pub supervisor: Addr<Supervisor>,
 }

@@ -1,6 +1,7 @@
 //! `POST /webhooks/hubspot`: bound the body, verify the signature on the raw bytes,
-//! parse, commit the event and its workflow, then answer — never 2xx before the
-//! commit.
+//! parse, commit the event and its workflow (grouped with other deliveries
+//! arriving meanwhile, see [`super::intake_queue`]), then answer — never 2xx
+//! before the commit.
 //!
 //! | outcome                         | status | body                               |
 //! |---------------------------------|--------|------------------------------------|
@@ -105,26 +106,22 @@ async fn accept(
         submission: serde_json::to_string(&submission).expect("a submission serialises"),
     };
 
-    let accepted = state
-        .store
-        .run(move |conn| events::accept(conn, &intake))
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "webhook could not be committed");
-            if error.is_unavailable() {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "try again later",
-                )
-            } else {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the delivery could not be stored",
-                )
-            }
-        })?;
+    let accepted = state.intake.accept(intake).await.map_err(|error| {
+        tracing::error!(%error, "webhook could not be committed");
+        if error.is_unavailable() {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "try again later",
+            )
+        } else {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the delivery could not be stored",
+            )
+        }
+    })?;
     if !accepted.duplicate {
         state
             .supervisor

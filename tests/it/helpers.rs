@@ -256,23 +256,28 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON body")
 }
 
+/// A verified delivery as the webhook hands it to the store.
+pub fn new_intake(key: &str, raw_body: &str) -> sales_agent::store::events::NewIntake {
+    sales_agent::store::events::NewIntake {
+        idempotency_key: key.into(),
+        source: "forms_api".into(),
+        signature_version: "v3".into(),
+        portal_id: None,
+        form_id: None,
+        conversion_id: Some(key.replace(':', "-")),
+        raw_body: raw_body.into(),
+        email: format!("lead-{}@example.org", key.replace(':', "-")),
+        submission: "{}".into(),
+    }
+}
+
 /// Commits `n` workflows straight through the store, as the webhook would.
 pub async fn seed_workflows(store: &Store, n: usize) -> Vec<String> {
     store
         .run(move |conn| {
             let mut ids = Vec::with_capacity(n);
             for i in 0..n {
-                let intake = sales_agent::store::events::NewIntake {
-                    idempotency_key: format!("seed:{i}"),
-                    source: "forms_api".into(),
-                    signature_version: "v3".into(),
-                    portal_id: None,
-                    form_id: None,
-                    conversion_id: Some(format!("seed-{i}")),
-                    raw_body: "{}".into(),
-                    email: format!("lead{i}@example.org"),
-                    submission: "{}".into(),
-                };
+                let intake = new_intake(&format!("seed:{i}"), "{}");
                 ids.push(sales_agent::store::events::accept(conn, &intake)?.workflow_id);
             }
             Ok(ids)

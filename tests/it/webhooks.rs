@@ -4,11 +4,12 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::join_all;
 use sales_agent::intake::signature::sign_v3;
-use sales_agent::store::{audit, workflows};
+use sales_agent::store::{audit, events, workflows};
+use sales_agent::web::intake_queue::IntakeQueue;
 
 use crate::helpers::{
-    PUBLIC_URL, SECRET, TestDb, json, row_counts, signed_headers, spawn_app, spawn_app_with,
-    submission, test_config,
+    PUBLIC_URL, SECRET, TestDb, json, new_intake, row_counts, signed_headers, spawn_app,
+    spawn_app_with, submission, test_config,
 };
 use crate::on_both_backends;
 
@@ -19,7 +20,58 @@ on_both_backends!(
     concurrent_duplicates_start_one_workflow,
     bad_bodies_get_a_4xx_naming_the_problem_and_store_nothing,
     legacy_signatures_verify_only_when_enabled,
+    a_group_commit_answers_each_delivery_and_a_repeat_within_it_is_a_duplicate,
+    concurrent_deliveries_are_committed_in_fewer_transactions_than_deliveries,
 );
+
+/// Deliveries queued together share one transaction; the third repeats the first
+/// inside the same batch and gets its workflow, not a second one.
+async fn a_group_commit_answers_each_delivery_and_a_repeat_within_it_is_a_duplicate(db: TestDb) {
+    let store = db.migrated_store().await;
+    let batch = [
+        new_intake("group:a", "{}"),
+        new_intake("group:b", "{}"),
+        new_intake("group:a", "{}"),
+    ];
+    let accepted = store
+        .run(move |conn| events::accept_all(conn, &batch))
+        .await
+        .unwrap();
+    assert!(!accepted[0].duplicate && !accepted[1].duplicate);
+    assert_ne!(accepted[0].workflow_id, accepted[1].workflow_id);
+    assert!(accepted[2].duplicate);
+    assert_eq!(accepted[2].workflow_id, accepted[0].workflow_id);
+    assert_eq!(row_counts(&store).await, (2, 2));
+    let first = accepted[0].workflow_id.clone();
+    let trail = store
+        .run(move |conn| audit::list_for_workflow(conn, &first))
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1, "one webhook.accepted entry, not two");
+}
+
+/// 64 deliveries at once through the queue: every one is answered as committed,
+/// repeats are told they are duplicates, and the whole lot took a few commits,
+/// not 64.
+async fn concurrent_deliveries_are_committed_in_fewer_transactions_than_deliveries(db: TestDb) {
+    let store = db.migrated_store().await;
+    let queue = IntakeQueue::start(store.clone());
+    let answers =
+        join_all((0..64).map(|i| queue.accept(new_intake(&format!("many:{}", i % 48), "{}"))))
+            .await;
+    let mut new = 0;
+    for answer in &answers {
+        let accepted = answer.as_ref().expect("committed");
+        new += usize::from(!accepted.duplicate);
+    }
+    assert_eq!(new, 48, "48 distinct submissions, 16 repeats");
+    assert_eq!(row_counts(&store).await, (48, 48));
+    let commits = queue.commits();
+    assert!(
+        (1..=8).contains(&commits),
+        "{commits} commits for 64 deliveries"
+    );
+}
 
 async fn a_signed_submission_is_committed_with_its_workflow(db: TestDb) {
     let app = spawn_app(&db).await;
@@ -272,4 +324,25 @@ async fn legacy_signatures_verify_only_when_enabled(db: TestDb) {
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// A delivery PostgreSQL cannot store (a NUL byte in text) fails its batch's
+/// transaction; the queue then commits each delivery alone, so the two good ones
+/// sharing that batch are stored and only the bad one gets an error.
+#[actix_web::test]
+async fn one_bad_delivery_does_not_fail_the_others_in_its_batch() {
+    let db = TestDb::postgres();
+    let store = db.migrated_store().await;
+    let queue = IntakeQueue::start(store.clone());
+    let (good, bad, other) = futures_util::join!(
+        queue.accept(new_intake("batch:good", "{}")),
+        queue.accept(new_intake("batch:bad", "{\"nul\": \"\0\"}")),
+        queue.accept(new_intake("batch:other", "{}")),
+    );
+    assert!(!good.expect("good delivery committed").duplicate);
+    assert!(!other.expect("other delivery committed").duplicate);
+    let error = bad.expect_err("a NUL byte cannot be stored");
+    assert!(!error.is_unavailable(), "{error}");
+    assert_eq!(row_counts(&store).await, (2, 2));
+    assert_eq!(queue.commits(), 0, "the batch as a whole was not committed");
 }

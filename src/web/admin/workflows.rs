@@ -93,8 +93,18 @@ pub async fn list(
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(encode_cursor))
         .flatten();
-    let workflows: Vec<Summary> = rows.iter().map(Summary::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "workflows": workflows, "next_cursor": next_cursor })))
+    // Serialised straight from the rows, without an intermediate JSON tree.
+    Ok(HttpResponse::Ok().json(Page {
+        workflows: rows.iter().map(Summary::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One page of the workflow list and the cursor of the next.
+#[derive(Serialize)]
+struct Page {
+    workflows: Vec<Summary>,
+    next_cursor: Option<String>,
 }
 
 pub async fn detail(
