@@ -42,6 +42,9 @@ pub fn accept(conn: &mut DbConn, intake: &NewIntake) -> Result<Accepted, StoreEr
 /// earlier in the same batch is a duplicate of that one. Either every delivery
 /// of the batch is committed or none is.
 pub fn accept_all(conn: &mut DbConn, intakes: &[NewIntake]) -> Result<Vec<Accepted>, StoreError> {
+    if let DbConn::Postgres(pg) = conn {
+        return super::events_pg::accept_all(pg, intakes);
+    }
     conn.transaction(|conn| {
         intakes
             .iter()
@@ -50,7 +53,9 @@ pub fn accept_all(conn: &mut DbConn, intakes: &[NewIntake]) -> Result<Vec<Accept
     })
 }
 
-/// The event row goes first with `ON CONFLICT DO NOTHING` on its idempotency
+/// Row by row, the path SQLite takes (PostgreSQL writes a whole batch in one
+/// statement, see `events_pg`). The event row goes first with `ON CONFLICT DO
+/// NOTHING` on its idempotency
 /// key: a new delivery costs no lookup, and a duplicate (also one committed
 /// concurrently by another node, which the insert waits for) writes nothing and
 /// does not abort the transaction the rest of its batch shares.

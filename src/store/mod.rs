@@ -11,6 +11,7 @@ pub mod assets;
 pub mod audit;
 mod connection;
 pub mod events;
+mod events_pg;
 pub mod experiments;
 pub mod leases;
 mod migrations;

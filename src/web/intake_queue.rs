@@ -28,15 +28,15 @@ pub struct IntakeQueue {
 
 impl IntakeQueue {
     /// Starts the writers on the current runtime: one on SQLite, whose writes are
-    /// serialised anyway; two on PostgreSQL, so one batch is gathered and written
-    /// while the other's commit is being flushed.
+    /// serialised anyway; four on PostgreSQL, which flushes several transactions'
+    /// commits at once, so batches are written while others are being flushed.
     pub fn start(store: Store) -> Self {
         let (waiting, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let commits = Arc::new(AtomicU64::new(0));
         let writers = match store.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => 2,
+            Backend::Postgres => 4,
         };
         for _ in 0..writers {
             tokio::spawn(write_batches(
