@@ -8,12 +8,11 @@
 //! sequential round trips — our own overhead cancels out of that difference.
 //! Target: median ≤ 1.2 × critical path.
 //!
-//! Leads start [`LEAD_INTERVAL`] apart: a lead makes about ten HubSpot calls in
-//! all (seven before its draft), so that is half the ten calls per second
-//! HubSpot's published quota (100 per 10 s) sustains. Back to back, the
-//! benchmark's own leads would use more than the whole quota and the limiter
-//! would rightly pace them — that is the quota benchmark's case, not a lead's
-//! latency.
+//! Leads start [`LEAD_INTERVAL`] apart: a lead makes seven HubSpot calls in all
+//! (printed), so that is about a third of the ten calls per second HubSpot's
+//! published quota (100 per 10 s) sustains. Back to back, the benchmark's own
+//! leads would use more than the whole quota and the limiter would rightly pace
+//! them — that is the quota benchmark's case, not a lead's latency.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -326,23 +326,41 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
-/// A delivery PostgreSQL cannot store (a NUL byte in text) fails its batch's
-/// transaction; the queue then commits each delivery alone, so the two good ones
-/// sharing that batch are stored and only the bad one gets an error.
+/// A delivery PostgreSQL cannot store (a NUL byte in text) fails the statement of
+/// any batch it is in, as a whole; the queue then commits each delivery alone, so
+/// the good ones sharing that batch are stored and only the bad one gets an error.
+/// Four fillers first take the writer permits, so the next three queue and are
+/// written as one batch.
 #[actix_web::test]
 async fn one_bad_delivery_does_not_fail_the_others_in_its_batch() {
     let db = TestDb::postgres();
     let store = db.migrated_store().await;
+    let batch = [
+        new_intake("alone:good", "{}"),
+        new_intake("alone:bad", "{\"nul\": \"\0\"}"),
+    ];
+    let whole = store
+        .run(move |conn| events::accept_all(conn, &batch))
+        .await;
+    assert!(whole.is_err(), "the bad delivery fails its batch");
+    assert_eq!(
+        row_counts(&store).await,
+        (0, 0),
+        "and nothing of it is stored"
+    );
+
     let queue = IntakeQueue::start(store.clone());
-    let (good, bad, other) = futures_util::join!(
+    let fillers = join_all((0..4).map(|i| queue.accept(new_intake(&format!("filler:{i}"), "{}"))));
+    let (fillers, good, bad, other) = futures_util::join!(
+        fillers,
         queue.accept(new_intake("batch:good", "{}")),
         queue.accept(new_intake("batch:bad", "{\"nul\": \"\0\"}")),
         queue.accept(new_intake("batch:other", "{}")),
     );
+    assert!(fillers.iter().all(Result::is_ok));
     assert!(!good.expect("good delivery committed").duplicate);
     assert!(!other.expect("other delivery committed").duplicate);
     let error = bad.expect_err("a NUL byte cannot be stored");
     assert!(!error.is_unavailable(), "{error}");
-    assert_eq!(row_counts(&store).await, (2, 2));
-    assert_eq!(queue.commits(), 0, "the batch as a whole was not committed");
+    assert_eq!(row_counts(&store).await, (6, 6));
 }
