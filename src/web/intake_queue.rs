@@ -44,14 +44,15 @@ struct Shared {
 
 impl IntakeQueue {
     /// Starts the writers on the current runtime: one on SQLite, whose writes are
-    /// serialised anyway; four on PostgreSQL, which flushes several transactions'
-    /// commits at once, so batches are written while others are being flushed.
+    /// serialised anyway; two on PostgreSQL, so one batch is gathered and written
+    /// while the other's commit is flushed (four let more deliveries go alone at
+    /// concurrency 8 and batched less: 0.74 of the ceiling against 0.84).
     pub fn start(store: Store) -> Self {
         let (waiting, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = match store.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+            Backend::Postgres => 2,
         };
         let shared = Arc::new(Shared {
             writers: Semaphore::new(writers),
