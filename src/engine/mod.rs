@@ -133,7 +133,7 @@ impl StepCx<'_> {
     pub fn lead(&self) -> Result<&crate::steps::validate::Lead, StepError> {
         self.state
             .lead
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| StepError::Permanent("no validated lead in the workflow state".into()))
     }
 }

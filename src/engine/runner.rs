@@ -45,7 +45,7 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
             ))
         })
         .await?;
-    let Some(workflow) = workflow else {
+    let Some(mut workflow) = workflow else {
         return Ok(RunEnd::NotOurs);
     };
     if workflow.status != WorkflowStatus::Running.as_str()
@@ -53,7 +53,10 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
     {
         return Ok(RunEnd::NotOurs);
     }
-    let submission: FormSubmission = match serde_json::from_str(&workflow.submission) {
+    // The steps read the parsed submission; the stored text is not kept beside
+    // it for the whole run (a kilobyte per workflow in flight).
+    let parsed = serde_json::from_str::<FormSubmission>(&std::mem::take(&mut workflow.submission));
+    let submission = match parsed {
         Ok(s) => s,
         Err(e) => {
             return finish(

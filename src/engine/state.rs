@@ -13,16 +13,16 @@ use crate::steps::validate::Lead;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkflowState {
-    pub lead: Option<Lead>,
+    pub lead: Option<Box<Lead>>,
     pub contact: Option<ContactInfo>,
     pub company: Option<CompanyInfo>,
-    pub conversation: Option<Conversation>,
-    pub qualification: Option<Qualification>,
+    pub conversation: Option<Box<Conversation>>,
+    pub qualification: Option<Box<Qualification>>,
     pub route: Option<RouteInfo>,
     pub assets: Option<Vec<AssetLink>>,
-    pub slots: Option<SlotsInfo>,
-    pub draft: Option<ComposedDraft>,
-    pub delivery: Option<Delivery>,
+    pub slots: Option<Box<SlotsInfo>>,
+    pub draft: Option<Box<ComposedDraft>>,
+    pub delivery: Option<Box<Delivery>>,
     pub record: Option<RecordInfo>,
 }
 

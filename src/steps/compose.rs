@@ -87,7 +87,7 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
 /// The conversation, when it lives in the rep's own mailbox (the only one the
 /// reply can be threaded into).
 fn own_thread<'a>(cx: &'a StepCx<'_>, rep: &Rep) -> Option<&'a crate::engine::state::Conversation> {
-    cx.state.conversation.as_ref().filter(|c| {
+    cx.state.conversation.as_deref().filter(|c| {
         c.mailbox
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case(&rep.email))
