@@ -5,7 +5,10 @@
 //! node), so only intake is measured. Target: intake ≥ 0.8 × ceiling.
 //!
 //! Also printed, to show what bounds intake: the HTTP floor, `GET /healthz`
-//! (no database) through the same client and server at the same concurrency.
+//! (no database) through the same client and server at the same concurrency,
+//! and the intake's store call alone (a parsed delivery committed by
+//! `events::accept` through the same pool, one transaction each, no HTTP and no
+//! group commit).
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +20,7 @@ use super::BenchArgs;
 use super::rig::{self, PgDatabase, SqliteFile};
 use super::stats::{Summary, millis, percentile, verdict};
 use crate::sandbox::QuotaConfig;
+use crate::store::events::{self, NewIntake};
 use crate::store::{DbConn, StoreError};
 
 const CONCURRENCY: [usize; 3] = [1, 8, 64];
@@ -58,6 +62,7 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
     for concurrency in CONCURRENCY {
         let (mut intake, mut ceiling, mut p50, mut p99, mut c50, mut c99, mut http) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut alone, mut a50) = (vec![], vec![]);
         for _ in 0..args.runs {
             let tag = format!("i{serial}x");
             serial += 1;
@@ -99,6 +104,28 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
             ceiling.push(per_run as f64 / started.elapsed().as_secs_f64());
 
             let started = Instant::now();
+            let alone_latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
+                .map(|n| {
+                    let store = &store;
+                    let body = rig::submission(&format!("{tag}s"), n);
+                    async move {
+                        let submission = crate::intake::parse(body.as_bytes())?;
+                        let intake = NewIntake::from_delivery(&submission, body.as_bytes(), "v3");
+                        let started = Instant::now();
+                        store.run(move |c| events::accept(c, &intake)).await?;
+                        anyhow::Ok(started.elapsed())
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            alone.push(per_run as f64 / started.elapsed().as_secs_f64());
+            let ms: Vec<f64> = alone_latencies.into_iter().map(millis).collect();
+            a50.push(percentile(&ms, 50.0));
+
+            let started = Instant::now();
             let health = format!("http://127.0.0.1:{}/healthz", app.port);
             let answered: Vec<_> = futures_util::stream::iter(0..per_run)
                 .map(|_| client.get(&health).send())
@@ -116,7 +143,7 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
         let (intake, ceiling) = (Summary::of(&intake), Summary::of(&ceiling));
         let ratio = intake.median / ceiling.median;
         println!(
-            "{name:<8} c={concurrency:<3} intake {}/s p50 {} ms p99 {} ms | ceiling {}/s p50 {} ms p99 {} ms | HTTP floor {}/s | {}",
+            "{name:<8} c={concurrency:<3} intake {}/s p50 {} ms p99 {} ms | ceiling {}/s p50 {} ms p99 {} ms | HTTP floor {}/s | store call alone {}/s p50 {} ms | {}",
             intake.show(0),
             Summary::of(&p50).show(2),
             Summary::of(&p99).show(2),
@@ -124,6 +151,8 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
             Summary::of(&c50).show(2),
             Summary::of(&c99).show(2),
             Summary::of(&http).show(0),
+            Summary::of(&alone).show(0),
+            Summary::of(&a50).show(2),
             verdict(ratio, "≥ 0.8", ratio >= 0.8)
         );
     }

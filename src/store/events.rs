@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::schema::{inbound_events, workflows};
 use super::workflows::{WorkflowStatus, find_id_by_key};
 use super::{DbConn, StoreError, audit, now};
+use crate::intake::{FormSubmission, idempotency_key};
 
 /// A verified, parsed delivery ready to be persisted.
 #[derive(Debug, Clone)]
@@ -19,6 +20,28 @@ pub struct NewIntake {
     pub email: String,
     /// The parsed submission as JSON.
     pub submission: String,
+}
+
+impl NewIntake {
+    /// The row for a delivery whose signature (`signature_version`) was verified
+    /// and whose `body` parsed as `submission`.
+    pub fn from_delivery(
+        submission: &FormSubmission,
+        body: &[u8],
+        signature_version: &str,
+    ) -> Self {
+        NewIntake {
+            idempotency_key: idempotency_key(submission),
+            source: submission.shape.as_str().to_string(),
+            signature_version: signature_version.to_string(),
+            portal_id: submission.portal_id.clone(),
+            form_id: submission.form_id.clone(),
+            conversion_id: submission.conversion_id.clone(),
+            raw_body: String::from_utf8_lossy(body).into_owned(),
+            email: submission.email.trim().to_lowercase(),
+            submission: serde_json::to_string(submission).expect("a submission serialises"),
+        }
+    }
 }
 
 /// The workflow a delivery belongs to, and whether it already existed.

@@ -23,8 +23,8 @@ use serde_json::json;
 
 use super::{ApiError, AppState};
 use crate::actors::supervisor::WorkflowAccepted;
+use crate::intake;
 use crate::intake::signature::{self, SignedRequest};
-use crate::intake::{self, idempotency_key};
 use crate::store::events::{self, NewIntake};
 
 pub async fn receive(
@@ -94,17 +94,7 @@ async fn accept(
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", error.message)
             .with_field(error.field)
     })?;
-    let intake = NewIntake {
-        idempotency_key: idempotency_key(&submission),
-        source: submission.shape.as_str().to_string(),
-        signature_version: version.as_str().to_string(),
-        portal_id: submission.portal_id.clone(),
-        form_id: submission.form_id.clone(),
-        conversion_id: submission.conversion_id.clone(),
-        raw_body: String::from_utf8_lossy(&body).into_owned(),
-        email: submission.email.trim().to_lowercase(),
-        submission: serde_json::to_string(&submission).expect("a submission serialises"),
-    };
+    let intake = NewIntake::from_delivery(&submission, &body, version.as_str());
 
     let accepted = state.intake.accept(intake).await.map_err(|error| {
         tracing::error!(%error, "webhook could not be committed");
