@@ -31,6 +31,9 @@ pub const FINAL_STATUSES: &[&str] = &["completed", "skipped", "dead_lettered"];
 /// How a reply reached the prospect's side, the `delivery` label of speed to lead.
 pub const DELIVERIES: &[&str] = &["draft", "sent"];
 
+/// Why the model's draft was not used, the `reason` label of composer fallbacks.
+pub const COMPOSER_FALLBACKS: &[&str] = &["no_key", "call_failed", "invalid_output", "guardrails"];
+
 /// Connector statuses created for every operation at start: success and the
 /// failures the dashboards and alerts watch.
 pub const WATCHED_CALL_STATUSES: &[&str] = &["ok", "rate_limited", "transient", "breaker_open"];
@@ -65,6 +68,8 @@ pub struct Metrics {
     pub drafts_created: IntCounter,
     /// Emails sent (send mode or an approved draft).
     pub emails_sent: IntCounter,
+    /// Replies the template wrote because the model's draft was not used, by reason.
+    pub composer_fallbacks: IntCounterVec,
     /// Database connections currently in use.
     pub db_connections_in_use: IntGauge,
     /// Database connections idle in the pool.
@@ -173,6 +178,14 @@ impl Metrics {
                 "Emails sent (send mode or an approved draft).",
             )
             .expect(ok),
+            composer_fallbacks: IntCounterVec::new(
+                help(
+                    "composer_fallbacks_total",
+                    "Replies the template wrote because the model's draft was not used, by reason (no_key, call_failed, invalid_output, guardrails).",
+                ),
+                &["reason"],
+            )
+            .expect(ok),
             db_connections_in_use: IntGauge::new(
                 "db_connections_in_use",
                 "Database connections currently in use.",
@@ -253,6 +266,7 @@ impl Metrics {
             Box::new(self.speed_to_lead.clone()),
             Box::new(self.drafts_created.clone()),
             Box::new(self.emails_sent.clone()),
+            Box::new(self.composer_fallbacks.clone()),
             Box::new(self.db_connections_in_use.clone()),
             Box::new(self.db_connections_idle.clone()),
             Box::new(self.db_connections_max.clone()),
@@ -281,6 +295,9 @@ impl Metrics {
         }
         for delivery in DELIVERIES {
             self.speed_to_lead.with_label_values(&[delivery]);
+        }
+        for reason in COMPOSER_FALLBACKS {
+            self.composer_fallbacks.with_label_values(&[reason]);
         }
         for connector in CONNECTORS {
             self.connector_retries.with_label_values(&[connector]);

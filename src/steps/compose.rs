@@ -25,11 +25,22 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         ComposerMode::Template => (template::compose(&reply, voice), "template", None),
         ComposerMode::Llm => match by_model(cx, &reply, voice, &allowed).await {
             Ok(draft) => (draft, "llm", None),
-            Err(reason) => {
+            Err(fallback) => {
                 // The reason's detail may quote the draft; only its kind is logged.
-                let kind = reason.split(':').next().unwrap_or_default();
-                tracing::warn!(reason = kind, "model draft not used; template composer");
-                (template::compose(&reply, voice), "template", Some(reason))
+                tracing::warn!(
+                    reason = fallback.kind,
+                    "model draft not used; template composer"
+                );
+                cx.services
+                    .metrics
+                    .composer_fallbacks
+                    .with_label_values(&[fallback.kind])
+                    .inc();
+                (
+                    template::compose(&reply, voice),
+                    "template",
+                    Some(fallback.reason),
+                )
             }
         },
     };
@@ -94,15 +105,28 @@ fn own_thread<'a>(cx: &'a StepCx<'_>, rep: &Rep) -> Option<&'a crate::engine::st
     })
 }
 
+/// Why the model's draft was not used: its kind (a `COMPOSER_FALLBACKS` label)
+/// and the reason recorded in the step's output.
+struct Fallback {
+    kind: &'static str,
+    reason: String,
+}
+
+impl Fallback {
+    fn new(kind: &'static str, reason: String) -> Self {
+        Fallback { kind, reason }
+    }
+}
+
 /// The model's draft, or why it cannot be used.
 async fn by_model(
     cx: &StepCx<'_>,
     reply: &ReplyContext,
     voice: &VoiceProfile,
     allowed: &Allowed,
-) -> Result<Draft, String> {
+) -> Result<Draft, Fallback> {
     if cx.services.config.connectors.llm_api_key.is_none() {
-        return Err("no LLM API key configured".into());
+        return Err(Fallback::new("no_key", "no LLM API key configured".into()));
     }
     let thread = cx
         .state
@@ -121,8 +145,9 @@ async fn by_model(
             }
         })
         .await
-        .map_err(|e| format!("llm call failed: {e}"))?;
-    let written = model::parse(&content).map_err(|e| format!("llm output invalid: {e}"))?;
+        .map_err(|e| Fallback::new("call_failed", format!("llm call failed: {e}")))?;
+    let written = model::parse(&content)
+        .map_err(|e| Fallback::new("invalid_output", format!("llm output invalid: {e}")))?;
     let draft = template::compose_with(reply, voice, Some(&written));
     let violations = guardrails::check(&draft, voice, allowed);
     if !violations.is_empty() {
@@ -130,7 +155,10 @@ async fn by_model(
             .iter()
             .map(|v| serde_json::to_string(v).unwrap_or_default())
             .collect();
-        return Err(format!("llm draft broke guardrails: {}", rules.join("; ")));
+        return Err(Fallback::new(
+            "guardrails",
+            format!("llm draft broke guardrails: {}", rules.join("; ")),
+        ));
     }
     Ok(draft)
 }

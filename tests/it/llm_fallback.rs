@@ -101,11 +101,38 @@ async fn the_model_writes_the_opening_when_it_answers_well(db: TestDb) {
     stack.stop().await;
 }
 
-/// One fault, every workflow: a clean template draft, the reason recorded.
-async fn falls_back_on(fault: FaultSpec, reason: &str) {
+/// `sales_agent_composer_fallbacks_total{reason=…}` as `/metrics` serves it.
+async fn fallbacks_counted(stack: &Stack, kind: &str) -> f64 {
+    let text = stack
+        .app
+        .client
+        .get(format!("{}/metrics", stack.app.address))
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics body");
+    let series = format!("sales_agent_composer_fallbacks_total{{reason=\"{kind}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in /metrics"))
+}
+
+/// One fault, every workflow: a clean template draft, the reason recorded and
+/// counted under its kind.
+async fn falls_back_on(fault: FaultSpec, reason: &str, kind: &str) {
     let db = TestDb::sqlite();
     let stack = llm_stack(&db, Some(fault)).await;
-    for (compose, deliver) in compose_outputs(&stack).await {
+    assert_eq!(fallbacks_counted(&stack, kind).await, 0.0);
+    let outputs = compose_outputs(&stack).await;
+    assert_eq!(
+        fallbacks_counted(&stack, kind).await,
+        outputs.len() as f64,
+        "one {kind} fallback per workflow"
+    );
+    for (compose, deliver) in outputs {
         assert_eq!(compose["composer"], "template", "{compose}");
         assert!(
             compose["fallback"]
@@ -128,6 +155,7 @@ async fn a_model_that_errs_falls_back_to_the_template() {
             ..FaultSpec::default()
         },
         "llm call failed",
+        "call_failed",
     )
     .await;
 }
@@ -141,6 +169,7 @@ async fn a_model_that_times_out_falls_back_to_the_template() {
             ..FaultSpec::default()
         },
         "llm call failed",
+        "call_failed",
     )
     .await;
 }
@@ -153,6 +182,7 @@ async fn a_model_that_answers_broken_json_falls_back_to_the_template() {
             ..FaultSpec::default()
         },
         "llm output invalid",
+        "invalid_output",
     )
     .await;
 }
@@ -177,7 +207,12 @@ async fn a_model_draft_that_breaks_the_reps_voice_falls_back_to_the_template(db:
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    for (compose, deliver) in compose_outputs(&stack).await {
+    let outputs = compose_outputs(&stack).await;
+    assert_eq!(
+        fallbacks_counted(&stack, "guardrails").await,
+        outputs.len() as f64
+    );
+    for (compose, deliver) in outputs {
         assert_eq!(compose["composer"], "template", "{compose}");
         let reason = compose["fallback"].as_str().unwrap_or_default();
         assert!(
