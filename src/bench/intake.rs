@@ -66,79 +66,54 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
         for _ in 0..args.runs {
             let tag = format!("i{serial}x");
             serial += 1;
-            let started = Instant::now();
-            let latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
-                .map(|n| {
-                    let (client, secret, body) = (&client, &secret, rig::submission(&tag, n));
-                    async move { rig::deliver(client, app.port, secret, body).await }
-                })
-                .buffer_unordered(concurrency)
-                .map(|r| r.map(|(_, took)| took))
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()?;
-            intake.push(per_run as f64 / started.elapsed().as_secs_f64());
-            let ms: Vec<f64> = latencies.into_iter().map(millis).collect();
+            let port = app.port;
+            let (rate, ms) = timed(per_run, concurrency, |n| {
+                let (client, secret, body) = (&client, &secret, rig::submission(&tag, n));
+                async move { Ok(rig::deliver(client, port, secret, body).await?.1) }
+            })
+            .await?;
+            intake.push(rate);
             p50.push(percentile(&ms, 50.0));
             p99.push(percentile(&ms, 99.0));
 
-            let started = Instant::now();
-            let latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
-                .map(|n| {
-                    let store = &store;
-                    let id = format!("{tag}{n}");
-                    async move {
-                        let started = Instant::now();
-                        store
-                            .run(move |c| insert_one(c, &id, body_len))
-                            .await
-                            .map(|()| started.elapsed())
-                    }
-                })
-                .buffer_unordered(concurrency)
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()?;
-            ceiling.push(per_run as f64 / started.elapsed().as_secs_f64());
-
-            let started = Instant::now();
-            let alone_latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
-                .map(|n| {
-                    let store = &store;
-                    let body = rig::submission(&format!("{tag}s"), n);
-                    async move {
-                        let submission = crate::intake::parse(body.as_bytes())?;
-                        let intake = NewIntake::from_delivery(&submission, body.as_bytes(), "v3");
-                        let started = Instant::now();
-                        store.run(move |c| events::accept(c, &intake)).await?;
-                        anyhow::Ok(started.elapsed())
-                    }
-                })
-                .buffer_unordered(concurrency)
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()?;
-            alone.push(per_run as f64 / started.elapsed().as_secs_f64());
-            let ms: Vec<f64> = alone_latencies.into_iter().map(millis).collect();
-            a50.push(percentile(&ms, 50.0));
-
-            let started = Instant::now();
-            let health = format!("http://127.0.0.1:{}/healthz", app.port);
-            let answered: Vec<_> = futures_util::stream::iter(0..per_run)
-                .map(|_| client.get(&health).send())
-                .buffer_unordered(concurrency)
-                .collect()
-                .await;
-            for a in answered {
-                a?.error_for_status()?;
-            }
-            http.push(per_run as f64 / started.elapsed().as_secs_f64());
-            let ms: Vec<f64> = latencies.into_iter().map(millis).collect();
+            let (rate, ms) = timed(per_run, concurrency, |n| {
+                let (store, id) = (&store, format!("{tag}{n}"));
+                async move {
+                    let started = Instant::now();
+                    store.run(move |c| insert_one(c, &id, body_len)).await?;
+                    Ok(started.elapsed())
+                }
+            })
+            .await?;
+            ceiling.push(rate);
             c50.push(percentile(&ms, 50.0));
             c99.push(percentile(&ms, 99.0));
+
+            let (rate, ms) = timed(per_run, concurrency, |n| {
+                let (store, body) = (&store, rig::submission(&format!("{tag}s"), n));
+                async move {
+                    let submission = crate::intake::parse(body.as_bytes())?;
+                    let intake = NewIntake::from_delivery(&submission, body.as_bytes(), "v3");
+                    let started = Instant::now();
+                    store.run(move |c| events::accept(c, &intake)).await?;
+                    Ok(started.elapsed())
+                }
+            })
+            .await?;
+            alone.push(rate);
+            a50.push(percentile(&ms, 50.0));
+
+            let health = format!("http://127.0.0.1:{port}/healthz");
+            let (rate, _) = timed(per_run, concurrency, |_| {
+                let (client, health) = (&client, &health);
+                async move {
+                    let started = Instant::now();
+                    client.get(health).send().await?.error_for_status()?;
+                    Ok(started.elapsed())
+                }
+            })
+            .await?;
+            http.push(rate);
         }
         let (intake, ceiling) = (Summary::of(&intake), Summary::of(&ceiling));
         let ratio = intake.median / ceiling.median;
@@ -159,6 +134,29 @@ async fn backend(name: &str, url: &str, args: &BenchArgs, per_run: usize) -> any
     app.stop().await;
     sandbox.stop().await;
     Ok(())
+}
+
+/// Makes `per_run` calls of `one`, `concurrency` at a time; answers the calls per
+/// second and each call's latency (as `one` measured it) in milliseconds.
+async fn timed<F, Fut>(
+    per_run: usize,
+    concurrency: usize,
+    one: F,
+) -> anyhow::Result<(f64, Vec<f64>)>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Duration>>,
+{
+    let started = Instant::now();
+    let latencies: Vec<Duration> = futures_util::stream::iter(0..per_run)
+        .map(one)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let rate = per_run as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, latencies.into_iter().map(millis).collect()))
 }
 
 /// The reference table: an id, a body the size of a delivery, a time.

@@ -44,6 +44,11 @@ impl NewIntake {
     }
 }
 
+/// The audit detail of an accepted delivery, the same on both backends.
+pub(super) fn accepted_detail(event_id: &str, intake: &NewIntake) -> serde_json::Value {
+    serde_json::json!({ "event_id": event_id, "signature": intake.signature_version })
+}
+
 /// The workflow a delivery belongs to, and whether it already existed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -140,7 +145,7 @@ fn accept_in_transaction(conn: &mut DbConn, intake: &NewIntake) -> Result<Accept
             action: "webhook.accepted",
             workflow_id: Some(&workflow_id),
             reason: None,
-            detail: serde_json::json!({ "event_id": event_id, "signature": intake.signature_version }),
+            detail: accepted_detail(&event_id, intake),
         },
     )?;
     Ok(Accepted {

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Nullable, Text, Timestamp};
 
-use super::events::{Accepted, NewIntake};
+use super::events::{Accepted, NewIntake, accepted_detail};
 use super::schema::workflows;
 use super::workflows::WorkflowStatus;
 use super::{StoreError, now};
@@ -115,10 +115,7 @@ pub(super) fn accept_all(
     let details: Vec<String> = intakes
         .iter()
         .zip(&ids)
-        .map(|(intake, (event_id, _))| {
-            serde_json::json!({ "event_id": event_id, "signature": intake.signature_version })
-                .to_string()
-        })
+        .map(|(intake, (event_id, _))| accepted_detail(event_id, intake).to_string())
         .collect();
     let column = |f: fn(&NewIntake) -> &str| intakes.iter().map(f).collect::<Vec<_>>();
     let optional = |f: fn(&NewIntake) -> Option<&str>| intakes.iter().map(f).collect::<Vec<_>>();

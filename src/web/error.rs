@@ -24,6 +24,20 @@ impl ApiError {
         }
     }
 
+    /// A store failure: 503 when the database is away (the caller may retry),
+    /// else 500 with `message`.
+    pub fn from_store(error: &crate::store::StoreError, message: &str) -> Self {
+        if error.is_unavailable() {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "try again later",
+            )
+        } else {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        }
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

@@ -98,19 +98,7 @@ async fn accept(
 
     let accepted = state.intake.accept(intake).await.map_err(|error| {
         tracing::error!(%error, "webhook could not be committed");
-        if error.is_unavailable() {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "try again later",
-            )
-        } else {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the delivery could not be stored",
-            )
-        }
+        ApiError::from_store(&error, "the delivery could not be stored")
     })?;
     if !accepted.duplicate {
         state

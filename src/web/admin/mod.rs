@@ -121,19 +121,7 @@ fn checked_reason(reason: &str) -> Result<String, ApiError> {
 /// Store failures as API errors: 503 when the database is away, else 500.
 fn store_error(error: StoreError) -> ApiError {
     tracing::error!(%error, "admin request failed in the store");
-    if error.is_unavailable() {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "try again later",
-        )
-    } else {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the request could not be completed",
-        )
-    }
+    ApiError::from_store(&error, "the request could not be completed")
 }
 
 /// Page size: default 50, at most 500.
