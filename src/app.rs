@@ -8,12 +8,12 @@ use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 
-use crate::actors::connector::Connectors;
+use crate::actors::connector;
 use crate::actors::supervisor::{Drain, Supervisor};
 use crate::config::Config;
 use crate::connectors::setup::{Clients, Policies};
-use crate::engine::Services;
 use crate::metrics::Metrics;
+use crate::services::Services;
 use crate::store::{Store, StoreError, audit, reps};
 use crate::web::intake_queue::IntakeQueue;
 use crate::web::{AppState, routes};
@@ -77,7 +77,7 @@ impl Application {
             tracing::info!(reps = loaded, "reps loaded");
         }
         let metrics = Metrics::new();
-        let connectors = Connectors::start(
+        let connectors = connector::start(
             Clients::from_config(&config.connectors),
             Policies::from_config(&config.connectors, &metrics),
         );
@@ -173,7 +173,7 @@ async fn drain(supervisor: &Addr<Supervisor>, deadline: std::time::Duration) {
 
 /// Loads and stores the reps of a seed file, with an audit entry.
 async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
-    let loaded = crate::reps::load_file(path).map_err(StartError::Reps)?;
+    let loaded = crate::domain::rep::load_file(path).map_err(StartError::Reps)?;
     let count = loaded.len();
     store
         .run(move |c| {

@@ -8,8 +8,8 @@ use prometheus::{
     Opts, Registry, TextEncoder,
 };
 
-use crate::steps::Step;
-use crate::store::step_runs::Outcome;
+use crate::domain::Outcome;
+use crate::domain::Step;
 
 /// Outcomes of `POST /webhooks/hubspot`, the `result` label.
 pub const WEBHOOK_RESULTS: &[&str] = &[

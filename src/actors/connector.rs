@@ -1,91 +1,19 @@
 //! The connector actor: one generic type, one instance per external service
-//! (hubspot, gmail, calendar, drive, llm). It is the mailbox through which steps
-//! reach a client; every call runs through the instance's [`CallPolicy`] (breaker,
-//! rate limiter, retries, metrics). Calls run concurrently: the handler returns a
-//! future that the runtime drives while the mailbox takes the next message.
-//!
-//! A caller sends a [`Call`] naming the operation, its rate cost and a closure
-//! that makes one attempt with the client; the closure may be invoked several times:
-//!
-//! ```text
-//! let connectors = Connectors::start(Clients::from_config(&cfg), Policies::from_config(&cfg, &metrics));
-//! let search = Call::to(&hubspot::CONTACTS_SEARCH, hubspot::cost(&hubspot::CONTACTS_SEARCH),
-//!     move |c: Arc<dyn HubSpot>| { let email = email.clone(); async move { c.search_contact_by_email(&email).await } });
-//! let found = connector::call(&connectors.hubspot, search).await?;
-//! ```
-//!
-//! The error that comes back is already final for this attempt of the step: a
-//! `GaveUp`, `BreakerOpen` or `RateLimited` is retryable later by the workflow, the
-//! rest is not.
+//! (hubspot, gmail, calendar, drive, llm). It owns the other end of the mailbox
+//! through which steps reach a client (`connectors::gateway`); every call runs
+//! through the instance's [`CallPolicy`] (breaker, rate limiter, retries, metrics).
+//! Calls run concurrently: the handler returns a future that the runtime drives
+//! while the mailbox takes the next message.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use actix::prelude::*;
 use tracing::Instrument;
 
-use crate::connectors::ConnectorError;
-use crate::connectors::calendar::Calendar;
-use crate::connectors::drive::Drive;
-use crate::connectors::gmail::Gmail;
-use crate::connectors::http::Endpoint;
-use crate::connectors::hubspot::HubSpot;
-use crate::connectors::limiter::RateCost;
-use crate::connectors::llm::Llm;
+use crate::connectors::gateway::{Answer, Job};
+pub use crate::connectors::gateway::{Call, Connectors, call};
 use crate::connectors::policy::CallPolicy;
 use crate::connectors::setup::{Clients, Policies};
-
-type Attempt<C, T> =
-    Box<dyn Fn(Arc<C>) -> Pin<Box<dyn Future<Output = Result<T, ConnectorError>> + Send>> + Send>;
-
-/// One request to a connector: `attempt` is called once per try.
-pub struct Call<C: ?Sized, T> {
-    pub operation: &'static str,
-    pub cost: RateCost,
-    /// False for creates without a natural key: then a timeout is not retried.
-    pub idempotent: bool,
-    attempt: Attempt<C, T>,
-    /// The caller's span (workflow, step), so the call's logs say whose call it is.
-    parent: tracing::Span,
-}
-
-impl<C: ?Sized + 'static, T: 'static> Call<C, T> {
-    pub fn new<F, Fut>(operation: &'static str, cost: RateCost, attempt: F) -> Self
-    where
-        F: Fn(Arc<C>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
-    {
-        Call {
-            operation,
-            cost,
-            idempotent: true,
-            attempt: Box::new(move |client| Box::pin(attempt(client))),
-            parent: tracing::Span::current(),
-        }
-    }
-
-    /// Marks the call as one that must not be resent after an unknown outcome.
-    pub fn non_idempotent(mut self) -> Self {
-        self.idempotent = false;
-        self
-    }
-
-    /// A call named after the endpoint it makes (the `operation` metric label).
-    pub fn to<F, Fut>(endpoint: &Endpoint, cost: RateCost, attempt: F) -> Self
-    where
-        F: Fn(Arc<C>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, ConnectorError>> + Send + 'static,
-    {
-        let mut call = Self::new(endpoint.id, cost, attempt);
-        call.idempotent = endpoint.idempotent;
-        call
-    }
-}
-
-impl<C: ?Sized + 'static, T: 'static> Message for Call<C, T> {
-    type Result = Result<T, ConnectorError>;
-}
 
 /// Owns one client and the policy its calls go through.
 pub struct ConnectorActor<C: ?Sized> {
@@ -112,28 +40,26 @@ impl<C: ?Sized + Send + Sync + 'static> Actor for ConnectorActor<C> {
     }
 }
 
-impl<C, T> Handler<Call<C, T>> for ConnectorActor<C>
+impl<C> Handler<Job<C>> for ConnectorActor<C>
 where
     C: ?Sized + Send + Sync + 'static,
-    T: Send + 'static,
 {
-    type Result = ResponseFuture<Result<T, ConnectorError>>;
+    type Result = ResponseFuture<Answer>;
 
-    fn handle(&mut self, call: Call<C, T>, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, job: Job<C>, _ctx: &mut Self::Context) -> Self::Result {
         let client = self.client.clone();
         let policy = self.policy.clone();
         let span = tracing::debug_span!(
-            parent: &call.parent,
+            parent: &job.parent,
             "connector.call",
             connector.name = policy.connector,
-            operation = call.operation
+            operation = job.operation
         );
         Box::pin(
             async move {
-                let attempt = &call.attempt;
                 policy
-                    .run_with(call.operation, &call.cost, call.idempotent, || {
-                        attempt(client.clone())
+                    .run_with(job.operation, &job.cost, job.idempotent, || {
+                        job.attempt(client.clone())
                     })
                     .await
             }
@@ -142,41 +68,26 @@ where
     }
 }
 
-/// The five connector instances of the process.
-#[derive(Clone)]
-pub struct Connectors {
-    pub hubspot: Addr<ConnectorActor<dyn HubSpot>>,
-    pub gmail: Addr<ConnectorActor<dyn Gmail>>,
-    pub calendar: Addr<ConnectorActor<dyn Calendar>>,
-    pub drive: Addr<ConnectorActor<dyn Drive>>,
-    pub llm: Addr<ConnectorActor<dyn Llm>>,
-}
-
-impl Connectors {
-    /// Starts one actor per service on the current arbiter.
-    pub fn start(clients: Clients, policies: Policies) -> Self {
-        Connectors {
-            hubspot: ConnectorActor::new(clients.hubspot, policies.hubspot).start(),
-            gmail: ConnectorActor::new(clients.gmail, policies.gmail).start(),
-            calendar: ConnectorActor::new(clients.calendar, policies.calendar).start(),
-            drive: ConnectorActor::new(clients.drive, policies.drive).start(),
-            llm: ConnectorActor::new(clients.llm, policies.llm).start(),
-        }
+/// Starts one connector actor per service on the current arbiter and returns
+/// their mailboxes.
+pub fn start(clients: Clients, policies: Policies) -> Connectors {
+    Connectors {
+        hubspot: ConnectorActor::new(clients.hubspot, policies.hubspot)
+            .start()
+            .recipient(),
+        gmail: ConnectorActor::new(clients.gmail, policies.gmail)
+            .start()
+            .recipient(),
+        calendar: ConnectorActor::new(clients.calendar, policies.calendar)
+            .start()
+            .recipient(),
+        drive: ConnectorActor::new(clients.drive, policies.drive)
+            .start()
+            .recipient(),
+        llm: ConnectorActor::new(clients.llm, policies.llm)
+            .start()
+            .recipient(),
     }
-}
-
-/// Sends `call` and flattens a lost mailbox into a transient error.
-pub async fn call<C, T>(
-    addr: &Addr<ConnectorActor<C>>,
-    call: Call<C, T>,
-) -> Result<T, ConnectorError>
-where
-    C: ?Sized + Send + Sync + 'static,
-    T: Send + 'static,
-{
-    addr.send(call)
-        .await
-        .map_err(|e| ConnectorError::transient(format!("connector mailbox: {e}")))?
 }
 
 #[cfg(test)]
@@ -185,8 +96,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::connectors::ConnectorError;
     use crate::connectors::breaker::BreakerConfig;
-    use crate::connectors::limiter::{Limiter, quota};
+    use crate::connectors::limiter::{Limiter, RateCost, quota};
     use crate::connectors::policy::RetryPolicy;
 
     /// A stand-in service: counts attempts and fails the first `fail_first`.
@@ -207,7 +119,7 @@ mod tests {
         }
     }
 
-    fn actor(fail_first: u32) -> Addr<ConnectorActor<Flaky>> {
+    fn actor(fail_first: u32) -> Recipient<Job<Flaky>> {
         let policy = CallPolicy::new(
             "test",
             RetryPolicy {
@@ -227,7 +139,7 @@ mod tests {
             attempts: AtomicU32::new(0),
             fail_first,
         });
-        ConnectorActor::new(client, policy).start()
+        ConnectorActor::new(client, policy).start().recipient()
     }
 
     fn ping() -> Call<Flaky, u32> {
@@ -246,7 +158,7 @@ mod tests {
     async fn the_five_connectors_start_from_default_configuration() {
         let config = crate::config::Config::defaults().connectors;
         let metrics = crate::metrics::Metrics::new();
-        let connectors = Connectors::start(
+        let connectors = start(
             Clients::from_config(&config),
             Policies::from_config(&config, &metrics),
         );

@@ -13,8 +13,8 @@ use actix::prelude::*;
 use tokio::sync::watch;
 
 use super::workflow::WorkflowActor;
-use crate::engine::Services;
 use crate::engine::runner::RunEnd;
+use crate::services::Services;
 use crate::store::leases;
 
 pub struct Supervisor {

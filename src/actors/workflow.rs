@@ -7,8 +7,8 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use super::supervisor::{Supervisor, WorkflowFinished};
-use crate::engine::Services;
 use crate::engine::runner::{self, RunEnd};
+use crate::services::Services;
 
 pub struct WorkflowActor {
     pub services: Arc<Services>,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Tags, is_drive_link};
-use crate::steps::qualify::Intent;
+use crate::domain::Intent;
 
 /// A catalogue file as the ranker sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

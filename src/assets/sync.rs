@@ -9,7 +9,7 @@ use super::{Tags, is_drive_link};
 use crate::connectors::ConnectorError;
 use crate::connectors::drive::{FILES_LIST, File};
 use crate::connectors::query::DriveQuery;
-use crate::engine::Services;
+use crate::services::Services;
 use crate::store::StoreError;
 use crate::store::assets::{self as store, SyncDue, SyncedFile};
 

@@ -215,9 +215,9 @@ pub fn parse_refinement(content: &str) -> Result<Refinement, InvalidOutput> {
 mod tests {
     use super::*;
     use crate::compose::template::AssetLink;
+    use crate::domain::Intent;
+    use crate::domain::lead::{ValidationRules, validate};
     use crate::intake::parse as parse_submission;
-    use crate::steps::qualify::Intent;
-    use crate::steps::validate::{ValidationRules, validate};
 
     fn context(message: &str, company: &str) -> ReplyContext {
         let values = serde_json::json!({"values": [

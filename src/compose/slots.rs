@@ -11,29 +11,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-/// A rep's working week in their own zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkingHours {
-    pub days: Vec<Weekday>,
-    pub start: NaiveTime,
-    pub end: NaiveTime,
-}
-
-impl Default for WorkingHours {
-    fn default() -> Self {
-        WorkingHours {
-            days: vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ],
-            start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
-            end: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
-        }
-    }
-}
+pub use crate::domain::rep::WorkingHours;
 
 /// How slots are chosen.
 #[derive(Debug, Clone)]

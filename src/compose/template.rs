@@ -6,8 +6,8 @@ use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 
 use super::voice::{VoiceProfile, proper_case};
-use crate::steps::qualify::Intent;
-use crate::steps::validate::Lead;
+use crate::domain::Intent;
+use crate::domain::Lead;
 
 /// A file the reply may link to: only these links (and the booking link) are allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,8 +202,8 @@ fn proper_company(company: &str) -> String {
 mod tests {
     use super::*;
     use crate::compose::guardrails::{Allowed, check};
+    use crate::domain::lead::{ValidationRules, validate};
     use crate::intake::parse;
-    use crate::steps::validate::{ValidationRules, validate};
 
     fn lead(values: &[(&str, &str)]) -> Lead {
         let values: Vec<_> = values

@@ -6,7 +6,7 @@
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::steps::validate::Lead;
+use crate::domain::Lead;
 
 /// How much to trust an inferred zone. Below `Medium`, times are shown in the
 /// rep's zone as well.

@@ -24,6 +24,7 @@ pub mod breaker;
 pub mod calendar;
 pub mod drive;
 pub mod error;
+pub mod gateway;
 pub mod gmail;
 mod gmail_types;
 pub mod google_auth;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::compose::slots::WorkingHours;
 use crate::compose::voice::VoiceProfile;
 use crate::config::Config;
-use crate::reps::Rep;
+use crate::domain::Rep;
 use crate::sandbox::fixture::Fixture;
 
 /// The settings that point every external service at `sandbox_url`,

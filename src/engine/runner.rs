@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use super::{Services, StepCx, StepDone, StepError, WorkflowState};
 use crate::intake::FormSubmission;
-use crate::steps::{self, FailurePolicy, Step};
+use crate::services::Services;
+use crate::steps::{self, FailurePolicy, Step, StepCx, StepDone, StepError, WorkflowState};
 use crate::store::step_runs::{self, NewStepRun, Outcome, RecordError, StepRunRow};
 use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
 use crate::store::{StoreError, leases, now};
@@ -82,7 +82,7 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
                 .as_deref()
                 .and_then(|o| serde_json::from_str(o).ok())
                 .unwrap_or_default();
-            if let Some((status, reason)) = super::recorded_end(&output) {
+            if let Some((status, reason)) = steps::recorded_end(&output) {
                 return finish(services, &workflow, owner, status, &reason).await;
             }
             if let Err(e) = state.apply(step, &output) {

@@ -6,14 +6,13 @@
 //! and `stats` turns per-variant counts into a significance figure.
 //!
 //! ```text
-//! mod.rs       Variant, validation, assignment (hash), apply_variant (pure)
-//! hook.rs      the compose step's one call: assign, record, apply
+//! mod.rs       validation, assignment (hash), apply_variant (pure); the compose
+//!              step applies them (`steps::variants`)
 //! outcomes.rs  the outcome check (Gmail thread, Calendar events)
 //! results.rs   per-variant counts, rates and significance
 //! stats.rs     two-proportion z-test and chi-square
 //! ```
 
-pub mod hook;
 pub mod outcomes;
 pub mod results;
 pub mod stats;
@@ -21,51 +20,17 @@ pub mod stats;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use hook::{AppliedExperiment, apply_to_draft};
+pub use crate::domain::{Element, Variant};
 
-/// One arm of an experiment. An element left out keeps what the composer wrote,
-/// so a variant with no overrides is the control.
+/// An experiment's mark on one reply, kept in the compose step's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Variant {
-    pub name: String,
-    /// Relative share of contacts (default 1).
-    #[serde(default = "one")]
-    pub weight: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opening: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call_to_action: Option<String>,
-}
-
-fn one() -> u32 {
-    1
-}
-
-/// The parts of a reply a variant may replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Element {
-    Subject,
-    Opening,
-    CallToAction,
-}
-
-impl Variant {
-    /// The elements this variant replaces.
-    pub fn elements(&self) -> Vec<Element> {
-        [
-            (Element::Subject, &self.subject),
-            (Element::Opening, &self.opening),
-            (Element::CallToAction, &self.call_to_action),
-        ]
-        .into_iter()
-        .filter(|(_, text)| text.is_some())
-        .map(|(e, _)| e)
-        .collect()
-    }
+pub struct AppliedExperiment {
+    pub assignment_id: String,
+    pub experiment_id: String,
+    pub variant: String,
+    /// The elements the variant actually replaced (may be none: e.g. a subject
+    /// variant on a threaded reply).
+    pub applied: Vec<Element>,
 }
 
 /// Checks a set of variants an admin submits: 2–10 uniquely named arms, sane

@@ -11,8 +11,8 @@ use crate::connectors::ConnectorError;
 use crate::connectors::calendar::EVENTS_LIST;
 use crate::connectors::gmail::{Format, ListRequest, THREADS_GET, THREADS_LIST};
 use crate::connectors::query::{Folder, GmailQuery};
-use crate::engine::Services;
-use crate::engine::state::{Delivery, RouteInfo};
+use crate::domain::{Delivery, RouteInfo};
+use crate::services::Services;
 use crate::store::experiments::{self as store, Assignment};
 use crate::store::{StoreError, reps, step_runs};
 
@@ -185,7 +185,7 @@ async fn reply_after(
 /// When an event with the prospect as attendee was first put on the rep's calendar.
 async fn meeting_after(
     services: &Services,
-    rep: &crate::reps::Rep,
+    rep: &crate::domain::Rep,
     contact: &str,
     after: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConnectorError> {

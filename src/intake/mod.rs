@@ -6,40 +6,9 @@ pub mod fields;
 pub mod payload;
 pub mod signature;
 
-use sha2::{Digest, Sha256};
+pub use crate::domain::{FormSubmission, PayloadShape, idempotency_key};
 
-pub use payload::{FormSubmission, PayloadError, PayloadShape, parse};
-
-/// The key that makes a submission unique, from business identity rather than the
-/// delivery: `hubspot:{portal}:{form}:{conversion}` when HubSpot gave a conversion
-/// id, else a hash of the submission's stable fields. Retries and re-deliveries of
-/// the same submission, in either shape, get the same key.
-pub fn idempotency_key(submission: &FormSubmission) -> String {
-    let part = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".into());
-    if let Some(conversion) = &submission.conversion_id {
-        return format!(
-            "hubspot:{}:{}:{}",
-            part(&submission.portal_id),
-            part(&submission.form_id),
-            conversion
-        );
-    }
-    let mut fields = submission.fields.clone();
-    fields.remove("email");
-    let stable = serde_json::json!({
-        "portal": submission.portal_id,
-        "form": submission.form_id,
-        "contact": submission.contact_id,
-        "submitted_at": submission.submitted_at_ms,
-        "email": submission.email.to_lowercase(),
-        "fields": fields,
-        "other": submission.other_fields,
-    });
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(stable.to_string().as_bytes()))
-    )
-}
+pub use payload::{PayloadError, parse};
 
 #[cfg(test)]
 mod tests {

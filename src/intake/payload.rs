@@ -10,44 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::fields::canonical_name;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayloadShape {
-    WorkflowContact,
-    FormsApi,
-}
-
-impl PayloadShape {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PayloadShape::WorkflowContact => "workflow_contact",
-            PayloadShape::FormsApi => "forms_api",
-        }
-    }
-}
-
-/// One form submission, whichever shape it arrived in. Values are untrusted text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormSubmission {
-    pub shape: PayloadShape,
-    pub portal_id: Option<String>,
-    pub form_id: Option<String>,
-    pub conversion_id: Option<String>,
-    pub submitted_at_ms: Option<i64>,
-    pub contact_id: Option<String>,
-    pub page_url: Option<String>,
-    /// As submitted (trimmed); syntax and case are dealt with by the validate step.
-    pub email: String,
-    /// Fields under their canonical names (see `fields::FIELD_MAP`).
-    pub fields: BTreeMap<String, String>,
-    /// Fields we do not map, kept as context.
-    pub other_fields: BTreeMap<String, String>,
-}
+use crate::domain::{FormSubmission, PayloadShape};
 
 /// A body that is not a usable form submission; `field` names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

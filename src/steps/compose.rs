@@ -11,10 +11,10 @@ use crate::compose::template::{self, Draft, ReplyContext};
 use crate::compose::voice::VoiceProfile;
 use crate::config::ComposerMode;
 use crate::connectors::llm::CHAT_COMPLETIONS;
-use crate::engine::state::ComposedDraft;
-use crate::engine::{StepCx, StepDone, StepError};
-use crate::reps::Rep;
+use crate::domain::Rep;
 use crate::steps::qualify::Intent;
+use crate::steps::state::ComposedDraft;
+use crate::steps::{StepCx, StepDone, StepError};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
@@ -46,7 +46,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     };
     // A/B experiments: the contact's variants, applied before the guardrails.
     let experiments =
-        crate::experiments::apply_to_draft(cx, &mut draft.subject, &mut draft.body).await?;
+        super::variants::apply_to_draft(cx, &mut draft.subject, &mut draft.body).await?;
     let violations = guardrails::check(&draft, voice, &allowed)
         .iter()
         .map(|v| serde_json::to_string(v).unwrap_or_default())
@@ -97,7 +97,7 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
 
 /// The conversation, when it lives in the rep's own mailbox (the only one the
 /// reply can be threaded into).
-fn own_thread<'a>(cx: &'a StepCx<'_>, rep: &Rep) -> Option<&'a crate::engine::state::Conversation> {
+fn own_thread<'a>(cx: &'a StepCx<'_>, rep: &Rep) -> Option<&'a crate::steps::state::Conversation> {
     cx.state.conversation.as_deref().filter(|c| {
         c.mailbox
             .as_deref()

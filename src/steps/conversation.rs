@@ -17,9 +17,10 @@ use futures_util::future::join_all;
 use crate::connectors::ConnectorError;
 use crate::connectors::gmail::{Format, ListRequest, Message, THREADS_GET, THREADS_LIST, Thread};
 use crate::connectors::query::GmailQuery;
-use crate::engine::state::Conversation;
-use crate::engine::{Services, StepCx, StepDone, StepError};
+use crate::services::Services;
 use crate::steps::qualify::FREE_MAIL;
+use crate::steps::state::Conversation;
+use crate::steps::{StepCx, StepDone, StepError};
 
 /// Threads listed per mailbox and search.
 const LIST_MAX: u32 = 10;

@@ -64,9 +64,9 @@ pub fn decide(lead: &Lead, history: &History, rules: &DedupeRules) -> Result<(),
 
 /// Runs the step against the suppression list and the address's recent workflows.
 pub async fn run(
-    cx: &crate::engine::StepCx<'_>,
-) -> Result<crate::engine::StepDone, crate::engine::StepError> {
-    use crate::engine::StepDone;
+    cx: &crate::steps::StepCx<'_>,
+) -> Result<crate::steps::StepDone, crate::steps::StepError> {
+    use crate::steps::StepDone;
     use crate::store::workflows::WorkflowStatus;
     use crate::store::{suppressions, workflows};
     let lead = cx.lead()?.clone();

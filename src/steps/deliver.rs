@@ -9,9 +9,10 @@ use chrono::Utc;
 use crate::compose::voice::proper_case;
 use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
 use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
-use crate::engine::send::{SendOutcome, SendRequest, send_once};
-use crate::engine::state::Delivery;
-use crate::engine::{Services, StepCx, StepDone, StepError};
+use crate::services::Services;
+use crate::steps::send::{SendOutcome, SendRequest, send_once};
+use crate::steps::state::Delivery;
+use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::settings;
 use crate::store::side_effects::{self, EffectKind, EffectState};
 
@@ -150,7 +151,7 @@ async fn ensure_draft(
     {
         return Ok(id);
     }
-    let draft_id = crate::engine::once::find_or_create(
+    let draft_id = crate::steps::once::find_or_create(
         || {
             let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
             services.gmail(mailbox, &DRAFTS_LIST, move |g| {

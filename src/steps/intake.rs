@@ -1,7 +1,7 @@
 //! Step 1, intake: the webhook already verified and committed the submission; this
 //! step records where it came from, so the workflow detail starts at the beginning.
 
-use crate::engine::{StepCx, StepDone, StepError};
+use crate::steps::{StepCx, StepDone, StepError};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     Ok(StepDone::ok(serde_json::json!({

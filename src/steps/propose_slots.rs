@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use crate::compose::slots::{self, Interval, SlotRules};
 use crate::compose::timezone::{self, Confidence};
 use crate::connectors::calendar::FREEBUSY_QUERY;
-use crate::engine::state::SlotsInfo;
-use crate::engine::{StepCx, StepDone, StepError};
+use crate::steps::state::SlotsInfo;
+use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::slot_holds::{self, Span};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {

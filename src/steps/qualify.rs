@@ -4,31 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::validate::Lead;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Intent {
-    Demo,
-    Pricing,
-    Question,
-    Partnership,
-    Support,
-    Spam,
-}
-
-impl Intent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Intent::Demo => "demo",
-            Intent::Pricing => "pricing",
-            Intent::Question => "question",
-            Intent::Partnership => "partnership",
-            Intent::Support => "support",
-            Intent::Spam => "spam",
-        }
-    }
-}
+pub use crate::domain::Intent;
+use crate::domain::Lead;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
@@ -270,9 +247,9 @@ fn score(lead: &Lead, intent: Intent, reasons: &mut Vec<String>) -> u8 {
 
 /// Runs the step; spam ends the workflow skipped.
 pub async fn run(
-    cx: &crate::engine::StepCx<'_>,
-) -> Result<crate::engine::StepDone, crate::engine::StepError> {
-    use crate::engine::StepDone;
+    cx: &crate::steps::StepCx<'_>,
+) -> Result<crate::steps::StepDone, crate::steps::StepError> {
+    use crate::steps::StepDone;
     use crate::store::workflows::WorkflowStatus;
     let qualification = qualify(cx.lead()?);
     if qualification.intent == Intent::Spam {

@@ -7,9 +7,10 @@ use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc};
 use crate::connectors::hubspot::{
     ASSOCIATIONS_LIST, Engagement, NOTES_CREATE, NewNote, NewTask, TASKS_CREATE,
 };
-use crate::engine::state::RecordInfo;
-use crate::engine::{Services, StepCx, StepDone, StepError};
-use crate::reps::Rep;
+use crate::domain::Rep;
+use crate::services::Services;
+use crate::steps::state::RecordInfo;
+use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::side_effects::{self, EffectKind, EffectState};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
@@ -116,7 +117,7 @@ async fn ensure(
     {
         return Ok(id);
     }
-    let id = crate::engine::once::find_or_create(
+    let id = crate::steps::once::find_or_create(
         || {
             let (contact, mark) = (contact_id.to_string(), marker.to_string());
             services.hubspot(&ASSOCIATIONS_LIST, move |h| {

@@ -3,9 +3,9 @@
 //! no company.
 
 use crate::connectors::hubspot::{ASSOCIATE_DEFAULT, COMPANIES_SEARCH};
-use crate::engine::state::CompanyInfo;
-use crate::engine::{StepCx, StepDone, StepError};
 use crate::steps::qualify::FREE_MAIL;
+use crate::steps::state::CompanyInfo;
+use crate::steps::{StepCx, StepDone, StepError};
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let lead = cx.lead()?;

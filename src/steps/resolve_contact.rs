@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::connectors::hubspot::{CONTACTS_GET, CONTACTS_UPSERT, ContactUpsert};
-use crate::engine::state::ContactInfo;
-use crate::engine::{StepCx, StepDone, StepError};
+use crate::steps::state::ContactInfo;
+use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::workflows::WorkflowStatus;
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {

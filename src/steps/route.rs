@@ -3,19 +3,10 @@
 //! a rep whose territory covers the prospect, else one picked by a stable hash of
 //! the workflow id (an even spread that a re-run repeats exactly).
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::reps::Rep;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteReason {
-    ContactOwner,
-    Conversation,
-    Territory,
-    Spread,
-}
+use crate::domain::Rep;
+pub use crate::domain::RouteReason;
 
 /// The rep for this lead and why; `None` only when there is no active rep.
 pub fn route<'a>(
@@ -64,11 +55,11 @@ fn pick<'a>(reps: &[&'a Rep], workflow_id: &str) -> &'a Rep {
 /// Runs the step: the rep, from the stored reps, the contact's owner, the
 /// conversation's mailbox and the prospect's country or zone.
 pub async fn run(
-    cx: &crate::engine::StepCx<'_>,
-) -> Result<crate::engine::StepDone, crate::engine::StepError> {
+    cx: &crate::steps::StepCx<'_>,
+) -> Result<crate::steps::StepDone, crate::steps::StepError> {
     use crate::compose::timezone;
-    use crate::engine::state::RouteInfo;
-    use crate::engine::{StepDone, StepError};
+    use crate::steps::state::RouteInfo;
+    use crate::steps::{StepDone, StepError};
     let lead = cx.lead()?;
     let reps = cx
         .services

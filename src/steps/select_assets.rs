@@ -9,8 +9,8 @@ use crate::assets::rank::{Candidate, LeadProfile, rank};
 use crate::assets::sync::{self, SyncError};
 use crate::compose::template::AssetLink;
 use crate::connectors::drive::PERMISSIONS_CREATE;
-use crate::engine::{StepCx, StepDone, StepError};
 use crate::steps::qualify::Intent;
+use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::assets;
 
 /// At most this many files are linked.

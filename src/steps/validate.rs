@@ -2,172 +2,12 @@
 //! checked and lowercased, names split, every field treated as untrusted text
 //! (control characters removed, sizes bounded) — or is skipped with a reason.
 
-use serde::{Deserialize, Serialize};
-
-use crate::intake::FormSubmission;
-
-/// What a submission must satisfy. An empty allowlist accepts every form.
-#[derive(Debug, Clone)]
-pub struct ValidationRules {
-    pub allowed_forms: Vec<String>,
-    pub max_field_chars: usize,
-    pub max_message_chars: usize,
-}
-
-impl Default for ValidationRules {
-    fn default() -> Self {
-        ValidationRules {
-            allowed_forms: Vec::new(),
-            max_field_chars: 200,
-            max_message_chars: 5000,
-        }
-    }
-}
-
-/// A validated prospect, safe to reason about (still untrusted as instructions).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lead {
-    pub email: String,
-    pub email_domain: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub job_title: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub industry: Option<String>,
-    pub company_size: Option<String>,
-    pub country: Option<String>,
-    pub state: Option<String>,
-    pub city: Option<String>,
-    pub time_zone: Option<String>,
-    pub intent: Option<String>,
-    pub message: Option<String>,
-    /// Fields that were cut to their size bound.
-    pub truncated: Vec<String>,
-}
-
-/// Why a submission is skipped rather than answered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Rejection {
-    #[error("email address is not valid")]
-    InvalidEmail,
-    #[error("form {0} is not on the allowlist")]
-    FormNotAllowed(String),
-}
-
-pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<Lead, Rejection> {
-    if !rules.allowed_forms.is_empty() {
-        let form = submission.form_id.clone().unwrap_or_default();
-        if !rules.allowed_forms.contains(&form) {
-            return Err(Rejection::FormNotAllowed(if form.is_empty() {
-                "(none)".into()
-            } else {
-                form
-            }));
-        }
-    }
-    let email = normalise_email(&submission.email).ok_or(Rejection::InvalidEmail)?;
-    let email_domain = email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_default();
-    let mut truncated = Vec::new();
-    let mut field = |name: &str| {
-        let raw = submission.fields.get(name)?;
-        let (limit, multiline) = if name == "message" {
-            (rules.max_message_chars, true)
-        } else {
-            (rules.max_field_chars, false)
-        };
-        let (clean, cut) = clean_text(raw, limit, multiline);
-        if cut {
-            truncated.push(name.to_string());
-        }
-        (!clean.is_empty()).then_some(clean)
-    };
-    let (mut first_name, mut last_name) = (field("first_name"), field("last_name"));
-    if first_name.is_none()
-        && last_name.is_none()
-        && let Some(full) = field("full_name")
-    {
-        let (first, last) = full
-            .split_once(' ')
-            .map(|(f, l)| (f, Some(l)))
-            .unwrap_or((&full, None));
-        first_name = Some(first.to_string());
-        last_name = last.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-    }
-    Ok(Lead {
-        email,
-        email_domain,
-        first_name,
-        last_name,
-        company: field("company"),
-        job_title: field("job_title"),
-        phone: field("phone"),
-        website: field("website"),
-        industry: field("industry"),
-        company_size: field("company_size"),
-        country: field("country"),
-        state: field("state"),
-        city: field("city"),
-        time_zone: field("time_zone"),
-        intent: field("intent"),
-        message: field("message"),
-        truncated,
-    })
-}
-
-/// Lowercased address if it is a valid one with a dotted domain, else `None`.
-fn normalise_email(raw: &str) -> Option<String> {
-    let email = raw.trim().to_lowercase();
-    let (_, domain) = email.rsplit_once('@')?;
-    let dotted = domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.');
-    (dotted && email_address::EmailAddress::is_valid(&email)).then_some(email)
-}
-
-/// Removes control characters (keeping line breaks only in multi-line text),
-/// collapses runs of spaces, trims, and cuts to `limit` characters.
-fn clean_text(raw: &str, limit: usize, multiline: bool) -> (String, bool) {
-    let mut out = String::with_capacity(raw.len().min(limit * 4));
-    let mut last_space = false;
-    for ch in raw.chars() {
-        let ch = match ch {
-            '\r' => continue,
-            '\n' if multiline => '\n',
-            c if c.is_control() || c.is_whitespace() => ' ',
-            c => c,
-        };
-        if ch == ' ' && last_space {
-            continue;
-        }
-        last_space = ch == ' ';
-        out.push(ch);
-    }
-    let trimmed = out.trim();
-    let count = trimmed.chars().count();
-    if count > limit {
-        (
-            trimmed
-                .chars()
-                .take(limit)
-                .collect::<String>()
-                .trim_end()
-                .to_string(),
-            true,
-        )
-    } else {
-        (trimmed.to_string(), false)
-    }
-}
+use super::{StepCx, StepDone, StepError};
+use crate::domain::WorkflowStatus;
+pub use crate::domain::lead::{Lead, Rejection, ValidationRules, validate};
 
 /// Runs the step: a lead, or the workflow ends skipped with the reason.
-pub async fn run(
-    cx: &crate::engine::StepCx<'_>,
-) -> Result<crate::engine::StepDone, crate::engine::StepError> {
-    use crate::engine::StepDone;
-    use crate::store::workflows::WorkflowStatus;
+pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rules = ValidationRules {
         allowed_forms: cx.services.config.engine.allowed_forms.clone(),
         ..ValidationRules::default()
@@ -181,6 +21,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::FormSubmission;
     use crate::intake::parse;
 
     fn submission(values: &[(&str, &str)]) -> FormSubmission {

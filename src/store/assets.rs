@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schema::{asset_folders, assets, settings};
 use super::{DbConn, StoreError, now};
-use crate::assets::Tags;
+use crate::domain::Tags;
 
 const SEEDED: &str = "asset_folders_seeded";
 const SYNCED_AT: &str = "assets_synced_at";

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::schema::{inbound_events, workflows};
 use super::workflows::{WorkflowStatus, find_id_by_key};
 use super::{DbConn, StoreError, audit, now};
-use crate::intake::{FormSubmission, idempotency_key};
+use crate::domain::{FormSubmission, idempotency_key};
 
 /// A verified, parsed delivery ready to be persisted.
 #[derive(Debug, Clone)]

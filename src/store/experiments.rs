@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schema::{experiment_assignments as ea, experiments};
 use super::{DbConn, StoreError, now};
-use crate::experiments::Variant;
+use crate::domain::Variant;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Experiment {

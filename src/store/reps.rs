@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::reps;
 use super::{DbConn, StoreError, now};
-use crate::reps::Rep;
+use crate::domain::Rep;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reps)]

@@ -6,31 +6,7 @@ use diesel::prelude::*;
 use super::schema::{step_runs, workflows};
 use super::{DbConn, StoreError, leases, now};
 
-/// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    Skipped,
-    Degraded,
-    Failed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Skipped => "skipped",
-            Outcome::Degraded => "degraded",
-            Outcome::Failed => "failed",
-        }
-    }
-
-    /// Whether the workflow may move past a step that ended this way.
-    pub fn is_final(self) -> bool {
-        !matches!(self, Outcome::Failed)
-    }
-}
+pub use crate::domain::Outcome;
 
 /// One step's result, ready to commit.
 #[derive(Debug, Clone)]

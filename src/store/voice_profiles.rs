@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::schema::voice_profiles;
 use super::{DbConn, StoreError, now};
-use crate::compose::voice::VoiceProfile;
+use crate::domain::VoiceProfile;
 
 /// A stored profile as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,52 +5,7 @@ use diesel::prelude::*;
 use super::schema::workflows;
 use super::{DbConn, StoreError};
 
-/// Where a workflow stands. Stored by [`WorkflowStatus::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkflowStatus {
-    Pending,
-    Running,
-    RetryWait,
-    Completed,
-    Skipped,
-    DeadLettered,
-    Cancelled,
-}
-
-impl WorkflowStatus {
-    pub const ALL: [WorkflowStatus; 7] = [
-        WorkflowStatus::Pending,
-        WorkflowStatus::Running,
-        WorkflowStatus::RetryWait,
-        WorkflowStatus::Completed,
-        WorkflowStatus::Skipped,
-        WorkflowStatus::DeadLettered,
-        WorkflowStatus::Cancelled,
-    ];
-
-    /// Statuses of workflows that still have work to do.
-    pub const UNFINISHED: [WorkflowStatus; 3] = [
-        WorkflowStatus::Pending,
-        WorkflowStatus::Running,
-        WorkflowStatus::RetryWait,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkflowStatus::Pending => "pending",
-            WorkflowStatus::Running => "running",
-            WorkflowStatus::RetryWait => "retry_wait",
-            WorkflowStatus::Completed => "completed",
-            WorkflowStatus::Skipped => "skipped",
-            WorkflowStatus::DeadLettered => "dead_lettered",
-            WorkflowStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
+pub use crate::domain::WorkflowStatus;
 
 /// A workflow row as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]

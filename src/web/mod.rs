@@ -32,7 +32,7 @@ use crate::store::Store;
 pub struct AppState {
     pub config: Arc<Config>,
     /// What the engine uses; the admin's approve-and-send goes through it too.
-    pub engine: Arc<crate::engine::Services>,
+    pub engine: Arc<crate::services::Services>,
     pub store: Store,
     /// Where webhook deliveries wait for their (group) commit.
     pub intake: intake_queue::IntakeQueue,

@@ -295,7 +295,7 @@ async fn a_draft_send_that_fails_with_a_5xx_is_not_resent() {
         },
         None,
     );
-    let addr = ConnectorActor::new(client, policy).start();
+    let addr = ConnectorActor::new(client, policy).start().recipient();
     let send = Call::to(
         &DRAFTS_SEND,
         gm::cost(MAILBOX, &DRAFTS_SEND),

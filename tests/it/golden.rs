@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use sales_agent::compose::guardrails::{self, Allowed};
 use sales_agent::compose::template::Draft;
-use sales_agent::reps::Rep;
+use sales_agent::domain::Rep;
 use serde_json::{Value, json};
 
 use crate::helpers::{Stack, TestDb, spawn_stack};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use futures_util::future::join_all;
-use sales_agent::engine::{StepCx, WorkflowState};
 use sales_agent::steps::Step;
+use sales_agent::steps::{StepCx, WorkflowState};
 use sales_agent::store::{now, slot_holds};
 use serde_json::Value;
 
@@ -155,7 +155,7 @@ async fn concurrent_workflows_for_one_rep_get_disjoint_slots_and_a_rerun_keeps_i
         .await
         .unwrap();
     let again: Vec<(String, String)> = spans(
-        &serde_json::from_value::<sales_agent::engine::state::SlotsInfo>(again.output)
+        &serde_json::from_value::<sales_agent::steps::state::SlotsInfo>(again.output)
             .unwrap()
             .slots,
     );

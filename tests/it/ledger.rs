@@ -1,6 +1,6 @@
 //! Reps and the side-effect ledger in the store, on both backends.
 
-use sales_agent::reps::Rep;
+use sales_agent::domain::Rep;
 use sales_agent::store::side_effects::{self, EffectKind, EffectState};
 use sales_agent::store::{now, reps};
 

@@ -51,7 +51,7 @@ async fn a_burst_of_500_calls_never_breaks_the_hubspot_quota() {
         },
         None,
     );
-    let actor = ConnectorActor::new(client, policy).start();
+    let actor = ConnectorActor::new(client, policy).start().recipient();
 
     let started = Instant::now();
     let calls = (0..500).map(|_| {

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::{Reason, checked_reason, store_error};
-use crate::engine::StepError;
-use crate::engine::send::{SendOutcome, SendRequest, send_once};
+use crate::steps::StepError;
+use crate::steps::send::{SendOutcome, SendRequest, send_once};
 use crate::store::{audit, step_runs, workflows};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};

@@ -20,7 +20,7 @@ use crate::connectors::gmail::{
 };
 use crate::connectors::llm::CHAT_COMPLETIONS;
 use crate::connectors::query::{Folder, GmailQuery};
-use crate::engine::Services;
+use crate::services::Services;
 use crate::store::{StoreError, reps, voice_profiles};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};

@@ -185,7 +185,7 @@ async fn the_hubspot_connector_retries_a_429_and_returns_the_contact() {
         Some(metrics.clone()),
     );
     let client: Arc<dyn HubSpot> = Arc::new(hubspot(&server));
-    let addr = ConnectorActor::new(client, policy).start();
+    let addr = ConnectorActor::new(client, policy).start().recipient();
     let started = std::time::Instant::now();
     let search = Call::to(
         &CONTACTS_SEARCH,

@@ -222,7 +222,7 @@ fn the_compose_file_runs_the_service_postgres_prometheus_and_grafana_from_shippe
     }
     assert_eq!(mounts, 6);
     // The reps file compose mounts by default is valid.
-    sales_agent::reps::load_file(&repo_path("reps.example.json")).unwrap();
+    sales_agent::domain::rep::load_file(&repo_path("reps.example.json")).unwrap();
     // The rules are mounted where prometheus.yml loads them from.
     assert!(text.contains("./grafana/prometheus/rules.yml:/etc/prometheus/rules.yml:ro"));
     // Compose's own validation (schema, interpolation), which needs no Docker engine.

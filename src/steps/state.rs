@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::compose::slots::Interval;
 use crate::compose::template::AssetLink;
 use crate::compose::timezone::ZoneGuess;
-use crate::steps::Step;
+pub use crate::domain::{Delivery, RouteInfo};
+use crate::domain::{Lead, Step};
 use crate::steps::qualify::Qualification;
-use crate::steps::route::RouteReason;
-use crate::steps::validate::Lead;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkflowState {
@@ -56,13 +55,6 @@ pub struct Conversation {
     pub summary: Vec<String>,
 }
 
-/// The rep who answers (step 8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RouteInfo {
-    pub rep_id: String,
-    pub reason: RouteReason,
-}
-
 /// Proposed meeting times (step 10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotsInfo {
@@ -86,18 +78,6 @@ pub struct ComposedDraft {
     /// The A/B variants applied (assignment ids recorded in the database).
     #[serde(default)]
     pub experiments: Vec<crate::experiments::AppliedExperiment>,
-}
-
-/// Where the reply went (step 12).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delivery {
-    pub mailbox: String,
-    pub message_id: String,
-    pub draft_id: Option<String>,
-    pub thread_id: Option<String>,
-    pub sent_message_id: Option<String>,
-    /// Why the reply was left as a draft, when it was.
-    pub held: Option<String>,
 }
 
 /// What was written back to HubSpot (step 13).

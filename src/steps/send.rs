@@ -13,9 +13,10 @@
 use chrono::{Datelike, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::{Services, StepError};
+use super::StepError;
 use crate::connectors::ConnectorError;
 use crate::connectors::gmail::{DRAFTS_GET, DRAFTS_SEND, Format, THREADS_LIST};
+use crate::services::Services;
 use crate::store::side_effects::{self, EffectKind, EffectState};
 use crate::store::{StoreError, audit, now, suppressions};
 

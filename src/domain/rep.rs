@@ -2,11 +2,11 @@
 //! time zone, working hours, an optional HubSpot owner id, territories and a voice.
 //! Seeded from a JSON file (`SALES_AGENT_REPS_FILE`) and kept in the database.
 
+use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::slots::WorkingHours;
-use crate::compose::voice::VoiceProfile;
+use super::voice::VoiceProfile;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rep {
@@ -36,6 +36,30 @@ pub struct Rep {
 
 fn active_by_default() -> bool {
     true
+}
+
+/// A rep's working week in their own zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkingHours {
+    pub days: Vec<Weekday>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for WorkingHours {
+    fn default() -> Self {
+        WorkingHours {
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+            end: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
+        }
+    }
 }
 
 /// A seed file: `{"reps": [ … ]}`.

@@ -2,22 +2,9 @@
 //! the contact's variant (recorded on first sight, read back on re-runs) is applied
 //! to the composed reply before the guardrails check it.
 
-use serde::{Deserialize, Serialize};
-
-use super::{Element, Facts, apply_variant, assign};
-use crate::engine::{StepCx, StepError};
+use crate::experiments::{AppliedExperiment, Facts, apply_variant, assign};
+use crate::steps::{StepCx, StepError};
 use crate::store::experiments as store;
-
-/// An experiment's mark on one reply, kept in the compose step's output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppliedExperiment {
-    pub assignment_id: String,
-    pub experiment_id: String,
-    pub variant: String,
-    /// The elements the variant actually replaced (may be none: e.g. a subject
-    /// variant on a threaded reply).
-    pub applied: Vec<Element>,
-}
 
 /// Assigns, records and applies the variants of every running experiment.
 pub async fn apply_to_draft(

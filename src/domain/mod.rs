@@ -1,0 +1,24 @@
+//! The ground floor: types every layer shares — the submission, the lead and their
+//! intent, reps and their voice, the steps and their outcomes, workflow statuses,
+//! asset tags, experiment arms, and the step records read outside the workflow.
+//! This module imports nothing else of the crate; everything else may import it.
+
+pub mod experiment;
+pub mod lead;
+pub mod records;
+pub mod rep;
+pub mod status;
+pub mod step;
+pub mod submission;
+pub mod tags;
+pub mod voice;
+
+pub use experiment::{Element, Variant};
+pub use lead::{Intent, Lead};
+pub use records::{Delivery, RouteInfo, RouteReason};
+pub use rep::{Rep, RepError, WorkingHours};
+pub use status::{Outcome, WorkflowStatus};
+pub use step::{FailurePolicy, Step};
+pub use submission::{FormSubmission, PayloadShape, idempotency_key};
+pub use tags::{TAG_KEYS, Tags};
+pub use voice::{CtaStyle, Formality, Tone, VoiceProfile};

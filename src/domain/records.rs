@@ -1,0 +1,32 @@
+//! Step outputs that work outside the workflow reads back from the record: who the
+//! lead was routed to and where the reply went (experiment outcomes, the console).
+
+use serde::{Deserialize, Serialize};
+
+/// The rep who answers (step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    pub rep_id: String,
+    pub reason: RouteReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteReason {
+    ContactOwner,
+    Conversation,
+    Territory,
+    Spread,
+}
+
+/// Where the reply went (step 12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub mailbox: String,
+    pub message_id: String,
+    pub draft_id: Option<String>,
+    pub thread_id: Option<String>,
+    pub sent_message_id: Option<String>,
+    /// Why the reply was left as a draft, when it was.
+    pub held: Option<String>,
+}
