@@ -27,6 +27,10 @@ pub trait HubSpot: Send + Sync {
         &self,
         inputs: &[ContactUpsert],
     ) -> Result<Vec<Upserted>, ConnectorError>;
+    /// The contact with this address (HubSpot's unique `email` property), read
+    /// directly rather than through search, which lags behind writes.
+    async fn find_contact_by_email(&self, email: &str)
+    -> Result<Option<CrmObject>, ConnectorError>;
     /// The contact and, when it has one, its owner.
     async fn get_contact(&self, id: &str) -> Result<(CrmObject, Option<Owner>), ConnectorError>;
     async fn search_companies_by_domain(
@@ -181,6 +185,27 @@ impl HubSpot for HubSpotClient {
             });
         }
         Ok(response.results)
+    }
+
+    async fn find_contact_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<CrmObject>, ConnectorError> {
+        let query = [
+            ("properties", CONTACT_PROPERTIES.join(",")),
+            ("idProperty", "email".to_string()),
+        ];
+        let found = http::send_json(
+            self.request(&CONTACTS_GET, &[&email.to_ascii_lowercase()])
+                .query(CONTACTS_GET.query(&query)),
+            Provider::HubSpot,
+        )
+        .await;
+        match found {
+            Ok(contact) => Ok(Some(contact)),
+            Err(ConnectorError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     async fn get_contact(&self, id: &str) -> Result<(CrmObject, Option<Owner>), ConnectorError> {

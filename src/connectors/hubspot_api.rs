@@ -50,7 +50,7 @@ pub const CONTACTS_GET: Endpoint = ep(
     "hubspot.contacts.get",
     "GET",
     "crm/v3/objects/contacts/{contactId}",
-    &["properties"],
+    &["properties", "idProperty"],
 );
 pub const COMPANIES_SEARCH: Endpoint = ep(
     "hubspot.companies.search",

@@ -2,7 +2,9 @@
 //! results each one needs. The stable name (`as_str`) is what the database, logs
 //! and metric labels use; never rename one.
 
-/// One step of the workflow, in the order they run.
+/// One step of the workflow. [`Step::ALL`] lists them in an order in which each
+/// comes after the steps it needs; the driver runs every step whose needs are
+/// committed, so independent steps run side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
     Intake,
@@ -91,11 +93,74 @@ impl Step {
         }
     }
 
-    /// The step after this one, if any.
-    pub fn next(self) -> Option<Step> {
-        Step::ALL
-            .iter()
-            .position(|s| *s == self)
-            .and_then(|i| Step::ALL.get(i + 1).copied())
+    /// The steps whose committed results this step needs before it starts: what
+    /// it reads from the workflow state, and the steps that may end the workflow
+    /// before a write of its own (so a spam lead never holds a rep's slots). Each
+    /// comes earlier in [`Step::ALL`]; everything not named may run beside it.
+    pub fn needs(self) -> &'static [Step] {
+        use Step::*;
+        match self {
+            Intake => &[],
+            Validate => &[Intake],
+            Dedupe => &[Validate],
+            // The CRM, the mailboxes and the rules all look at the validated,
+            // unsuppressed lead, side by side.
+            ResolveContact | ConversationContext | Qualify => &[Dedupe],
+            // Associates the company with the contact.
+            ResolveCompany => &[ResolveContact],
+            // The contact's owner, else the mailbox of the conversation.
+            Route => &[ResolveContact, ConversationContext],
+            SelectAssets => &[ResolveCompany, Qualify, Route],
+            // Holds the rep's slots; not for spam.
+            ProposeSlots => &[Qualify, Route],
+            Compose => &[
+                ResolveCompany,
+                ConversationContext,
+                Qualify,
+                Route,
+                SelectAssets,
+                ProposeSlots,
+            ],
+            Deliver => &[ConversationContext, Route, ProposeSlots, Compose],
+            Record => &[ResolveContact, Qualify, ProposeSlots, Compose, Deliver],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_comes_after_what_it_needs_and_record_needs_everything() {
+        for (i, step) in Step::ALL.iter().enumerate() {
+            for need in step.needs() {
+                let at = Step::ALL.iter().position(|s| s == need).unwrap();
+                assert!(at < i, "{step:?} needs {need:?}, which comes later");
+            }
+        }
+        // Everything before record is reachable from it: no step is left out of the reply.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![Step::Record];
+        while let Some(step) = todo.pop() {
+            for need in step.needs() {
+                if seen.insert(*need) {
+                    todo.push(*need);
+                }
+            }
+        }
+        assert_eq!(seen.len(), 12);
+    }
+
+    #[test]
+    fn the_contact_conversation_and_rules_do_not_wait_for_each_other() {
+        for (a, b) in [
+            (Step::ResolveContact, Step::ConversationContext),
+            (Step::ResolveContact, Step::Qualify),
+            (Step::ConversationContext, Step::Qualify),
+            (Step::ResolveCompany, Step::Route),
+        ] {
+            assert!(!a.needs().contains(&b) && !b.needs().contains(&a));
+        }
     }
 }

@@ -4,4 +4,5 @@
 //! lease and applying each step's failure policy. The actors
 //! (`actors::supervisor`, `actors::workflow`) only schedule this.
 
+mod commit;
 pub mod runner;

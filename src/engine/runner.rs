@@ -1,22 +1,35 @@
-//! Runs one claimed workflow from its first unfinished step to the end.
+//! Runs one claimed workflow through the step graph, from what is committed to
+//! the end.
 //!
-//! Each step's result is committed (fenced on the lease) before the next starts,
-//! so a crash loses at most the step in flight, which runs again on resume; steps
-//! look for their earlier attempt before any external write. After a failure the
-//! step's policy decides: a degrading step is recorded as degraded and the
-//! workflow goes on; otherwise a transient failure schedules a retry with backoff
-//! and a permanent one (or too many attempts) dead-letters the workflow.
+//! A step starts as soon as every step it needs ([`Step::needs`]) has committed
+//! its result; steps whose needs are met run side by side. Each result is
+//! committed (fenced on the lease) on its own as it arrives, before any step that
+//! needs it starts, so a crash loses at most the steps in flight, which run again
+//! on resume; steps look for their earlier attempt before any external write.
+//!
+//! After a failure the step's policy decides: a degrading step is recorded as
+//! degraded and its dependants go on without it; otherwise the run starts no new
+//! step, lets the steps in flight finish and commit, and then a transient failure
+//! schedules a retry with backoff and a permanent one (or too many attempts)
+//! dead-letters the workflow. A step that ends the workflow (a duplicate, spam)
+//! ends it where the list of steps would have: the steps listed before it still
+//! run, none listed after it starts, so it writes what it always wrote.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
+use super::commit::{defer, finish, record, retry};
+use crate::domain::{FailurePolicy, Outcome, Step, WorkflowStatus};
 use crate::intake::FormSubmission;
 use crate::services::Services;
-use crate::steps::{self, FailurePolicy, Step, StepCx, StepDone, StepError, WorkflowState};
-use crate::store::step_runs::{self, NewStepRun, Outcome, RecordError, StepRunRow};
-use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
-use crate::store::{StoreError, leases, now};
+use crate::steps::{self, StepCx, StepDone, StepError, WorkflowState};
+use crate::store::step_runs::{self, StepRunRow};
+use crate::store::workflows::{self, WorkflowRow};
+use crate::store::{StoreError, now};
 
 /// How a run of the workflow ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +39,70 @@ pub enum RunEnd {
     Deferred,
     /// Someone else holds the workflow now (or it was cancelled); nothing more to do here.
     NotOurs,
+}
+
+/// Why the run starts no further step, strongest first when several arrive.
+#[derive(Debug)]
+enum Halt {
+    /// A step (`by`) ended the workflow (e.g. skipped: spam), or a recorded
+    /// output is unreadable.
+    End {
+        status: WorkflowStatus,
+        reason: String,
+        by: Option<Step>,
+    },
+    /// A step that the reply cannot do without failed.
+    Failed {
+        message: String,
+        transient: bool,
+        retry_after: Option<Duration>,
+    },
+    /// Not now: quiet hours, a send limit, a mailbox to re-authorise.
+    Defer { after: Duration, reason: String },
+}
+
+impl Halt {
+    fn rank(&self) -> u8 {
+        match self {
+            Halt::End { .. } => 0,
+            Halt::Failed { .. } => 1,
+            Halt::Defer { .. } => 2,
+        }
+    }
+
+    /// Whether `step` may still start: after an end by a step, the steps listed
+    /// before that step; after anything else, none.
+    fn allows(halt: &Option<Halt>, step: Step) -> bool {
+        match halt {
+            None => true,
+            Some(Halt::End { by: Some(by), .. }) => step < *by,
+            Some(_) => false,
+        }
+    }
+
+    fn unreadable(step: Step, error: serde_json::Error) -> Halt {
+        Halt::End {
+            status: WorkflowStatus::DeadLettered,
+            reason: format!("{} output unreadable: {error}", step.as_str()),
+            by: None,
+        }
+    }
+
+    fn dead_letter(reason: String) -> Halt {
+        Halt::End {
+            status: WorkflowStatus::DeadLettered,
+            reason,
+            by: None,
+        }
+    }
+
+    /// Keeps the stronger of the two reasons to stop.
+    fn merge(current: Option<Halt>, new: Halt) -> Option<Halt> {
+        match current {
+            Some(held) if held.rank() <= new.rank() => Some(held),
+            _ => Some(new),
+        }
+    }
 }
 
 /// Runs workflow `id`, which `owner` has claimed.
@@ -59,161 +136,252 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
     let submission = match parsed {
         Ok(s) => s,
         Err(e) => {
-            return finish(
+            let reason = format!("stored submission unreadable: {e}");
+            return conclude(services, &workflow, owner, Halt::dead_letter(reason)).await;
+        }
+    };
+    let (state, mut done) = match resume(&runs) {
+        Ok(resumed) => resumed,
+        Err(halt) => return conclude(services, &workflow, owner, halt).await,
+    };
+    // Shared with the steps in flight; copied only when a result arrives while
+    // some still read the earlier state.
+    let mut state = Arc::new(state);
+
+    let mut started: BTreeSet<Step> = done.clone();
+    let mut halt: Option<Halt> = None;
+    let mut running = FuturesUnordered::new();
+    loop {
+        let now_ready: Vec<Step> = ready(&done, &started)
+            .filter(|s| Halt::allows(&halt, *s))
+            .collect();
+        for step in now_ready {
+            started.insert(step);
+            let attempts = previous_attempts(&runs, step) + 1;
+            let committed = state.clone();
+            running.push(attempt(
                 services,
                 &workflow,
                 owner,
-                WorkflowStatus::DeadLettered,
-                &format!("stored submission unreadable: {e}"),
-            )
-            .await;
+                &submission,
+                committed,
+                step,
+                attempts,
+            ));
         }
-    };
+        // Nothing else is awaited here: a step in the set that is not polled
+        // may hold a database slot it was granted, which a commit awaited here
+        // would wait for. Each step's future commits its own result.
+        let Some(settled) = running.next().await else {
+            break;
+        };
+        match settled? {
+            Settled::Committed { step, output, end } => {
+                if let Some((status, reason)) = end {
+                    let by = Some(step);
+                    halt = Halt::merge(halt, Halt::End { status, reason, by });
+                }
+                if let Err(e) = Arc::make_mut(&mut state).apply(step, &output) {
+                    halt = Halt::merge(halt, Halt::unreadable(step, e));
+                    continue;
+                }
+                done.insert(step);
+            }
+            Settled::Halted(reason) => halt = Halt::merge(halt, reason),
+            Settled::NotOurs => return Ok(RunEnd::NotOurs),
+        }
+    }
+    match halt {
+        Some(halt) => conclude(services, &workflow, owner, halt).await,
+        None if done.len() == Step::ALL.len() => {
+            finish(services, &workflow, owner, WorkflowStatus::Completed, "").await
+        }
+        // Unreachable while every step's needs come before it in the graph; a
+        // run that stalls is handed back rather than finished as complete.
+        None => {
+            let reason = "the step graph stalled";
+            conclude(services, &workflow, owner, Halt::dead_letter(reason.into())).await
+        }
+    }
+}
+
+/// The state and the finished steps rebuilt from the committed step runs, or the
+/// end a recorded output carries (a run that crashed after a step ended it).
+fn resume(runs: &[StepRunRow]) -> Result<(WorkflowState, BTreeSet<Step>), Halt> {
     let mut state = WorkflowState::default();
-    let mut done = std::collections::BTreeSet::new();
-    for run in &runs {
+    let mut done = BTreeSet::new();
+    for run in runs {
         let (Some(step), Some(outcome)) = (Step::parse(&run.step), parse_outcome(&run.outcome))
         else {
             continue;
         };
-        if outcome.is_final() {
-            let output = run
-                .output
-                .as_deref()
-                .and_then(|o| serde_json::from_str(o).ok())
-                .unwrap_or_default();
-            if let Some((status, reason)) = steps::recorded_end(&output) {
-                return finish(services, &workflow, owner, status, &reason).await;
-            }
-            if let Err(e) = state.apply(step, &output) {
-                return finish(
-                    services,
-                    &workflow,
-                    owner,
-                    WorkflowStatus::DeadLettered,
-                    &format!("{} output unreadable: {e}", step.as_str()),
-                )
-                .await;
-            }
-            done.insert(step);
+        if !outcome.is_final() {
+            continue;
         }
+        let output = run
+            .output
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_default();
+        if let Some((status, reason)) = steps::recorded_end(&output) {
+            return Err(Halt::End {
+                status,
+                reason,
+                by: None,
+            });
+        }
+        state
+            .apply(step, &output)
+            .map_err(|e| Halt::unreadable(step, e))?;
+        done.insert(step);
     }
+    Ok((state, done))
+}
 
-    for step in Step::ALL.into_iter().filter(|s| !done.contains(s)) {
-        let attempts = previous_attempts(&runs, step) + 1;
-        let started = now();
-        let result = {
-            let cx = StepCx {
-                services,
-                workflow: &workflow,
-                submission: &submission,
-                state: &state,
-            };
-            let span =
-                tracing::info_span!("step", step.name = step.as_str(), step.attempt = attempts);
-            steps::run(step, &cx).instrument(span).await
-        };
-        let (outcome, output, error, end) = match result {
-            Ok(StepDone {
-                outcome,
-                output,
-                end,
-            }) => (outcome, output, None, end),
-            Err(StepError::LeaseLost) => return Ok(RunEnd::NotOurs),
-            Err(StepError::Defer { after, reason }) => {
-                tracing::info!(step.name = step.as_str(), reason = %reason, "step deferred");
-                return defer(services, &workflow, owner, after, &reason).await;
-            }
-            Err(error) if step.on_failure() == FailurePolicy::Degrade => {
-                tracing::warn!(step.name = step.as_str(), %error, "step degraded");
-                (
-                    Outcome::Degraded,
-                    serde_json::Value::Null,
-                    Some(error.to_string()),
-                    None,
-                )
-            }
-            Err(error) => {
-                tracing::warn!(step.name = step.as_str(), %error, "step failed");
-                let message = format!("{}: {error}", step.as_str());
-                record(
-                    services,
-                    &workflow,
-                    owner,
-                    step,
-                    Outcome::Failed,
-                    attempts,
-                    serde_json::Value::Null,
-                    Some(&message),
-                    started,
-                )
-                .await?;
-                return match error {
-                    StepError::Transient { retry_after, .. }
-                        if workflow.attempts + 1 < services.config.engine.max_attempts =>
-                    {
-                        retry(services, &workflow, owner, retry_after, &message).await
-                    }
-                    StepError::Transient { .. } => {
-                        let reason = format!(
-                            "gave up after {} attempts; last: {message}",
-                            workflow.attempts + 1
-                        );
-                        finish(
-                            services,
-                            &workflow,
-                            owner,
-                            WorkflowStatus::DeadLettered,
-                            &reason,
-                        )
-                        .await
-                    }
-                    _ => {
-                        finish(
-                            services,
-                            &workflow,
-                            owner,
-                            WorkflowStatus::DeadLettered,
-                            &message,
-                        )
-                        .await
-                    }
-                };
-            }
-        };
-        if !record(
-            services,
-            &workflow,
-            owner,
-            step,
+/// Steps not yet started whose needs are all committed.
+fn ready<'a>(
+    done: &'a BTreeSet<Step>,
+    started: &'a BTreeSet<Step>,
+) -> impl Iterator<Item = Step> + 'a {
+    Step::ALL
+        .into_iter()
+        .filter(|s| !started.contains(s) && s.needs().iter().all(|n| done.contains(n)))
+}
+
+/// How one step's attempt settled, once its result is committed.
+enum Settled {
+    /// The result is committed (ok, skipped or degraded); dependants may start.
+    Committed {
+        step: Step,
+        output: serde_json::Value,
+        end: Option<(WorkflowStatus, String)>,
+    },
+    /// The step failed (recorded as failed) or deferred: start nothing new.
+    Halted(Halt),
+    /// The lease is someone else's now.
+    NotOurs,
+}
+
+/// One attempt of `step` over a snapshot of the committed state, with its
+/// result committed under the lease and its failure policy applied.
+async fn attempt(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    submission: &FormSubmission,
+    state: Arc<WorkflowState>,
+    step: Step,
+    attempts: i32,
+) -> Result<Settled, StoreError> {
+    let began = now();
+    let cx = StepCx {
+        services,
+        workflow,
+        submission,
+        state: &state,
+    };
+    let span = tracing::info_span!("step", step.name = step.as_str(), step.attempt = attempts);
+    let result = steps::run(step, &cx).instrument(span).await;
+    let (outcome, output, error, end) = match result {
+        Ok(StepDone {
             outcome,
-            attempts,
-            output.clone(),
-            error.as_deref(),
-            started,
-        )
-        .await?
-        {
-            return Ok(RunEnd::NotOurs);
+            output,
+            end,
+        }) => (outcome, output, None, end),
+        Err(StepError::LeaseLost) => return Ok(Settled::NotOurs),
+        Err(StepError::Defer { after, reason }) => {
+            tracing::info!(step.name = step.as_str(), reason = %reason, "step deferred");
+            return Ok(Settled::Halted(Halt::Defer { after, reason }));
         }
-        if step == Step::Deliver && outcome == Outcome::Ok {
-            observe_reply(services, &workflow, &output);
+        Err(error) if step.on_failure() == FailurePolicy::Degrade => {
+            tracing::warn!(step.name = step.as_str(), %error, "step degraded");
+            let error = Some(error.to_string());
+            (Outcome::Degraded, serde_json::Value::Null, error, None)
         }
-        if let Some((status, reason)) = end {
-            return finish(services, &workflow, owner, status, &reason).await;
+        Err(error) => {
+            tracing::warn!(step.name = step.as_str(), %error, "step failed");
+            let message = format!("{}: {error}", step.as_str());
+            let (transient, retry_after) = match &error {
+                StepError::Transient { retry_after, .. } => (true, *retry_after),
+                _ => (false, None),
+            };
+            let (failed, null) = (Outcome::Failed, serde_json::Value::Null);
+            let fields = (step, failed, attempts, null, Some(message.as_str()), began);
+            if !record(services, workflow, owner, fields).await? {
+                return Ok(Settled::NotOurs);
+            }
+            return Ok(Settled::Halted(Halt::Failed {
+                message,
+                transient,
+                retry_after,
+            }));
         }
-        if let Err(e) = state.apply(step, &output) {
-            return finish(
+    };
+    let fields = (
+        step,
+        outcome,
+        attempts,
+        output.clone(),
+        error.as_deref(),
+        began,
+    );
+    if !record(services, workflow, owner, fields).await? {
+        return Ok(Settled::NotOurs);
+    }
+    if step == Step::Deliver && outcome == Outcome::Ok {
+        observe_reply(services, workflow, &output);
+    }
+    Ok(Settled::Committed { step, output, end })
+}
+
+/// Ends the run for `halt`: finished, a retry later, or deferred.
+async fn conclude(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    halt: Halt,
+) -> Result<RunEnd, StoreError> {
+    match halt {
+        Halt::End { status, reason, .. } => {
+            finish(services, workflow, owner, status, &reason).await
+        }
+        Halt::Defer { after, reason } => defer(services, workflow, owner, after, &reason).await,
+        Halt::Failed {
+            message,
+            transient: true,
+            retry_after,
+        } if workflow.attempts + 1 < services.config.engine.max_attempts => {
+            retry(services, workflow, owner, retry_after, &message).await
+        }
+        Halt::Failed {
+            message,
+            transient: true,
+            ..
+        } => {
+            let reason = format!(
+                "gave up after {} attempts; last: {message}",
+                workflow.attempts + 1
+            );
+            finish(
                 services,
-                &workflow,
+                workflow,
                 owner,
                 WorkflowStatus::DeadLettered,
-                &format!("{} output unreadable: {e}", step.as_str()),
+                &reason,
             )
-            .await;
+            .await
+        }
+        Halt::Failed { message, .. } => {
+            finish(
+                services,
+                workflow,
+                owner,
+                WorkflowStatus::DeadLettered,
+                &message,
+            )
+            .await
         }
     }
-    finish(services, &workflow, owner, WorkflowStatus::Completed, "").await
 }
 
 /// Speed to lead: the reply exists now, as a draft or sent (the deliver step's output).
@@ -241,151 +409,4 @@ fn previous_attempts(runs: &[StepRunRow], step: Step) -> i32 {
         .find(|r| r.step == step.as_str())
         .map(|r| r.attempts)
         .unwrap_or(0)
-}
-
-/// Commits one step's result; false when the lease was lost.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the arguments are the fields of one step record"
-)]
-async fn record(
-    services: &Services,
-    workflow: &WorkflowRow,
-    owner: &str,
-    step: Step,
-    outcome: Outcome,
-    attempts: i32,
-    output: serde_json::Value,
-    error: Option<&str>,
-    started: chrono::NaiveDateTime,
-) -> Result<bool, StoreError> {
-    let took = (now() - started).as_seconds_f64();
-    services.metrics.observe_step(step, outcome, took);
-    tracing::info!(
-        step.name = step.as_str(),
-        step.outcome = outcome.as_str(),
-        step.attempt = attempts,
-        duration_ms = (took * 1000.0) as u64,
-        "step recorded"
-    );
-    let (id, owner, error) = (
-        workflow.id.clone(),
-        owner.to_string(),
-        error.map(str::to_string),
-    );
-    services
-        .store
-        .run(move |c| {
-            let run = NewStepRun {
-                workflow_id: &id,
-                step: step.as_str(),
-                outcome,
-                attempts,
-                output: (!output.is_null()).then(|| output.clone()),
-                error: error.as_deref(),
-                started_at: started,
-            };
-            match step_runs::record(c, &owner, &run) {
-                Ok(()) => Ok(true),
-                Err(RecordError::LeaseLost) => Ok(false),
-                Err(RecordError::Store(e)) => Err(e),
-            }
-        })
-        .await
-}
-
-async fn finish(
-    services: &Services,
-    workflow: &WorkflowRow,
-    owner: &str,
-    status: WorkflowStatus,
-    reason: &str,
-) -> Result<RunEnd, StoreError> {
-    let reason = (!reason.is_empty()).then(|| reason.to_string());
-    if release(services, workflow, owner, status, None, reason).await? {
-        tracing::info!(status = status.as_str(), "workflow finished");
-        services
-            .metrics
-            .workflows_finished
-            .with_label_values(&[status.as_str()])
-            .inc();
-        Ok(RunEnd::Finished(status))
-    } else {
-        Ok(RunEnd::NotOurs)
-    }
-}
-
-/// Schedules the next run: the larger of the provider's Retry-After and an
-/// exponential backoff from the configured base, at most the configured maximum.
-async fn retry(
-    services: &Services,
-    workflow: &WorkflowRow,
-    owner: &str,
-    retry_after: Option<Duration>,
-    reason: &str,
-) -> Result<RunEnd, StoreError> {
-    let (base, max) = (
-        services.config.engine.retry_base,
-        services.config.engine.retry_max,
-    );
-    let backoff = base
-        .saturating_mul(2u32.saturating_pow(workflow.attempts.clamp(0, 16) as u32))
-        .min(max);
-    let wait = retry_after.map_or(backoff, |r| r.max(backoff));
-    let released = release(
-        services,
-        workflow,
-        owner,
-        WorkflowStatus::RetryWait,
-        Some(wait),
-        Some(reason.to_string()),
-    )
-    .await?;
-    if released {
-        services.metrics.workflow_retries.inc();
-    }
-    Ok(if released {
-        RunEnd::Retrying
-    } else {
-        RunEnd::NotOurs
-    })
-}
-
-/// Runs the workflow again after `after`, without counting an attempt.
-async fn defer(
-    services: &Services,
-    workflow: &WorkflowRow,
-    owner: &str,
-    after: Duration,
-    reason: &str,
-) -> Result<RunEnd, StoreError> {
-    let released = release(
-        services,
-        workflow,
-        owner,
-        WorkflowStatus::Pending,
-        Some(after),
-        Some(reason.to_string()),
-    )
-    .await?;
-    Ok(if released {
-        RunEnd::Deferred
-    } else {
-        RunEnd::NotOurs
-    })
-}
-
-async fn release(
-    services: &Services,
-    workflow: &WorkflowRow,
-    owner: &str,
-    status: WorkflowStatus,
-    after: Option<Duration>,
-    reason: Option<String>,
-) -> Result<bool, StoreError> {
-    let (id, owner) = (workflow.id.clone(), owner.to_string());
-    services
-        .store
-        .run(move |c| leases::release(c, &owner, &id, status, after, reason.as_deref()))
-        .await
 }

@@ -10,6 +10,7 @@ use crate::compose::voice::proper_case;
 use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
 use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
 use crate::services::Services;
+use crate::steps::once::{Earlier, find_or_create};
 use crate::steps::send::{SendOutcome, SendRequest, send_once};
 use crate::steps::state::Delivery;
 use crate::steps::{StepCx, StepDone, StepError};
@@ -142,16 +143,22 @@ async fn ensure_draft(
         message_id.to_string(),
         mailbox.to_string(),
     );
-    let effect = services
+    let (effect, fresh) = services
         .store
-        .run(move |c| side_effects::plan(c, &wf, EffectKind::GmailDraft, &key, Some(&owner)))
+        .run(move |c| side_effects::plan_fresh(c, &wf, EffectKind::GmailDraft, &key, Some(&owner)))
         .await?;
     if effect.state == EffectState::Done
         && let Some(id) = effect.external_id
     {
         return Ok(id);
     }
-    let draft_id = crate::steps::once::find_or_create(
+    let earlier = if fresh {
+        Earlier::Impossible
+    } else {
+        Earlier::Possible
+    };
+    let draft_id = find_or_create(
+        earlier,
         || {
             let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
             services.gmail(mailbox, &DRAFTS_LIST, move |g| {

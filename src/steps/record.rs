@@ -118,6 +118,7 @@ async fn ensure(
         return Ok(id);
     }
     let id = crate::steps::once::find_or_create(
+        crate::steps::once::Earlier::Possible,
         || {
             let (contact, mark) = (contact_id.to_string(), marker.to_string());
             services.hubspot(&ASSOCIATIONS_LIST, move |h| {

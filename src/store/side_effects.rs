@@ -108,8 +108,22 @@ pub fn plan(
     idempotency_key: &str,
     mailbox: Option<&str>,
 ) -> Result<Effect, StoreError> {
+    plan_fresh(conn, workflow_id, kind, idempotency_key, mailbox).map(|(effect, _)| effect)
+}
+
+/// [`plan`], also saying whether this call created the row: then no earlier
+/// attempt can have made the write (every attempt plans before it writes), and
+/// the caller need not look for one. A row another caller inserts at the same
+/// moment fails this insert on its primary key, so only one of them is fresh.
+pub fn plan_fresh(
+    conn: &mut DbConn,
+    workflow_id: &str,
+    kind: EffectKind,
+    idempotency_key: &str,
+    mailbox: Option<&str>,
+) -> Result<(Effect, bool), StoreError> {
     if let Some(existing) = find(conn, workflow_id, kind)? {
-        return Ok(existing);
+        return Ok((existing, false));
     }
     let at = now();
     diesel::insert_into(side_effects::table)
@@ -124,8 +138,9 @@ pub fn plan(
             side_effects::updated_at.eq(at),
         ))
         .execute(conn)?;
-    find(conn, workflow_id, kind)?
-        .ok_or_else(|| StoreError::Corrupt("side effect vanished after insert".into()))
+    let effect = find(conn, workflow_id, kind)?
+        .ok_or_else(|| StoreError::Corrupt("side effect vanished after insert".into()))?;
+    Ok((effect, true))
 }
 
 pub fn find(

@@ -7,6 +7,7 @@ use super::schema::{step_runs, workflows};
 use super::{DbConn, StoreError, leases, now};
 
 pub use crate::domain::Outcome;
+use crate::domain::Step;
 
 /// One step's result, ready to commit.
 #[derive(Debug, Clone)]
@@ -88,14 +89,18 @@ pub fn record(conn: &mut DbConn, owner: &str, run: &NewStepRun<'_>) -> Result<()
     })
 }
 
-/// Every recorded step of a workflow, in the order they finished.
+/// Every recorded step of a workflow, in the steps' own order ([`Step::ALL`]):
+/// steps that run side by side finish in any order, and the record reads the
+/// same whichever came first.
 pub fn list_for_workflow(
     conn: &mut DbConn,
     workflow_id: &str,
 ) -> Result<Vec<StepRunRow>, StoreError> {
-    Ok(step_runs::table
+    let mut runs: Vec<StepRunRow> = step_runs::table
         .filter(step_runs::workflow_id.eq(workflow_id))
-        .order((step_runs::finished_at.asc(), step_runs::step.asc()))
         .select(StepRunRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    let position = |name: &str| Step::parse(name).map_or(usize::MAX, |s| s as usize);
+    runs.sort_by_key(|r| position(&r.step));
+    Ok(runs)
 }

@@ -1,0 +1,160 @@
+//! What the driver writes: each step's result (fenced on the workflow's lease),
+//! and the end of a run — finished, retry later with backoff, or deferred.
+
+use std::time::Duration;
+
+use super::runner::RunEnd;
+use crate::domain::{Outcome, Step, WorkflowStatus};
+use crate::services::Services;
+use crate::store::step_runs::{self, NewStepRun, RecordError};
+use crate::store::workflows::WorkflowRow;
+use crate::store::{StoreError, leases, now};
+
+/// One step record: the step, how it ended, its attempt number, its output, its
+/// error and when it started.
+pub(super) type StepRecord<'a> = (
+    Step,
+    Outcome,
+    i32,
+    serde_json::Value,
+    Option<&'a str>,
+    chrono::NaiveDateTime,
+);
+
+/// Commits one step's result; false when the lease was lost.
+pub(super) async fn record(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    (step, outcome, attempts, output, error, started): StepRecord<'_>,
+) -> Result<bool, StoreError> {
+    let took = (now() - started).as_seconds_f64();
+    services.metrics.observe_step(step, outcome, took);
+    tracing::info!(
+        step.name = step.as_str(),
+        step.outcome = outcome.as_str(),
+        step.attempt = attempts,
+        duration_ms = (took * 1000.0) as u64,
+        "step recorded"
+    );
+    let (id, owner, error) = (
+        workflow.id.clone(),
+        owner.to_string(),
+        error.map(str::to_string),
+    );
+    services
+        .store
+        .run(move |c| {
+            let run = NewStepRun {
+                workflow_id: &id,
+                step: step.as_str(),
+                outcome,
+                attempts,
+                output: (!output.is_null()).then(|| output.clone()),
+                error: error.as_deref(),
+                started_at: started,
+            };
+            match step_runs::record(c, &owner, &run) {
+                Ok(()) => Ok(true),
+                Err(RecordError::LeaseLost) => Ok(false),
+                Err(RecordError::Store(e)) => Err(e),
+            }
+        })
+        .await
+}
+
+pub(super) async fn finish(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    status: WorkflowStatus,
+    reason: &str,
+) -> Result<RunEnd, StoreError> {
+    let reason = (!reason.is_empty()).then(|| reason.to_string());
+    if release(services, workflow, owner, status, None, reason).await? {
+        tracing::info!(status = status.as_str(), "workflow finished");
+        services
+            .metrics
+            .workflows_finished
+            .with_label_values(&[status.as_str()])
+            .inc();
+        Ok(RunEnd::Finished(status))
+    } else {
+        Ok(RunEnd::NotOurs)
+    }
+}
+
+/// Schedules the next run: the larger of the provider's Retry-After and an
+/// exponential backoff from the configured base, at most the configured maximum.
+pub(super) async fn retry(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    retry_after: Option<Duration>,
+    reason: &str,
+) -> Result<RunEnd, StoreError> {
+    let (base, max) = (
+        services.config.engine.retry_base,
+        services.config.engine.retry_max,
+    );
+    let backoff = base
+        .saturating_mul(2u32.saturating_pow(workflow.attempts.clamp(0, 16) as u32))
+        .min(max);
+    let wait = retry_after.map_or(backoff, |r| r.max(backoff));
+    let released = release(
+        services,
+        workflow,
+        owner,
+        WorkflowStatus::RetryWait,
+        Some(wait),
+        Some(reason.to_string()),
+    )
+    .await?;
+    if released {
+        services.metrics.workflow_retries.inc();
+    }
+    Ok(if released {
+        RunEnd::Retrying
+    } else {
+        RunEnd::NotOurs
+    })
+}
+
+/// Runs the workflow again after `after`, without counting an attempt.
+pub(super) async fn defer(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    after: Duration,
+    reason: &str,
+) -> Result<RunEnd, StoreError> {
+    let released = release(
+        services,
+        workflow,
+        owner,
+        WorkflowStatus::Pending,
+        Some(after),
+        Some(reason.to_string()),
+    )
+    .await?;
+    Ok(if released {
+        RunEnd::Deferred
+    } else {
+        RunEnd::NotOurs
+    })
+}
+
+async fn release(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    status: WorkflowStatus,
+    after: Option<Duration>,
+    reason: Option<String>,
+) -> Result<bool, StoreError> {
+    let (id, owner) = (workflow.id.clone(), owner.to_string());
+    services
+        .store
+        .run(move |c| leases::release(c, &owner, &id, status, after, reason.as_deref()))
+        .await
+}
