@@ -1,15 +1,16 @@
-//! Wires the store, metrics, connector actors, supervisor and web server together
+//! Wires the store, metrics, connector actors, supervisor and web actor together
 //! and returns a handle that knows its port (tests bind port 0).
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix::{Actor, Addr};
-use actix_web::dev::{Server, ServerHandle};
+use actix::{Actor, Addr, AsyncContext, Context};
+use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::actors::connector;
-use crate::actors::supervisor::{Drain, Supervisor};
+use crate::actors::supervisor::Supervisor;
+use crate::actors::web::{Ended, Shutdown, WebServer};
 use crate::config::Config;
 use crate::connectors::setup::{Clients, Policies};
 use crate::metrics::Metrics;
@@ -18,10 +19,14 @@ use crate::store::{Store, StoreError, audit, reps};
 use crate::web::intake_queue::IntakeQueue;
 use crate::web::{AppState, routes};
 
-/// A built, not yet running service.
+/// A built, not yet serving service: the web actor's context is made, so the
+/// handlers know its address, but the actor starts only with `spawn` or
+/// `run_until_stopped`.
 pub struct Application {
     port: u16,
     server: Server,
+    web: Context<WebServer>,
+    supervisor: Addr<Supervisor>,
     state: AppState,
 }
 
@@ -29,8 +34,9 @@ pub struct Application {
 pub struct RunningApp {
     pub port: u16,
     pub state: AppState,
-    handle: ServerHandle,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    supervisor: Addr<Supervisor>,
+    web: Addr<WebServer>,
+    ended: Ended,
 }
 
 /// Why the service could not start.
@@ -89,13 +95,14 @@ impl Application {
             metrics: metrics.clone(),
         });
         let supervisor = Supervisor::new(services.clone(), config.supervisor_poll).start();
+        let web = Context::<WebServer>::new();
         let state = AppState {
             config,
             engine: services,
             intake: IntakeQueue::start(store.clone()),
             store,
             metrics,
-            supervisor,
+            accepted: web.address().recipient(),
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
@@ -110,6 +117,8 @@ impl Application {
         Ok(Application {
             port,
             server,
+            web,
+            supervisor,
             state,
         })
     }
@@ -121,53 +130,39 @@ impl Application {
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), then lets
     /// running workflows finish their step within the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        drain(
-            &self.state.supervisor,
-            self.state.config.engine.shutdown_grace,
-        )
-        .await;
-        result
+        let (_web, ended) = self.start_web();
+        ended.await.unwrap_or(Ok(()))
     }
 
     /// Serves in the background; the returned handle stops it.
     pub fn spawn(self) -> RunningApp {
-        let handle = self.server.handle();
-        let task = actix_web::rt::spawn(self.server);
+        let (port, state, supervisor) = (self.port, self.state.clone(), self.supervisor.clone());
+        let (web, ended) = self.start_web();
         RunningApp {
-            port: self.port,
-            state: self.state,
-            handle,
-            task,
+            port,
+            state,
+            supervisor,
+            web,
+            ended,
         }
+    }
+
+    fn start_web(self) -> (Addr<WebServer>, Ended) {
+        let grace = self.state.config.engine.shutdown_grace;
+        WebServer::start_in(self.web, self.server, self.supervisor, grace)
     }
 }
 
 impl RunningApp {
     pub fn supervisor(&self) -> &Addr<Supervisor> {
-        &self.state.supervisor
+        &self.supervisor
     }
 
-    /// Stops accepting requests, lets running workflows finish, and waits.
+    /// Stops accepting requests, lets those in flight and the running workflows
+    /// finish, and waits.
     pub async fn stop(self) {
-        self.handle.stop(true).await;
-        let _ = self.task.await;
-        drain(
-            &self.state.supervisor,
-            self.state.config.engine.shutdown_grace,
-        )
-        .await;
-    }
-}
-
-async fn drain(supervisor: &Addr<Supervisor>, deadline: std::time::Duration) {
-    match supervisor.send(Drain { deadline }).await {
-        Ok(0) => tracing::info!("all workflows drained"),
-        Ok(left) => tracing::warn!(
-            left,
-            "workflows still running at shutdown; their leases will expire and they resume elsewhere"
-        ),
-        Err(error) => tracing::warn!(%error, "supervisor gone before draining"),
+        let _ = self.web.send(Shutdown).await;
+        let _ = self.ended.await;
     }
 }
 

@@ -4,7 +4,10 @@
 //! - `supervisor` — one per process: claims workflows, starts workflow actors
 //! - `workflow` — one per running workflow: runs `engine::runner`
 //! - `connector` — one per external service: limiter, retries, breaker
+//! - `web` — one per process: owns the HTTP server, hands accepted workflows to
+//!   the supervisor, shuts down requests first, then workflows
 
 pub mod connector;
 pub mod supervisor;
+pub mod web;
 pub mod workflow;

@@ -238,6 +238,21 @@ impl Handler<WorkflowFinished> for Supervisor {
     }
 }
 
+/// Stops the supervisor (after a [`Drain`]): no more claims, lease renewals or
+/// timers. Workflow actors still running finish on their own; their leases expire.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
+
+impl Handler<Stop> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Stop, ctx: &mut Context<Self>) {
+        tracing::info!(owner = %self.owner, "supervisor stopped");
+        ctx.stop();
+    }
+}
+
 /// Stop claiming and wait up to `deadline` for running workflows; answers how
 /// many were still running (their leases expire and another process resumes them).
 #[derive(Message)]

@@ -17,12 +17,12 @@ mod webhooks;
 
 use std::sync::Arc;
 
-use actix::Addr;
+use actix::Recipient;
 use actix_web::web;
 
 pub use error::ApiError;
 
-use crate::actors::supervisor::Supervisor;
+use crate::actors::supervisor::WorkflowAccepted;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -37,7 +37,8 @@ pub struct AppState {
     /// Where webhook deliveries wait for their (group) commit.
     pub intake: intake_queue::IntakeQueue,
     pub metrics: Metrics,
-    pub supervisor: Addr<Supervisor>,
+    /// The web actor, which hands accepted workflows to the supervisor.
+    pub accepted: Recipient<WorkflowAccepted>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.

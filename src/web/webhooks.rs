@@ -102,7 +102,7 @@ async fn accept(
     })?;
     if !accepted.duplicate {
         state
-            .supervisor
+            .accepted
             .do_send(WorkflowAccepted(accepted.workflow_id.clone()));
     }
     tracing::info!(workflow.id = %accepted.workflow_id, duplicate = accepted.duplicate, "webhook accepted");

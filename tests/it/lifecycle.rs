@@ -128,3 +128,63 @@ async fn readiness_reports_the_database(db: TestDb) {
     assert_eq!(json(readyz).await["status"], "ready");
     app.stop().await;
 }
+
+/// The web actor's shutdown order: a request already in flight is answered, the
+/// port stops answering, and the supervisor is stopped after it.
+#[actix_web::test]
+async fn shutdown_finishes_requests_in_flight_then_stops_the_supervisor() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let db = TestDb::sqlite();
+    let app = spawn_app(&db).await;
+    let supervisor = app.app.supervisor().clone();
+    let port = app.app.port;
+    let body = submission("shutdown-1", "inflight@example.com");
+    let mut head = format!(
+        "POST /webhooks/hubspot HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in
+        crate::helpers::signed_headers(&body, std::time::SystemTime::now(), crate::helpers::SECRET)
+    {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Shutdown begins while the request's body is still arriving.
+    let stopping = actix_web::rt::spawn(app.app.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        supervisor.connected(),
+        "the supervisor waits for the requests"
+    );
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the request in flight is answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    drop(stream);
+
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("shutdown completes")
+        .unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port no longer answers"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!supervisor.connected(), "the supervisor is stopped last");
+    let counts = row_counts(&db.store()).await;
+    assert_eq!(counts, (1, 1), "the request in flight was committed");
+}

@@ -166,7 +166,7 @@ pub async fn retry(
         admin_queries::retry,
     )
     .await?;
-    state.supervisor.do_send(WorkflowAccepted(id.clone()));
+    state.accepted.do_send(WorkflowAccepted(id.clone()));
     Ok(HttpResponse::Ok()
         .json(json!({ "workflow_id": id, "status": WorkflowStatus::Pending.as_str() })))
 }
