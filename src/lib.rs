@@ -2,42 +2,43 @@
 //!
 //! # Layout
 //!
+//! Floors, bottom first; a module imports its own floor or lower ones, never
+//! higher, and no import loop spans two top-level modules
+//! (`tests/it/floor_plan.rs` checks both):
+//!
 //! ```text
-//! main.rs        thin: hands over to cli::run
-//! cli.rs         serve | migrate | sandbox | demo; --help lists every variable
-//! config/        every setting, its variable and default, in one table
-//! app.rs         wires store, metrics, supervisor and web server; returns a handle
-//! telemetry.rs   log output (text or JSON)
-//! metrics.rs     one Metrics struct, namespace `sales_agent`
-//! assets/        the asset catalogue: Drive folder allowlist, sync, tags, ranking
-//! compose/       the reply: time zone, slots, voice (and its training), template and model composers, guardrails
-//! intake/        step 1: signatures, payload shapes, field map, idempotency key
-//! engine/        runs one workflow's steps: state, failure policy, retries, send-once
-//! steps/         the 13 steps: order, names, failure policy, one file per step
-//! store/         diesel over SQLite | PostgreSQL: pool, migrations, one file per table
-//! actors/        supervisor, workflow and connector actors (the only actix actors)
-//! reps.rs        the reps leads are routed to, from a seed file
-//! unsubscribe.rs one-click unsubscribe tokens
-//! connectors/    external API clients; error classification, retries, limits, breaker
-//! experiments/   A/B variants of the reply: assignment, outcomes, significance
+//! domain/        shared types: submission, lead, intent, reps, voice, steps and their
+//!                needs, outcomes, statuses, tags, variants (imports nothing of the crate)
+//! config/ metrics.rs store/ telemetry.rs
+//!                settings; one Metrics struct; diesel over SQLite | PostgreSQL; logs
+//! intake/ unsubscribe.rs connectors/
+//!                step 1's parsing and signatures; unsubscribe tokens; external API
+//!                clients, error classification, limits, breaker, connector mailboxes
+//! services.rs    what a workflow reaches the world through (store, connectors, config, metrics)
+//! compose/ assets/ experiments/
+//!                the reply (time zone, slots, voice, composers, guardrails); the asset
+//!                catalogue; A/B variants — logic over domain types
+//! steps/         the 13 steps, one file each, over a narrow context (`StepCx`)
+//! engine/        the driver: runs a workflow's step graph, commits, retries, ends
+//! actors/        supervisor, workflow, connector and web actors (the only actix actors)
 //! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
-//! demo/          the service wired to a sandbox; `sales-agent demo`
-//! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
-//! bench/         `sales-agent bench <name>`: the performance benchmarks
+//! app.rs cli.rs demo/ sandbox/ bench/
+//!                wiring and handle; commands; the demo; the API stand-in; benchmarks
 //! ```
 //!
 //! # Message flow
 //!
 //! ```text
-//! HubSpot ─POST /webhooks/hubspot─► web::webhooks
+//! HubSpot ─POST /webhooks/hubspot─► web::webhooks (served by actors::WebServer)
 //!     read ≤ limit → verify signature (raw body) → intake::parse → idempotency key
 //!     → store::events::accept (event + workflow + audit, one transaction)
-//!     → 202 {workflow_id}  ──WorkflowAccepted──► actors::Supervisor
+//!     → 202 {workflow_id}  ──WorkflowAccepted──► WebServer ──► actors::Supervisor
 //! Supervisor ──store::leases::claim_runnable──► DB (new, retry due, lease expired)
 //!     └─ starts one WorkflowActor per claimed workflow ─► engine::runner::run
-//!          steps::run(step) for each unfinished step ─► ConnectorActor (limiter,
+//!          every step whose needs (Step::needs) are committed starts at once;
+//!          steps::run(step) ─► connector mailbox ─► ConnectorActor (limiter,
 //!          retries, breaker) ─► HubSpot / Gmail / Calendar / Drive / LLM
-//!          store::step_runs::record (fenced on the lease) after every step
+//!          store::step_runs::record (fenced on the lease) as each step ends
 //! ```
 
 pub mod actors;
