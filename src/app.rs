@@ -16,7 +16,7 @@ use crate::engine::Services;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, audit, reps};
 use crate::web::intake_queue::IntakeQueue;
-use crate::web::{AppState, routes};
+use crate::web::{AppState, UnverifiedBodies, routes};
 
 /// A built, not yet running service.
 pub struct Application {
@@ -90,6 +90,7 @@ impl Application {
         });
         let supervisor = Supervisor::new(services.clone(), config.supervisor_poll).start();
         let state = AppState {
+            unverified: UnverifiedBodies::new(config.webhook.unverified_bytes),
             config,
             engine: services,
             intake: IntakeQueue::start(store.clone()),

@@ -21,6 +21,7 @@ use actix::Addr;
 use actix_web::web;
 
 pub use error::ApiError;
+pub use webhooks::UnverifiedBodies;
 
 use crate::actors::supervisor::Supervisor;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// Where webhook deliveries wait for their (group) commit.
     pub intake: intake_queue::IntakeQueue,
+    /// Bounds the body bytes held by webhooks not yet verified.
+    pub unverified: UnverifiedBodies,
     pub metrics: Metrics,
     pub supervisor: Addr<Supervisor>,
 }

@@ -43,6 +43,8 @@ fn webhook_config(legacy: bool) -> WebhookConfig {
         max_age: Duration::from_secs(300),
         max_skew: Duration::from_secs(60),
         max_body_bytes: 1 << 20,
+        body_timeout: Duration::from_secs(10),
+        unverified_bytes: 16 << 20,
     }
 }
 

@@ -25,6 +25,7 @@ mod private_pg;
 mod quota;
 mod sandbox;
 mod sending;
+mod slow_bodies;
 mod unsubscribe;
 mod voice;
 mod voice_held;
