@@ -80,6 +80,20 @@ impl StoreError {
     }
 }
 
+/// An error of work run through [`Store::run_as`] that may carry a store error,
+/// so that the bridge still sees a lock conflict inside a domain error (a
+/// conflict wrapped as a refused transition, say) and runs the work again.
+pub trait FromStore: From<StoreError> {
+    /// The store error inside, if this is one.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl FromStore for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
 impl StoreError {
     /// True when an insert met a row another transaction had just inserted.
     pub fn is_unique_violation(&self) -> bool {
@@ -160,6 +174,19 @@ impl Store {
         F: Fn(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_as(work).await
+    }
+
+    /// [`Store::run`] for work with its own error type: whatever the type, a lock
+    /// conflict inside it is retried like one from plain store work. Never wrap a
+    /// fallible result as `Ok(result)` to pass it through [`Store::run`]: the
+    /// conflict would then look like success and go unretried.
+    pub async fn run_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: FromStore + Send + 'static,
+    {
         let slot = self
             .slots
             .clone()
@@ -177,7 +204,12 @@ impl Store {
             let mut pause = Duration::from_millis(2);
             loop {
                 match work(&mut conn) {
-                    Err(error) if error.is_lock_conflict() && started.elapsed() < patience => {
+                    Err(error)
+                        if error
+                            .store_error()
+                            .is_some_and(StoreError::is_lock_conflict)
+                            && started.elapsed() < patience =>
+                    {
                         std::thread::sleep(pause + Duration::from_micros(fastrand::u64(0..2000)));
                         pause = (pause * 2).min(Duration::from_millis(50));
                     }
@@ -186,7 +218,7 @@ impl Store {
             }
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("database task ended: {e}")))?
+        .map_err(|e| E::from(StoreError::Unavailable(format!("database task ended: {e}"))))?
     }
 
     /// Connections in use and idle, for the pool gauges.

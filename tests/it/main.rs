@@ -2,6 +2,7 @@
 //! per backend (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
 mod admin;
+mod admin_retry_load;
 mod assets;
 mod chaos;
 mod connectors;
