@@ -121,7 +121,9 @@ async fn run_inner(services: &Services, id: &str, owner: &str) -> Result<RunEnd,
             }) => (outcome, output, None, end),
             Err(StepError::LeaseLost) => return Ok(RunEnd::NotOurs),
             Err(StepError::Defer { after, reason }) => {
-                tracing::info!(step.name = step.as_str(), reason = %reason, "step deferred");
+                // The rep by id, never by address (reasons carry no address either).
+                let rep_id = state.route.as_ref().map(|r| r.rep_id.as_str());
+                tracing::info!(step.name = step.as_str(), rep.id = rep_id, reason = %reason, "step deferred");
                 return defer(services, &workflow, owner, after, &reason).await;
             }
             Err(error) if step.on_failure() == FailurePolicy::Degrade => {
