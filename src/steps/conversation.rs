@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 use futures_util::future::join_all;
 
+use crate::compose::links;
 use crate::connectors::ConnectorError;
 use crate::connectors::gmail::{Format, ListRequest, Message, THREADS_GET, THREADS_LIST, Thread};
 use crate::connectors::mime;
@@ -244,7 +245,16 @@ fn anchor(found: &Found, threads_found: usize) -> Conversation {
     let parent = last
         .and_then(|m| header(m, "Message-ID").or_else(|| header(m, "Message-Id")))
         .and_then(|id| mime::valid_message_id(&id));
-    let Some(parent) = parent else {
+    let subject = first
+        .and_then(|m| header(m, "Subject"))
+        .map(|s| mime::header_safe_text(&s, SUBJECT_MAX))
+        .filter(|s| !s.is_empty());
+    // A subject holding a link (the prospect's, or anyone's) would be echoed in
+    // the reply's `Re:` line: such a thread is not replied into either.
+    let linked = subject
+        .as_deref()
+        .is_some_and(|s| links::has_url_like(s, &[]));
+    let Some(parent) = parent.filter(|_| !linked) else {
         return Conversation {
             threads_found,
             summary,
@@ -264,10 +274,7 @@ fn anchor(found: &Found, threads_found: usize) -> Conversation {
     Conversation {
         mailbox: Some(found.mailbox.clone()),
         thread_id: Some(thread.id.clone()),
-        subject: first
-            .and_then(|m| header(m, "Subject"))
-            .map(|s| mime::header_safe_text(&s, SUBJECT_MAX))
-            .filter(|s| !s.is_empty()),
+        subject,
         parent_message_id: Some(format!("<{parent}>")),
         references,
         threads_found,

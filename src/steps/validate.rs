@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::compose::links;
 use crate::intake::FormSubmission;
 
 /// What a submission must satisfy. An empty allowlist accepts every form.
@@ -45,6 +46,10 @@ pub struct Lead {
     pub message: Option<String>,
     /// Fields that were cut to their size bound.
     pub truncated: Vec<String>,
+    /// Fields left out because they held URL-like text (see `compose::links`):
+    /// such text from the prospect never reaches a subject or a body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 /// Why a submission is skipped rather than answered.
@@ -73,6 +78,8 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         .map(|(_, d)| d.to_string())
         .unwrap_or_default();
     let mut truncated = Vec::new();
+    let mut withheld = Vec::new();
+    let own_domain = email_domain.clone();
     let mut field = |name: &str| {
         let raw = submission.fields.get(name)?;
         let (limit, multiline) = if name == "message" {
@@ -83,6 +90,16 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         let (clean, cut) = clean_text(raw, limit, multiline);
         if cut {
             truncated.push(name.to_string());
+        }
+        // The message is read, never echoed; the website and phone are data.
+        // Every other field may be quoted in the reply, so a link in it (bare,
+        // shortened, an IP, defanged…) withholds the whole field. The prospect's
+        // own domain, bare, is theirs to name ("Booking.com").
+        if !matches!(name, "message" | "website" | "phone")
+            && links::has_url_like(&clean, &[own_domain.as_str()])
+        {
+            withheld.push(name.to_string());
+            return None;
         }
         (!clean.is_empty()).then_some(clean)
     };
@@ -116,6 +133,7 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         intent: field("intent"),
         message: field("message"),
         truncated,
+        withheld,
     })
 }
 
@@ -253,11 +271,15 @@ mod tests {
     fn header_breaking_characters_never_survive_in_single_line_fields() {
         let s = submission(&[
             ("email", "a@b.co"),
-            ("firstname", "Bob\r\nBcc: victim@x.com"),
+            ("firstname", "Bob\r\nBcc: victim"),
+            ("lastname", "Bob\r\nBcc: victim@x.com"),
             ("message", "line one\r\nline two\u{0}"),
         ]);
         let lead = validate(&s, &ValidationRules::default()).unwrap();
-        assert_eq!(lead.first_name.as_deref(), Some("Bob Bcc: victim@x.com"));
+        assert_eq!(lead.first_name.as_deref(), Some("Bob Bcc: victim"));
+        // An address is URL-like text: the field is withheld altogether.
+        assert_eq!(lead.last_name, None);
+        assert_eq!(lead.withheld, ["last_name"]);
         assert_eq!(lead.message.as_deref(), Some("line one\nline two"));
     }
 

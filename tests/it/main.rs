@@ -28,6 +28,7 @@ mod sandbox;
 mod sending;
 mod slow_bodies;
 mod unsubscribe;
+mod url_text;
 mod voice;
 mod voice_held;
 mod webhook_props;
