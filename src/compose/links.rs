@@ -277,3 +277,74 @@ mod tests {
         assert!(has_url_like("booking.com.evil.io", &["booking.com"]));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A link as someone hiding it would write it, inside ordinary words.
+    fn disguised_link() -> impl Strategy<Value = String> {
+        let label = "[a-z][a-z0-9-]{1,12}[a-z0-9]";
+        let tld = prop::sample::select(vec![
+            "com", "net", "org", "io", "ly", "co", "de", "ru", "xyz", "info", "app", "uk",
+        ]);
+        let dot = prop::sample::select(vec![
+            ".",
+            "[.]",
+            "(.)",
+            "{.}",
+            " [dot] ",
+            "(dot)",
+            "\u{3002}",
+            "\u{ff0e}",
+            "\u{200b}.",
+        ]);
+        let scheme = prop::sample::select(vec![
+            "",
+            "",
+            "http://",
+            "https://",
+            "hxxp://",
+            "hxxps[:]//",
+            "HTTP://",
+            "h**p://",
+        ]);
+        let path = prop::sample::select(vec!["", "/login", "/a/b?c=d", ":8443", "/x#y"]);
+        (
+            scheme,
+            label,
+            dot,
+            tld,
+            path,
+            "[A-Za-z ]{0,12}",
+            "[A-Za-z ]{0,12}",
+        )
+            .prop_map(|(scheme, label, dot, tld, path, before, after)| {
+                format!("{before} {scheme}{label}{dot}{tld}{path} {after}")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_disguised_link_is_found(text in disguised_link()) {
+            prop_assert!(has_url_like(&text, &[]), "{:?}", text);
+        }
+
+        #[test]
+        fn any_ip_address_is_found(a in 1u8.., b: u8, c: u8, d: u8, defang in any::<bool>()) {
+            let dot = if defang { "[.]" } else { "." };
+            let text = format!("Acme {a}{dot}{b}{dot}{c}{dot}{d} Systems");
+            prop_assert!(has_url_like(&text, &[]), "{:?}", text);
+        }
+
+        /// Words, names and sentences (dots followed by a space) are not links.
+        #[test]
+        fn prose_is_not_a_link(words in prop::collection::vec("[A-Za-zÀ-ÿ'-]{1,12}", 1..12),
+                               sep in prop::sample::select(vec![" ", ", ", ". ", " & ", " - "])) {
+            let text = words.join(sep);
+            prop_assert!(!has_url_like(&text, &[]), "{:?}", text);
+        }
+    }
+}
