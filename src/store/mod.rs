@@ -323,6 +323,53 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A read-then-write transaction that meets another writer waits for it
+    /// (SQLite's busy timeout applies to `BEGIN IMMEDIATE`) and then commits,
+    /// where a deferred one would be refused with "database is locked"; inside
+    /// an outer transaction it is a savepoint.
+    #[test]
+    fn a_write_transaction_waits_for_another_writer_and_nests() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, SqliteConnection};
+
+        let dir = std::env::temp_dir().join(format!("sa-store-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite").display().to_string();
+        let mut first = SqliteConnection::establish(&path).unwrap();
+        first
+            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER);")
+            .unwrap();
+        first
+            .batch_execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let second_path = path.clone();
+        let second = std::thread::spawn(move || {
+            let mut conn = DbConn::Sqlite(SqliteConnection::establish(&second_path).unwrap());
+            conn.batch_execute("PRAGMA busy_timeout = 5000;").unwrap();
+            conn.write_transaction(|c| {
+                c.batch_execute("SELECT count(*) FROM t; INSERT INTO t VALUES (2);")?;
+                // Nested: a savepoint inside the writer's transaction.
+                c.write_transaction(|c| c.batch_execute("INSERT INTO t VALUES (3);"))
+            })
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        first.batch_execute("COMMIT;").unwrap();
+        second
+            .join()
+            .unwrap()
+            .expect("the second writer waited, then committed");
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count = diesel::sql_query("SELECT count(*) AS n FROM t")
+            .get_result::<Count>(&mut first)
+            .unwrap();
+        assert_eq!(count.n, 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn an_unknown_scheme_is_refused_naming_the_variable() {
         let err = Store::open("mysql://x", 1, Duration::from_secs(1))
