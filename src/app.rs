@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::services::Services;
 use crate::store::{Store, StoreError, audit, reps};
 use crate::web::intake_queue::IntakeQueue;
-use crate::web::{AppState, routes};
+use crate::web::{AppState, UnverifiedBodies, routes};
 
 /// A built, not yet serving service: the web actor's context is made, so the
 /// handlers know its address, but the actor starts only with `spawn` or
@@ -97,6 +97,7 @@ impl Application {
         let supervisor = Supervisor::new(services.clone(), config.supervisor_poll).start();
         let web = Context::<WebServer>::new();
         let state = AppState {
+            unverified: UnverifiedBodies::new(config.webhook.unverified_bytes),
             config,
             engine: services,
             intake: IntakeQueue::start(store.clone()),

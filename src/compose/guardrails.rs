@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::links;
 use super::template::{Draft, ReplyContext};
 use super::voice::VoiceProfile;
 
@@ -25,6 +26,9 @@ pub struct Allowed {
     pub facts: Vec<String>,
     pub min_chars: usize,
     pub max_chars: usize,
+    /// Domains the draft may name bare (no path): the prospect's own, the
+    /// assets' and booking link's hosts, those in the rep's signature.
+    pub domains: Vec<String>,
 }
 
 impl Allowed {
@@ -50,6 +54,17 @@ impl Allowed {
                 .collect(),
             min_chars: 80,
             max_chars: 3000,
+            domains: std::iter::once(cx.lead.email_domain.to_lowercase())
+                .chain(
+                    cx.assets
+                        .iter()
+                        .map(|a| a.url.as_str())
+                        .chain(cx.booking_link.as_deref())
+                        .flat_map(links::domains_in),
+                )
+                .chain(links::domains_in(&voice.signature))
+                .filter(|d| !d.is_empty())
+                .collect(),
         }
     }
 }
@@ -133,10 +148,19 @@ pub fn check(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Viol
     for m in PLACEHOLDER.find_iter(&text) {
         found.push(Violation::Placeholder(m.as_str().to_string()));
     }
-    for m in URL.find_iter(&draft.body) {
-        let link = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        if !allowed.links.iter().any(|a| a == link) {
-            found.push(Violation::LinkNotAllowed(link.to_string()));
+    // Links in subject and body: the allowed ones exactly, nothing else that
+    // reads as a link (bare domains with a path, shorteners, IPs, defanged forms).
+    let domains: Vec<&str> = allowed.domains.iter().map(String::as_str).collect();
+    for part in [&draft.subject, &draft.body] {
+        let mut rest = part.to_string();
+        for m in URL.find_iter(part) {
+            let link = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            if allowed.links.iter().any(|a| a == link) {
+                rest = rest.replacen(link, " ", 1);
+            }
+        }
+        for link in links::url_like(&rest, &domains) {
+            found.push(Violation::LinkNotAllowed(link));
         }
     }
     let body_without_links = URL.replace_all(&draft.body, "");
@@ -247,6 +271,7 @@ mod tests {
             facts: vec![],
             min_chars: 20,
             max_chars: 2000,
+            domains: vec![],
         }
     }
 

@@ -4,6 +4,7 @@
 //! and the checks every draft must pass (`guardrails`). Pure functions, no I/O.
 
 pub mod guardrails;
+pub use crate::domain::links;
 pub mod model;
 pub mod slots;
 pub mod template;

@@ -350,6 +350,7 @@ mod tests {
             intent: None,
             message: None,
             truncated: vec![],
+            withheld: vec![],
         };
         for (name, value) in fields {
             let value = value.to_string();

@@ -48,6 +48,11 @@ pub struct WebhookConfig {
     pub max_age: Duration,
     pub max_skew: Duration,
     pub max_body_bytes: usize,
+    /// The whole body must arrive within this; a slower one is cut off (408).
+    pub body_timeout: Duration,
+    /// Body bytes all not-yet-verified deliveries together may hold; past it a
+    /// delivery is refused with 503.
+    pub unverified_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +108,10 @@ impl Config {
                 max_age: Duration::from_secs(source.parse("SALES_AGENT_SIGNATURE_MAX_AGE_SECS")?),
                 max_skew: Duration::from_secs(source.parse("SALES_AGENT_SIGNATURE_MAX_SKEW_SECS")?),
                 max_body_bytes: source.parse_positive("SALES_AGENT_WEBHOOK_MAX_BODY_BYTES")?,
+                body_timeout: Duration::from_secs(
+                    source.parse_positive("SALES_AGENT_WEBHOOK_BODY_TIMEOUT_SECS")?,
+                ),
+                unverified_bytes: source.parse_positive("SALES_AGENT_WEBHOOK_UNVERIFIED_BYTES")?,
             },
             admin_token: source.secret("SALES_AGENT_ADMIN_TOKEN"),
             viewer_token: source.secret("SALES_AGENT_VIEWER_TOKEN"),

@@ -79,6 +79,16 @@ pub const SETTINGS: &[Setting] = &[
         "1048576",
         "Largest webhook body accepted; larger gets 413.",
     ),
+    setting(
+        "SALES_AGENT_WEBHOOK_BODY_TIMEOUT_SECS",
+        "10",
+        "A webhook body must arrive within this many seconds; slower gets 408 and the connection is closed.",
+    ),
+    setting(
+        "SALES_AGENT_WEBHOOK_UNVERIFIED_BYTES",
+        "8388608",
+        "Body bytes all webhooks not yet verified may hold together; past it they get 503.",
+    ),
     secret(
         "SALES_AGENT_ADMIN_TOKEN",
         "Bearer token for the admin API. Unset: the admin API refuses everyone.",

@@ -33,7 +33,9 @@ pub enum ConnectorError {
     #[error("unauthorized: {0}")]
     Unauthorized(String),
     /// The OAuth grant of this account is dead (`invalid_grant`): a human must re-authorise.
-    #[error("account {account} needs re-authorisation")]
+    /// The account (a mailbox address) is kept for the code, never shown: this
+    /// message reaches logs and stored errors.
+    #[error("a mailbox needs re-authorisation")]
     NeedsReauth { account: String },
     #[error("not found: {0}")]
     NotFound(String),

@@ -143,6 +143,61 @@ pub fn to_raw(message: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE.encode(message)
 }
 
+/// Text from another mailer (a subject Gmail returned, say) made fit for a
+/// header: control and line-separator characters become spaces, whitespace runs
+/// collapse, and the result is cut to `max_chars`. What this returns always passes
+/// the checks [`build`] makes.
+pub fn header_safe_text(value: &str, max_chars: usize) -> String {
+    let spaced: String = value
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{feff}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let collapsed = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed
+        .chars()
+        .take(max_chars)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A Message-ID found in another mailer's headers, without angle brackets, when
+/// it can go into `In-Reply-To` and `References` (RFC 5322 `msg-id`: printable
+/// ASCII `left@right`, dot-atoms or a bracketed domain literal, at most 250
+/// characters). `None` means the message cannot be replied to safely.
+pub fn valid_message_id(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let id = trimmed
+        .strip_prefix('<')
+        .and_then(|v| v.strip_suffix('>'))
+        .unwrap_or(trimmed);
+    let (left, right) = id.split_once('@')?;
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let dot_atom = |part: &str| {
+        !part.is_empty()
+            && part
+                .split('.')
+                .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+    };
+    let literal = |part: &str| {
+        part.strip_prefix('[')
+            .and_then(|p| p.strip_suffix(']'))
+            .is_some_and(|inner| {
+                inner
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\'))
+            })
+    };
+    (id.len() <= 250 && dot_atom(left) && (dot_atom(right) || literal(right)))
+        .then(|| id.to_string())
+}
+
 fn header_text(field: &'static str, value: &str) -> Result<String, MimeError> {
     if value.chars().any(|c| c.is_control()) {
         return Err(MimeError::ControlCharacter { field });

@@ -198,3 +198,77 @@ proptest::proptest! {
         }
     }
 }
+
+mod from_other_mailers {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Subjects and ids as other mailers write them, hostile ones included.
+    fn wild() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ -~\\t\\r\\n\\u{7}\\u{b}\\u{1b}\\u{85}\\u{2028}\\u{2029}\\u{feff}é漢]{0,80}",
+            "<?[a-z0-9.@ <>\\[\\]\"\\\\,-]{0,40}>?",
+        ]
+    }
+
+    proptest! {
+        /// Whatever Gmail returned, a cleaned subject can head a reply.
+        #[test]
+        fn a_cleaned_subject_always_builds_a_reply(subject in wild(), id in wild()) {
+            let clean = header_safe_text(&subject, 200);
+            prop_assert!(clean.chars().count() <= 200);
+            let separated = clean.chars().any(|c| c.is_control() || c == '\u{2028}');
+            prop_assert!(!separated, "{:?}", clean);
+            let parent_id = valid_message_id(&id).unwrap_or_else(|| "p@example.com".into());
+            let mut mail = email();
+            mail.reply_to_parent = Some(Parent {
+                message_id: parent_id,
+                references: vec![],
+                subject: clean,
+            });
+            prop_assert!(build(&mail).is_ok());
+        }
+
+        /// An id accepted for threading is one `build` takes, in both places.
+        #[test]
+        fn an_accepted_message_id_always_threads(id in wild()) {
+            if let Some(valid) = valid_message_id(&id) {
+                prop_assert!(valid.is_ascii() && valid.contains('@'));
+                let mut mail = email();
+                mail.reply_to_parent = Some(Parent {
+                    message_id: valid.clone(),
+                    references: vec![valid],
+                    subject: "Hello".into(),
+                });
+                prop_assert!(build(&mail).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn ids_without_a_usable_address_part_are_refused() {
+        for bad in [
+            "<no-at-sign>",
+            "<a b@x.y>",
+            "<@x.y>",
+            "<a@>",
+            "<>",
+            "",
+            "<schlüssel@x.y>",
+            "<a@b@c>",
+            "<a..b@x.y>",
+        ] {
+            assert_eq!(valid_message_id(bad), None, "{bad}");
+        }
+        assert_eq!(
+            valid_message_id(" <CAK9.laura+1@mail.example.com> ").as_deref(),
+            Some("CAK9.laura+1@mail.example.com")
+        );
+        assert_eq!(
+            valid_message_id("<id@[127.0.0.1]>").as_deref(),
+            Some("id@[127.0.0.1]")
+        );
+    }
+}

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::FormSubmission;
+use super::links;
 
 /// A validated prospect, safe to reason about (still untrusted as instructions).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,10 @@ pub struct Lead {
     pub message: Option<String>,
     /// Fields that were cut to their size bound.
     pub truncated: Vec<String>,
+    /// Fields left out because they held URL-like text (see `links`): such text
+    /// from the prospect never reaches a subject or a body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,6 +103,8 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         .map(|(_, d)| d.to_string())
         .unwrap_or_default();
     let mut truncated = Vec::new();
+    let mut withheld = Vec::new();
+    let own_domain = email_domain.clone();
     let mut field = |name: &str| {
         let raw = submission.fields.get(name)?;
         let (limit, multiline) = if name == "message" {
@@ -108,6 +115,16 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         let (clean, cut) = clean_text(raw, limit, multiline);
         if cut {
             truncated.push(name.to_string());
+        }
+        // The message is read, never echoed; the website and phone are data.
+        // Every other field may be quoted in the reply, so a link in it (bare,
+        // shortened, an IP, defanged…) withholds the whole field. The prospect's
+        // own domain, bare, is theirs to name ("Booking.com").
+        if !matches!(name, "message" | "website" | "phone")
+            && links::has_url_like(&clean, &[own_domain.as_str()])
+        {
+            withheld.push(name.to_string());
+            return None;
         }
         (!clean.is_empty()).then_some(clean)
     };
@@ -141,6 +158,7 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         intent: field("intent"),
         message: field("message"),
         truncated,
+        withheld,
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod experiment;
 pub mod lead;
+pub mod links;
 pub mod records;
 pub mod rep;
 pub mod status;

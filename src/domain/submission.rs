@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 pub enum PayloadShape {
     WorkflowContact,
     FormsApi,
+    /// `fieldValues` / `formSubmissionId`: the layout earlier versions posted.
+    FieldValues,
 }
 
 impl PayloadShape {
@@ -18,6 +20,7 @@ impl PayloadShape {
         match self {
             PayloadShape::WorkflowContact => "workflow_contact",
             PayloadShape::FormsApi => "forms_api",
+            PayloadShape::FieldValues => "field_values",
         }
     }
 }

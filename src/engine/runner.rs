@@ -290,7 +290,9 @@ async fn attempt(
         }) => (outcome, output, None, end),
         Err(StepError::LeaseLost) => return Ok(Settled::NotOurs),
         Err(StepError::Defer { after, reason }) => {
-            tracing::info!(step.name = step.as_str(), reason = %reason, "step deferred");
+            // The rep by id, never by address (reasons carry no address either).
+            let rep_id = state.route.as_ref().map(|r| r.rep_id.as_str());
+            tracing::info!(step.name = step.as_str(), rep.id = rep_id, reason = %reason, "step deferred");
             return Ok(Settled::Halted(Halt::Defer { after, reason }));
         }
         Err(error) if step.on_failure() == FailurePolicy::Degrade => {

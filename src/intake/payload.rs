@@ -5,6 +5,10 @@
 //!   (`conversion-id`, `form-id`, `timestamp`, `page-url`); the newest submission wins.
 //! - A Forms API submission: `values[{name, value}]`, `conversionId`, `submittedAt`
 //!   (ms), `pageUrl`, and optionally `portalId` and `formGuid`.
+//! - The older submission layout the earlier version of this tool posted:
+//!   `fieldValues[{name, value}]`, `formId`, `formSubmissionId` (the submission's
+//!   own id, so it plays the conversion id's part in the idempotency key),
+//!   `timestamp` (ms, or an RFC 3339 time), and optionally `portalId`, `pageUrl`.
 //!
 //! Errors name the offending field so a 400 tells the sender what to fix.
 
@@ -42,40 +46,20 @@ pub fn parse(body: &[u8]) -> Result<FormSubmission, PayloadError> {
     };
     if object.contains_key("values") {
         parse_forms_api(&object)
+    } else if object.contains_key("fieldValues") {
+        parse_field_values(&object)
     } else if object.contains_key("properties") || object.contains_key("form-submissions") {
         parse_workflow_contact(&object)
     } else {
         Err(error(
             "body",
-            "expected a HubSpot contact (`properties`) or a form submission (`values`)",
+            "expected a HubSpot contact (`properties`) or a form submission (`values` or `fieldValues`)",
         ))
     }
 }
 
 fn parse_forms_api(object: &Map<String, Value>) -> Result<FormSubmission, PayloadError> {
-    let Some(Value::Array(values)) = object.get("values") else {
-        return Err(error("values", "expected an array of {name, value}"));
-    };
-    let mut raw = Vec::with_capacity(values.len());
-    for (i, item) in values.iter().enumerate() {
-        let Value::Object(item) = item else {
-            return Err(error(
-                format!("values[{i}]"),
-                "expected an object with name and value",
-            ));
-        };
-        let name = match item.get("name") {
-            Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
-            _ => {
-                return Err(error(
-                    format!("values[{i}].name"),
-                    "expected a non-empty string",
-                ));
-            }
-        };
-        let value = scalar(item.get("value"), &format!("values[{i}].value"))?.unwrap_or_default();
-        raw.push((name, value));
-    }
+    let raw = name_values(object.get("values"), "values")?;
     let (email, fields, other_fields) = sort_fields(raw)?;
     Ok(FormSubmission {
         shape: PayloadShape::FormsApi,
@@ -92,6 +76,54 @@ fn parse_forms_api(object: &Map<String, Value>) -> Result<FormSubmission, Payloa
         fields,
         other_fields,
     })
+}
+
+fn parse_field_values(object: &Map<String, Value>) -> Result<FormSubmission, PayloadError> {
+    let raw = name_values(object.get("fieldValues"), "fieldValues")?;
+    let (email, fields, other_fields) = sort_fields(raw)?;
+    Ok(FormSubmission {
+        shape: PayloadShape::FieldValues,
+        portal_id: identifier(object.get("portalId"), "portalId")?,
+        form_id: identifier(
+            object.get("formId").or_else(|| object.get("formGuid")),
+            "formId",
+        )?,
+        conversion_id: identifier(object.get("formSubmissionId"), "formSubmissionId")?,
+        submitted_at_ms: millis_or_time(object.get("timestamp"), "timestamp")?,
+        contact_id: None,
+        page_url: text(object.get("pageUrl"), "pageUrl")?,
+        email,
+        fields,
+        other_fields,
+    })
+}
+
+/// `[{name, value}]` pairs (the `values` and `fieldValues` arrays).
+fn name_values(value: Option<&Value>, field: &str) -> Result<Vec<(String, String)>, PayloadError> {
+    let Some(Value::Array(values)) = value else {
+        return Err(error(field, "expected an array of {name, value}"));
+    };
+    let mut raw = Vec::with_capacity(values.len());
+    for (i, item) in values.iter().enumerate() {
+        let Value::Object(item) = item else {
+            return Err(error(
+                format!("{field}[{i}]"),
+                "expected an object with name and value",
+            ));
+        };
+        let name = match item.get("name") {
+            Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+            _ => {
+                return Err(error(
+                    format!("{field}[{i}].name"),
+                    "expected a non-empty string",
+                ));
+            }
+        };
+        let value = scalar(item.get("value"), &format!("{field}[{i}].value"))?.unwrap_or_default();
+        raw.push((name, value));
+    }
+    Ok(raw)
 }
 
 fn parse_workflow_contact(object: &Map<String, Value>) -> Result<FormSubmission, PayloadError> {
@@ -240,6 +272,16 @@ fn millis(value: Option<&Value>, field: &str) -> Result<Option<i64>, PayloadErro
     }
 }
 
+/// Unix milliseconds (see [`millis`]) or an RFC 3339 time.
+fn millis_or_time(value: Option<&Value>, field: &str) -> Result<Option<i64>, PayloadError> {
+    if let Some(Value::String(s)) = value
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(s.trim())
+    {
+        return Ok(Some(at.timestamp_millis()));
+    }
+    millis(value, field).map_err(|_| error(field, "expected Unix milliseconds or an RFC 3339 time"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +328,31 @@ mod tests {
     }
 
     #[test]
+    fn the_older_field_values_layout_maps_like_the_others() {
+        let body = br#"{"formId": "f-9", "formSubmissionId": "sub-77", "timestamp": 1700000000000,
+            "portalId": "62515", "pageUrl": "https://x/contact",
+            "fieldValues": [{"name": "email", "value": " Cy@X.io "}, {"name": "firstname", "value": "Cy"},
+                            {"name": "company", "value": "Acme"}, {"name": "favourite", "value": true}]}"#;
+        let s = parse(body).unwrap();
+        assert_eq!(s.shape, PayloadShape::FieldValues);
+        assert_eq!(s.email, "Cy@X.io");
+        assert_eq!(s.form_id.as_deref(), Some("f-9"));
+        assert_eq!(s.conversion_id.as_deref(), Some("sub-77"));
+        assert_eq!(s.portal_id.as_deref(), Some("62515"));
+        assert_eq!(s.submitted_at_ms, Some(1_700_000_000_000));
+        assert_eq!(s.page_url.as_deref(), Some("https://x/contact"));
+        assert_eq!(s.fields["first_name"], "Cy");
+        assert_eq!(s.fields["company"], "Acme");
+        assert_eq!(s.other_fields["favourite"], "true");
+        let iso = parse(
+            br#"{"formId": "f", "timestamp": "2023-11-14T22:13:20Z",
+                "fieldValues": [{"name": "email", "value": "a@b.c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(iso.submitted_at_ms, Some(1_700_000_000_000));
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let cases: &[(&[u8], &str)] = &[
             (b"{not json", "body"),
@@ -314,6 +381,21 @@ mod tests {
                 "form-submissions",
             ),
             (br#"{"properties": {"email": "  "}}"#, "email"),
+            (br#"{"fieldValues": {}}"#, "fieldValues"),
+            (br#"{"fieldValues": [{"value": "x"}]}"#, "fieldValues[0].name"),
+            (
+                br#"{"fieldValues": [{"name": "email", "value": {"a": 1}}]}"#,
+                "fieldValues[0].value",
+            ),
+            (
+                br#"{"fieldValues": [{"name": "email", "value": "a@b.c"}], "timestamp": "soon"}"#,
+                "timestamp",
+            ),
+            (
+                br#"{"fieldValues": [{"name": "email", "value": "a@b.c"}], "formSubmissionId": [1]}"#,
+                "formSubmissionId",
+            ),
+            (br#"{"fieldValues": [{"name": "company", "value": "A"}]}"#, "email"),
         ];
         for (body, field) in cases {
             let err = parse(body).unwrap_err();

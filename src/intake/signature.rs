@@ -73,6 +73,34 @@ pub struct SignedRequest<'a> {
     pub legacy_version: Option<&'a str>,
 }
 
+/// What can be checked before the body is read: a secret is configured, the
+/// headers of one scheme are present, a v3 timestamp is fresh, a legacy scheme is
+/// enabled. A delivery that fails here is refused without reading (or holding) a
+/// byte of its body; `request.body` is ignored.
+pub fn precheck(
+    config: &WebhookConfig,
+    request: &SignedRequest<'_>,
+    now: SystemTime,
+) -> Result<(), SignatureError> {
+    if config.client_secrets.is_empty() {
+        return Err(SignatureError::NotConfigured);
+    }
+    if let (Some(_), Some(timestamp)) = (request.v3_signature, request.timestamp) {
+        return check_timestamp(timestamp, now, config.max_age, config.max_skew);
+    }
+    if request.legacy_signature.is_none() {
+        return Err(SignatureError::Missing);
+    }
+    if !config.allow_legacy_signatures {
+        return Err(SignatureError::LegacyDisabled);
+    }
+    match request.legacy_version.map(str::trim) {
+        None | Some("") => Ok(()),
+        Some(v) if v.eq_ignore_ascii_case("v1") || v.eq_ignore_ascii_case("v2") => Ok(()),
+        Some(_) => Err(SignatureError::Missing),
+    }
+}
+
 /// Checks the delivery's signature and returns the version that verified.
 pub fn verify(
     config: &WebhookConfig,
@@ -247,6 +275,8 @@ mod tests {
             max_age: Duration::from_secs(300),
             max_skew: Duration::from_secs(60),
             max_body_bytes: 1 << 20,
+            body_timeout: Duration::from_secs(10),
+            unverified_bytes: 16 << 20,
         }
     }
 
@@ -424,6 +454,42 @@ mod tests {
         assert_eq!(
             verify(&cfg, &v3("https://a/b", b"{}", &sig, &ts), now),
             Ok(SignatureVersion::V3)
+        );
+    }
+
+    #[test]
+    fn precheck_refuses_what_verify_would_refuse_without_the_body() {
+        let now = SystemTime::now();
+        let ts = unix_millis(now).to_string();
+        let stale = (unix_millis(now) - 301_000).to_string();
+        let cfg = config("s", false);
+        let unsigned = v3("https://x.test/h", b"", "", "");
+        let unsigned = SignedRequest {
+            v3_signature: None,
+            timestamp: None,
+            ..unsigned
+        };
+        assert_eq!(precheck(&cfg, &unsigned, now), Err(SignatureError::Missing));
+        let fresh = v3("https://x.test/h", b"", "AAAA", &ts);
+        assert_eq!(precheck(&cfg, &fresh, now), Ok(()));
+        let old = v3("https://x.test/h", b"", "AAAA", &stale);
+        assert_eq!(precheck(&cfg, &old, now), Err(SignatureError::Stale));
+        let garbage = v3("https://x.test/h", b"", "AAAA", "soon");
+        assert_eq!(
+            precheck(&cfg, &garbage, now),
+            Err(SignatureError::BadTimestamp)
+        );
+        let legacy_sig = legacy("POST", "https://x.test/h", b"", "ab", None);
+        assert_eq!(
+            precheck(&cfg, &legacy_sig, now),
+            Err(SignatureError::LegacyDisabled)
+        );
+        assert_eq!(precheck(&config("s", true), &legacy_sig, now), Ok(()));
+        let mut none = config("s", false);
+        none.client_secrets.clear();
+        assert_eq!(
+            precheck(&none, &fresh, now),
+            Err(SignatureError::NotConfigured)
         );
     }
 

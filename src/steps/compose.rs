@@ -6,6 +6,7 @@
 //! with violations is still written (the rep may fix it) but never sent.
 
 use crate::compose::guardrails::{self, Allowed};
+use crate::compose::links;
 use crate::compose::model;
 use crate::compose::template::{self, Draft, ReplyContext};
 use crate::compose::voice::VoiceProfile;
@@ -76,6 +77,9 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         .company
         .as_ref()
         .and_then(|c| c.name.clone())
+        // The CRM's name may be what an earlier form wrote there: the same rule
+        // as validation, no URL-like text in the reply.
+        .filter(|name| !links::has_url_like(name, &[lead.email_domain.as_str()]))
         .or_else(|| lead.company.clone());
     Ok(ReplyContext {
         intent: cx

@@ -14,8 +14,10 @@ use std::collections::BTreeSet;
 
 use futures_util::future::join_all;
 
+use crate::compose::links;
 use crate::connectors::ConnectorError;
 use crate::connectors::gmail::{Format, ListRequest, Message, THREADS_GET, THREADS_LIST, Thread};
+use crate::connectors::mime;
 use crate::connectors::query::GmailQuery;
 use crate::services::Services;
 use crate::steps::qualify::FREE_MAIL;
@@ -213,34 +215,71 @@ fn last_date(thread: &Thread) -> i64 {
 fn line(m: &Message) -> String {
     let from = header(m, "From").unwrap_or_default();
     let date = header(m, "Date").unwrap_or_default();
-    format!("{date} — {from}: {}", text::summarise(&body(m), 2, 280))
+    let line = format!("{date} — {from}: {}", text::summarise(&body(m), 2, 280));
+    mime::header_safe_text(&line, 600)
 }
+
+/// Longest subject kept from a thread (Gmail's own subjects are far shorter).
+const SUBJECT_MAX: usize = 200;
+/// `References` kept: the newest ones, enough for any mailer to thread.
+const REFERENCES_MAX: usize = 20;
 
 /// The reply's anchor (last message's Message-ID and References, the subject) and
 /// the thread's last messages, newest first.
+///
+/// What comes from Gmail is another mailer's text: the subject is made fit for a
+/// header (control and line-separator characters out, bounded), references that
+/// are not valid Message-IDs are dropped, and when the last message's Message-ID
+/// itself is not valid the thread cannot be replied into safely: the reply then
+/// starts a new thread (the summary still tells what was said).
 fn anchor(found: &Found, threads_found: usize) -> Conversation {
     let thread = &found.thread;
     let first = thread.messages.first();
     let last = thread.messages.last();
-    let references = last
+    let summary = thread
+        .messages
+        .iter()
+        .rev()
+        .take(THREAD_LINES)
+        .map(line)
+        .collect();
+    let parent = last
+        .and_then(|m| header(m, "Message-ID").or_else(|| header(m, "Message-Id")))
+        .and_then(|id| mime::valid_message_id(&id));
+    let subject = first
+        .and_then(|m| header(m, "Subject"))
+        .map(|s| mime::header_safe_text(&s, SUBJECT_MAX))
+        .filter(|s| !s.is_empty());
+    // A subject holding a link (the prospect's, or anyone's) would be echoed in
+    // the reply's `Re:` line: such a thread is not replied into either.
+    let linked = subject
+        .as_deref()
+        .is_some_and(|s| links::has_url_like(s, &[]));
+    let Some(parent) = parent.filter(|_| !linked) else {
+        return Conversation {
+            threads_found,
+            summary,
+            ..Conversation::default()
+        };
+    };
+    let mut references: Vec<String> = last
         .and_then(|m| header(m, "References"))
-        .map(|r| r.split_whitespace().map(str::to_string).collect())
+        .map(|r| {
+            r.split_whitespace()
+                .filter_map(mime::valid_message_id)
+                .map(|id| format!("<{id}>"))
+                .collect()
+        })
         .unwrap_or_default();
+    references.drain(..references.len().saturating_sub(REFERENCES_MAX));
     Conversation {
         mailbox: Some(found.mailbox.clone()),
         thread_id: Some(thread.id.clone()),
-        subject: first.and_then(|m| header(m, "Subject")),
-        parent_message_id: last
-            .and_then(|m| header(m, "Message-ID").or_else(|| header(m, "Message-Id"))),
+        subject,
+        parent_message_id: Some(format!("<{parent}>")),
         references,
         threads_found,
-        summary: thread
-            .messages
-            .iter()
-            .rev()
-            .take(THREAD_LINES)
-            .map(line)
-            .collect(),
+        summary,
     }
 }
 
@@ -264,6 +303,7 @@ fn others_summary(found: &[Found], except: Option<usize>) -> Vec<String> {
                 .messages
                 .first()
                 .and_then(|m| header(m, "Subject"))
+                .map(|s| mime::header_safe_text(&s, SUBJECT_MAX))
                 .unwrap_or_default();
             let who = if f.with_person {
                 "thread"

@@ -32,11 +32,22 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case(&rep.email))
     });
+    // Only a thread that can be replied into safely (checked again here for
+    // outputs recorded before step 6 sanitised them); else a new thread.
     let parent = conversation.and_then(|c| {
         Some(Parent {
-            message_id: c.parent_message_id.clone()?,
-            references: c.references.clone(),
-            subject: c.subject.clone().unwrap_or_default(),
+            message_id: mime::valid_message_id(c.parent_message_id.as_deref()?)?,
+            references: c
+                .references
+                .iter()
+                .filter_map(|r| mime::valid_message_id(r))
+                .collect(),
+            subject: Some(mime::header_safe_text(
+                c.subject.as_deref().unwrap_or_default(),
+                200,
+            ))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| draft.subject.clone()),
         })
     });
     let thread_id = conversation

@@ -94,11 +94,15 @@ mod tests {
     fn header_breaking_characters_never_survive_in_single_line_fields() {
         let s = submission(&[
             ("email", "a@b.co"),
-            ("firstname", "Bob\r\nBcc: victim@x.com"),
+            ("firstname", "Bob\r\nBcc: victim"),
+            ("lastname", "Bob\r\nBcc: victim@x.com"),
             ("message", "line one\r\nline two\u{0}"),
         ]);
         let lead = validate(&s, &ValidationRules::default()).unwrap();
-        assert_eq!(lead.first_name.as_deref(), Some("Bob Bcc: victim@x.com"));
+        assert_eq!(lead.first_name.as_deref(), Some("Bob Bcc: victim"));
+        // An address is URL-like text: the field is withheld altogether.
+        assert_eq!(lead.last_name, None);
+        assert_eq!(lead.withheld, ["last_name"]);
         assert_eq!(lead.message.as_deref(), Some("line one\nline two"));
     }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::workflows;
 use super::workflows::{WorkflowRow, WorkflowStatus};
-use super::{DbConn, StoreError, audit, now};
+use super::{DbConn, FromStore, StoreError, audit, now};
 
 /// Filters of the workflow list; the cursor is the last row of the previous page.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +63,15 @@ pub enum TransitionError {
     Store(#[from] StoreError),
 }
 
+impl FromStore for TransitionError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            TransitionError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for TransitionError {
     fn from(error: diesel::result::Error) -> Self {
         TransitionError::Store(error.into())
@@ -77,36 +86,46 @@ pub struct Request<'a> {
 }
 
 /// A dead-lettered workflow becomes runnable again and resumes from its first
-/// unfinished step.
+/// unfinished step, with a fresh set of attempts (the ones it used up are what
+/// dead-lettered it).
 pub fn retry(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionError> {
-    transition(
-        conn,
-        request,
-        &[WorkflowStatus::DeadLettered],
-        WorkflowStatus::Pending,
-        "workflow.retry",
-    )
+    conn.write_transaction(|c| {
+        transition(
+            c,
+            request,
+            &[WorkflowStatus::DeadLettered],
+            WorkflowStatus::Pending,
+            "workflow.retry",
+        )?;
+        diesel::update(workflows::table.find(request.workflow_id))
+            .set(workflows::attempts.eq(0))
+            .execute(c)?;
+        Ok(())
+    })
 }
 
 /// An unfinished workflow stops for good; a process working on it loses its lease.
 pub fn cancel(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionError> {
-    transition(
-        conn,
-        request,
-        &WorkflowStatus::UNFINISHED,
-        WorkflowStatus::Cancelled,
-        "workflow.cancel",
-    )
+    conn.write_transaction(|c| {
+        transition(
+            c,
+            request,
+            &WorkflowStatus::UNFINISHED,
+            WorkflowStatus::Cancelled,
+            "workflow.cancel",
+        )
+    })
 }
 
+/// Runs inside the caller's write transaction: it reads, then writes.
 fn transition(
-    conn: &mut DbConn,
+    c: &mut DbConn,
     request: &Request<'_>,
     from: &[WorkflowStatus],
     to: WorkflowStatus,
     action: &str,
 ) -> Result<(), TransitionError> {
-    conn.transaction(|c| {
+    {
         let current: Option<String> = workflows::table
             .find(request.workflow_id)
             .select(workflows::status)
@@ -145,5 +164,5 @@ fn transition(
             },
         )?;
         Ok(())
-    })
+    }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::StoreError;
@@ -14,6 +14,53 @@ use super::StoreError;
 pub enum DbConn {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+impl DbConn {
+    /// A transaction that reads and then writes. On SQLite it starts as a writer
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that read first and then finds
+    /// that another writer committed meanwhile is refused at once with "database
+    /// is locked" — the busy timeout never applies to that upgrade — whereas
+    /// taking the write lock up front waits for it under the busy timeout. On
+    /// PostgreSQL it is an ordinary transaction (row locks and the status guards in
+    /// the statements do the work).
+    pub fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        let DbConn::Sqlite(sqlite) = self else {
+            return self.transaction(work);
+        };
+        // Inside an outer transaction the write lock is the outer one's business:
+        // a savepoint, as `transaction` makes.
+        let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()
+            .map_or(true, |depth| depth.is_some());
+        if nested {
+            return self.transaction(work);
+        }
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        let result = work(self);
+        let DbConn::Sqlite(sqlite) = self else {
+            unreachable!("the work cannot change the backend")
+        };
+        match result {
+            Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+                Ok(()) => Ok(value),
+                Err(error) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                    Err(error.into())
+                }
+            },
+            Err(error) => {
+                // A failed rollback leaves the connection broken; r2d2's check
+                // on checkout ("SELECT 1") then finds out.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,7 +73,7 @@ pub fn accept_all(conn: &mut DbConn, intakes: &[NewIntake]) -> Result<Vec<Accept
     if let DbConn::Postgres(pg) = conn {
         return super::events_pg::accept_all(pg, intakes);
     }
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         intakes
             .iter()
             .map(|intake| accept_in_transaction(conn, intake))

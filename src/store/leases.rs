@@ -94,7 +94,7 @@ pub fn renew(
     lease: Duration,
 ) -> Result<Vec<String>, StoreError> {
     let at = now();
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         diesel::update(
             workflows::table
                 .filter(workflows::id.eq_any(ids))

@@ -80,6 +80,20 @@ impl StoreError {
     }
 }
 
+/// An error of work run through [`Store::run_as`] that may carry a store error,
+/// so that the bridge still sees a lock conflict inside a domain error (a
+/// conflict wrapped as a refused transition, say) and runs the work again.
+pub trait FromStore: From<StoreError> {
+    /// The store error inside, if this is one.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl FromStore for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
 impl StoreError {
     /// True when an insert met a row another transaction had just inserted.
     pub fn is_unique_violation(&self) -> bool {
@@ -160,6 +174,19 @@ impl Store {
         F: Fn(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_as(work).await
+    }
+
+    /// [`Store::run`] for work with its own error type: whatever the type, a lock
+    /// conflict inside it is retried like one from plain store work. Never wrap a
+    /// fallible result as `Ok(result)` to pass it through [`Store::run`]: the
+    /// conflict would then look like success and go unretried.
+    pub async fn run_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: FromStore + Send + 'static,
+    {
         let slot = self
             .slots
             .clone()
@@ -177,7 +204,12 @@ impl Store {
             let mut pause = Duration::from_millis(2);
             loop {
                 match work(&mut conn) {
-                    Err(error) if error.is_lock_conflict() && started.elapsed() < patience => {
+                    Err(error)
+                        if error
+                            .store_error()
+                            .is_some_and(StoreError::is_lock_conflict)
+                            && started.elapsed() < patience =>
+                    {
                         std::thread::sleep(pause + Duration::from_micros(fastrand::u64(0..2000)));
                         pause = (pause * 2).min(Duration::from_millis(50));
                     }
@@ -186,7 +218,7 @@ impl Store {
             }
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("database task ended: {e}")))?
+        .map_err(|e| E::from(StoreError::Unavailable(format!("database task ended: {e}"))))?
     }
 
     /// Connections in use and idle, for the pool gauges.
@@ -288,6 +320,53 @@ mod tests {
             grown <= 10,
             "{grown} threads more for 200 callers on 2 connections"
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A read-then-write transaction that meets another writer waits for it
+    /// (SQLite's busy timeout applies to `BEGIN IMMEDIATE`) and then commits,
+    /// where a deferred one would be refused with "database is locked"; inside
+    /// an outer transaction it is a savepoint.
+    #[test]
+    fn a_write_transaction_waits_for_another_writer_and_nests() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, SqliteConnection};
+
+        let dir = std::env::temp_dir().join(format!("sa-store-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite").display().to_string();
+        let mut first = SqliteConnection::establish(&path).unwrap();
+        first
+            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER);")
+            .unwrap();
+        first
+            .batch_execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let second_path = path.clone();
+        let second = std::thread::spawn(move || {
+            let mut conn = DbConn::Sqlite(SqliteConnection::establish(&second_path).unwrap());
+            conn.batch_execute("PRAGMA busy_timeout = 5000;").unwrap();
+            conn.write_transaction(|c| {
+                c.batch_execute("SELECT count(*) FROM t; INSERT INTO t VALUES (2);")?;
+                // Nested: a savepoint inside the writer's transaction.
+                c.write_transaction(|c| c.batch_execute("INSERT INTO t VALUES (3);"))
+            })
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        first.batch_execute("COMMIT;").unwrap();
+        second
+            .join()
+            .unwrap()
+            .expect("the second writer waited, then committed");
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count = diesel::sql_query("SELECT count(*) AS n FROM t")
+            .get_result::<Count>(&mut first)
+            .unwrap();
+        assert_eq!(count.n, 3);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -48,7 +48,7 @@ impl RepRow {
 /// Inserts the rep or replaces the stored one with the same id.
 pub fn upsert(conn: &mut DbConn, rep: &Rep) -> Result<(), StoreError> {
     let at = now();
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let values = (
             reps::name.eq(&rep.name),
             reps::email.eq(rep.email.to_lowercase()),

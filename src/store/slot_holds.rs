@@ -56,8 +56,8 @@ impl From<DieselError> for TxError {
 }
 
 /// Chooses and holds slots in one transaction that no other workflow for the
-/// same rep can interleave with (a per-rep advisory lock on PostgreSQL; SQLite
-/// has one writer, and a lost race there is retried by `Store::run`). `choose`
+/// same rep can interleave with (a per-rep advisory lock on PostgreSQL; on SQLite
+/// the write lock is taken up front, see `DbConn::write_transaction`). `choose`
 /// gets the workflow's own active holds and everyone else's, and returns the
 /// spans to hold; they replace the workflow's earlier holds.
 pub fn choose_and_hold(
@@ -67,7 +67,7 @@ pub fn choose_and_hold(
     expires_at: NaiveDateTime,
     choose: Chooser<'_>,
 ) -> Result<Vec<Span>, StoreError> {
-    conn.transaction::<_, StoreError, _>(|c| {
+    conn.write_transaction::<_, StoreError, _>(|c| {
         if let DbConn::Postgres(pg) = c {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind::<diesel::sql_types::Text, _>(format!("slot_holds:{rep_id}"))

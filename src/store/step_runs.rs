@@ -56,7 +56,7 @@ impl From<diesel::result::Error> for RecordError {
 pub fn record(conn: &mut DbConn, owner: &str, run: &NewStepRun<'_>) -> Result<(), RecordError> {
     let finished = now();
     let duration_ms = (finished - run.started_at).num_milliseconds().max(0);
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         if !leases::holds(c, owner, run.workflow_id)? {
             return Err(RecordError::LeaseLost);
         }

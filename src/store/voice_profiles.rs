@@ -74,7 +74,7 @@ pub fn upsert(
 ) -> Result<(), StoreError> {
     let at = now();
     let json = serde_json::to_string(profile).expect("plain data serialises");
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let values = (
             voice_profiles::profile.eq(&json),
             voice_profiles::source.eq(source),

@@ -12,6 +12,10 @@ pub struct ApiError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Close the connection after answering: the request's body was not read
+    /// whole, and what is left of it must not be read as the next request.
+    #[serde(skip)]
+    pub close: bool,
 }
 
 impl ApiError {
@@ -21,7 +25,14 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            close: false,
         }
+    }
+
+    /// Answers and closes the connection (see [`ApiError::close`]).
+    pub fn closing(mut self) -> Self {
+        self.close = true;
+        self
     }
 
     /// A store failure: 503 when the database is away (the caller may retry),
@@ -56,7 +67,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(serde_json::json!({ "error": self }))
+        let mut response = HttpResponse::build(self.status);
+        if self.close {
+            response.force_close();
+        }
+        response.json(serde_json::json!({ "error": self }))
     }
 }
 

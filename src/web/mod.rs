@@ -21,6 +21,7 @@ use actix::Recipient;
 use actix_web::web;
 
 pub use error::ApiError;
+pub use webhooks::UnverifiedBodies;
 
 use crate::actors::supervisor::WorkflowAccepted;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// Where webhook deliveries wait for their (group) commit.
     pub intake: intake_queue::IntakeQueue,
+    /// Bounds the body bytes held by webhooks not yet verified.
+    pub unverified: UnverifiedBodies,
     pub metrics: Metrics,
     /// The web actor, which hands accepted workflows to the supervisor.
     pub accepted: Recipient<WorkflowAccepted>,

@@ -12,6 +12,7 @@ use crate::on_both_backends;
 on_both_backends!(
     the_reply_goes_into_the_most_relevant_thread_with_summarised_bodies,
     company_threads_are_read_only_when_asked_for,
+    earlier_mail_that_cannot_be_replied_into_never_stops_a_later_lead,
 );
 
 const MAYA: &str = "maya.chen@northwind-analytics.com";
@@ -145,5 +146,111 @@ async fn company_threads_are_read_only_when_asked_for(db: TestDb) {
     // A colleague's thread informs, but the reply still goes to Laura's own thread.
     assert_eq!(conversation["thread_id"], thread.as_str());
     assert_eq!(conversation["threads_found"], 2);
+    stack.stop().await;
+}
+
+/// Laura's sample again as a new submission (its own conversion id).
+async fn submit_again(stack: &Stack, conversion: &str) -> String {
+    let mut body: Value = serde_json::from_str(&stack.sample(LAURA)).unwrap();
+    body["conversionId"] = conversion.into();
+    let response = stack.app.post_signed(&body.to_string()).await;
+    assert_eq!(response.status(), 202);
+    let id = crate::helpers::json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let statuses = stack
+        .wait_finished(
+            std::slice::from_ref(&id),
+            std::time::Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(
+        statuses,
+        ["completed"],
+        "earlier mail poisoned {conversion}"
+    );
+    id
+}
+
+/// What Gmail hands back is another mailer's text. A subject with control and
+/// line-separator characters is cleaned (and the reply still threads); references
+/// that are not Message-IDs are dropped; a last message whose Message-ID is not
+/// one (no `@`, spaces, non-ASCII, empty) cannot be replied to safely, so the
+/// reply starts a new thread. Every lead completes.
+async fn earlier_mail_that_cannot_be_replied_into_never_stops_a_later_lead(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.cool_down = std::time::Duration::ZERO;
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    // A recent thread about exactly what Laura asks, under a poisoned subject.
+    let subject =
+        "Scheduling\u{7} forecasts\u{b} for\tthe\u{2028}COO\u{85} Bcc: x@evil.example\u{1b}[31m";
+    let thread = stack.put_message(
+        MAYA,
+        None,
+        &format!(
+            "From: Laura Martinez <laura.martinez@brightpath-health.com>\nTo: {MAYA}\nSubject: {subject}\nMessage-ID: <poison.1@brightpath-health.com>\nReferences: <ok.0@brightpath-health.com> not-an-id <sp ace@x> <>\n\nCould you show the scheduling forecasts to our COO? We are evaluating vendors this quarter, following our chat last month.\n"
+        ),
+        &["INBOX"],
+        chrono::Duration::hours(2),
+    );
+    let id = submit_again(&stack, "poison-subject").await;
+    let conversation = stack.step_output(&id, "conversation_context").await;
+    let delivery = stack.step_output(&id, "deliver").await;
+    assert_eq!(conversation["thread_id"], thread.as_str(), "{conversation}");
+    let cleaned = conversation["subject"].as_str().unwrap();
+    assert!(
+        !cleaned.chars().any(|c| c.is_control() || c == '\u{2028}'),
+        "{cleaned:?}"
+    );
+    assert!(
+        cleaned.starts_with("Scheduling forecasts for the COO"),
+        "{cleaned:?}"
+    );
+    assert_eq!(
+        conversation["references"],
+        serde_json::json!(["<ok.0@brightpath-health.com>"])
+    );
+    assert_eq!(delivery["thread_id"], thread.as_str(), "still threaded");
+
+    // Then the thread's newest message carries a Message-ID nobody can reply to.
+    for (n, bad) in [
+        "<no-at-sign.20261120>",
+        "<two words@brightpath-health.com>",
+        "<schlüssel@brightpath-health.com>",
+        "<@brightpath-health.com>",
+        "<>",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        stack.put_message(
+            MAYA,
+            Some(&thread),
+            &format!(
+                "From: Laura Martinez <laura.martinez@brightpath-health.com>\nTo: {MAYA}\nSubject: Re: forecasts\nMessage-ID: {bad}\n\nAnd the scheduling forecasts for our COO, please - vendors this quarter.\n"
+            ),
+            &["INBOX"],
+            // Newer than anything in the thread, drafts included.
+            chrono::Duration::seconds(-1 - n as i64),
+        );
+        let id = submit_again(&stack, &format!("poison-id-{n}")).await;
+        let conversation = stack.step_output(&id, "conversation_context").await;
+        let delivery = stack.step_output(&id, "deliver").await;
+        assert!(conversation["thread_id"].is_null(), "{bad}: {conversation}");
+        assert!(conversation["parent_message_id"].is_null(), "{bad}");
+        assert!(conversation["threads_found"].as_u64().unwrap() >= 1);
+        assert_ne!(
+            delivery["thread_id"],
+            thread.as_str(),
+            "{bad}: a new thread"
+        );
+    }
     stack.stop().await;
 }

@@ -183,6 +183,15 @@ impl Service {
         format!("http://127.0.0.1:{}/webhooks/hubspot", self.port)
     }
 
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The child's process id (to read its memory from `/proc`).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the service is running").id()
+    }
+
     /// SIGKILL: no shutdown, no drain, leases left behind.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -20,7 +20,7 @@ use sales_agent::connectors::mime::{
     Mailbox, OutgoingEmail, Parent, Unsubscribe, build, message_id,
 };
 use sales_agent::connectors::query::{DriveQuery, Folder, GmailQuery};
-use sales_agent::intake::signature::{SignedRequest, sign_v3, unix_millis, verify};
+use sales_agent::intake::signature::{SignedRequest, precheck, sign_v3, unix_millis, verify};
 use sales_agent::intake::{idempotency_key, payload};
 use secrecy::SecretString;
 
@@ -43,6 +43,8 @@ fn webhook_config(legacy: bool) -> WebhookConfig {
         max_age: Duration::from_secs(300),
         max_skew: Duration::from_secs(60),
         max_body_bytes: 1 << 20,
+        body_timeout: Duration::from_secs(10),
+        unverified_bytes: 16 << 20,
     }
 }
 
@@ -111,7 +113,14 @@ proptest! {
             legacy_signature: legacy.as_deref(), legacy_version: version.as_deref(),
         };
         // Random headers never carry a valid HMAC under the configured secrets.
-        prop_assert!(verify(&webhook_config(allow_legacy), &request, SystemTime::now()).is_err());
+        let now = SystemTime::now();
+        let verdict = verify(&webhook_config(allow_legacy), &request, now);
+        prop_assert!(verdict.is_err());
+        // What the header check (before the body is read) refuses, verification
+        // refuses for the same reason: it turns nothing valid away early.
+        if let Err(early) = precheck(&webhook_config(allow_legacy), &request, now) {
+            prop_assert_eq!(verdict, Err(early));
+        }
     }
 
     #[test]
@@ -128,6 +137,7 @@ proptest! {
         let later = (ts + 1).to_string();
         let config = webhook_config(false);
         prop_assert!(verify(&config, &v3(&uri, &body, "POST", &signature, &ts_text), now).is_ok());
+        prop_assert!(precheck(&config, &v3(&uri, &[], "POST", &signature, &ts_text), now).is_ok());
         prop_assert!(verify(&config, &v3(&uri, &body, "PUT", &signature, &ts_text), now).is_err());
         prop_assert!(verify(&config, &v3(&uri, &body, "POST", &signature, &later), now).is_err());
         let moved = format!("{uri}x");

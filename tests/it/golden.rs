@@ -260,6 +260,7 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
             .collect(),
         min_chars: 80,
         max_chars: 3000,
+        domains: vec![],
     };
     let draft = Draft {
         subject: o.draft.subject.clone(),

@@ -2,6 +2,7 @@
 //! per backend (SQLite and PostgreSQL); PostgreSQL must be reachable (see helpers).
 
 mod admin;
+mod admin_retry_load;
 mod assets;
 mod chaos;
 mod connectors;
@@ -27,7 +28,9 @@ mod private_pg;
 mod quota;
 mod sandbox;
 mod sending;
+mod slow_bodies;
 mod unsubscribe;
+mod url_text;
 mod voice;
 mod voice_held;
 mod webhook_props;

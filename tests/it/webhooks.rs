@@ -22,7 +22,64 @@ on_both_backends!(
     legacy_signatures_verify_only_when_enabled,
     a_group_commit_answers_each_delivery_and_a_repeat_within_it_is_a_duplicate,
     concurrent_deliveries_are_committed_in_fewer_transactions_than_deliveries,
+    the_older_field_values_layout_is_accepted_with_a_stable_key,
 );
+
+/// The layout earlier versions posted (`fieldValues`, `formSubmissionId`): one
+/// workflow per submission however often, in whatever field order, and in
+/// whichever layout it comes again.
+async fn the_older_field_values_layout_is_accepted_with_a_stable_key(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let older = r#"{"portalId": 62515, "formId": "demo-request", "formSubmissionId": "sub-1",
+        "timestamp": 1790000000000, "pageUrl": "https://acme.example/demo",
+        "fieldValues": [{"name": "email", "value": "Ana@Acme.example"},
+                        {"name": "firstname", "value": "Ana"}, {"name": "company", "value": "Acme"}]}"#;
+    let first = app.post_signed(older).await;
+    assert_eq!(first.status(), 202);
+    let id = json(first).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reordered = r#"{"fieldValues": [{"name": "company", "value": "Acme"},
+                        {"name": "firstname", "value": "Ana"}, {"name": "email", "value": "Ana@Acme.example"}],
+        "timestamp": "1790000000000", "formSubmissionId": "sub-1", "formId": "demo-request", "portalId": "62515"}"#;
+    let forms_api = submission("sub-1", "ana@acme.example");
+    for again in [older, reordered, forms_api.as_str()] {
+        let response = app.post_signed(again).await;
+        assert_eq!(response.status(), 200, "{again}");
+        assert_eq!(json(response).await["workflow_id"], id.as_str());
+    }
+    // Without a submission id the stable fields make the key.
+    let unnamed = |order: bool| {
+        let fields = [
+            r#"{"name": "email", "value": "bo@other.example"}"#,
+            r#"{"name": "message", "value": "Pricing for 40 seats?"}"#,
+        ];
+        let (a, b) = if order { (0, 1) } else { (1, 0) };
+        format!(
+            r#"{{"formId": "contact", "timestamp": 1790000000001, "fieldValues": [{}, {}]}}"#,
+            fields[a], fields[b]
+        )
+    };
+    assert_eq!(app.post_signed(&unnamed(true)).await.status(), 202);
+    assert_eq!(app.post_signed(&unnamed(false)).await.status(), 200);
+    assert_eq!(row_counts(&db.store()).await, (2, 2));
+    let row = db
+        .store()
+        .run(move |conn| workflows::find_by_id(conn, &id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.idempotency_key, "hubspot:62515:demo-request:sub-1");
+    assert_eq!(row.email, "ana@acme.example");
+    // A malformed older layout is refused naming the field.
+    let bad = app
+        .post_signed(r#"{"formId": "f", "fieldValues": [{"name": "email", "value": ["x@y.z"]}]}"#)
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json(bad).await["error"]["field"], "fieldValues[0].value");
+    app.stop().await;
+}
 
 /// Deliveries queued together share one transaction; the third repeats the first
 /// inside the same batch and gets its workflow, not a second one.

@@ -203,18 +203,17 @@ async fn transition(
     let workflow_id = id.clone();
     let result = state
         .store
-        .run(move |c| {
-            Ok(change(
+        .run_as(move |c| {
+            change(
                 c,
                 &Request {
                     workflow_id: &workflow_id,
                     actor: &caller.actor,
                     reason: &reason,
                 },
-            ))
+            )
         })
-        .await
-        .map_err(store_error)?;
+        .await;
     match result {
         Ok(()) => Ok(id),
         Err(TransitionError::NotFound) => Err(not_found()),

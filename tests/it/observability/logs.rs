@@ -195,3 +195,107 @@ fn a_verbose_demo_run_logs_no_secret_address_or_body_as_text() {
 fn a_verbose_demo_run_logs_no_secret_address_or_body_as_json() {
     check("json");
 }
+
+/// Every log line of this test process, at the most verbose level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The paths the demo does not take: a rep whose Google grant was revoked (the
+/// workflow is deferred until someone re-authorises) and a provider failing every
+/// other call (retries, degraded steps, dead letters). The service runs in this
+/// process so that its logs can be captured; nextest runs each test in a process
+/// of its own, so the global subscriber is this test's alone.
+#[actix_web::test]
+async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
+    use crate::helpers::{TestDb, spawn_stack_with};
+    use sales_agent::sandbox::faults::{FaultSpec, Phase};
+
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .expect("this test owns its process's log output (run it under nextest)");
+
+    let db = TestDb::sqlite();
+    let faults = std::collections::BTreeMap::from([(
+        "hubspot".to_string(),
+        FaultSpec {
+            error_rate: 0.5,
+            error_status: Some(503),
+            phase: Phase::Before,
+            ..FaultSpec::default()
+        },
+    )]);
+    let stack = spawn_stack_with(&db, |config| config, faults).await;
+    // Every rep's grant is revoked: any workflow that reaches a mailbox defers.
+    for token in &stack.fixture.google.refresh_tokens {
+        assert!(stack.sandbox.revoke_refresh_token(&token.token));
+    }
+    let emails: Vec<String> = stack
+        .fixture
+        .hubspot
+        .form_submissions
+        .iter()
+        .filter_map(|s| {
+            s["values"].as_array()?.iter().find_map(|v| {
+                (v["name"] == "email").then(|| v["value"].as_str().unwrap_or_default().to_string())
+            })
+        })
+        .collect();
+    for email in &emails {
+        let response = stack.app.post_signed(&stack.sample(email)).await;
+        assert!(response.status().is_success());
+    }
+    // Wait until deferrals were logged (or give up and let the asserts say so).
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+        if text.matches("step deferred").count() >= 2 && text.contains("rep.id=") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let fixture = stack.fixture.clone();
+    stack.stop().await;
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(text.contains("step deferred"), "no deferral was logged");
+    assert!(
+        text.contains("re-authorisation"),
+        "the deferral says why: {}",
+        &text[text.len().saturating_sub(3000)..]
+    );
+    let rep_ids: Vec<String> = sales_agent::demo::reps_from_fixture(&fixture)
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        rep_ids
+            .iter()
+            .any(|id| text.contains(&format!("rep.id=\"{id}\""))
+                || text.contains(&format!("rep.id={id}"))),
+        "a deferral names the rep by id"
+    );
+    assert!(
+        text.contains("503") || text.contains("Service Unavailable"),
+        "the failing provider's errors were logged"
+    );
+    assert!(!emails.is_empty());
+    let mut needles = addresses(&fixture);
+    needles.extend(emails);
+    assert_absent(&text, &needles, "address", "the logs");
+}
