@@ -5,6 +5,7 @@ mod admin;
 mod assets;
 mod chaos;
 mod connectors;
+mod console;
 mod contracts;
 mod conversation;
 mod crash;

@@ -1,0 +1,61 @@
+//! `GET /`: the overview — leads today and over 7 days by outcome, drafts waiting
+//! for approval, dead letters grouped by reason.
+
+use actix_web::{HttpResponse, web};
+use chrono::{NaiveTime, TimeDelta};
+use minijinja::context;
+use serde::Serialize;
+
+use super::error::ConsoleError;
+use super::page;
+use super::session::Session;
+use crate::store::{console_queries, settings};
+use crate::web::AppState;
+
+#[derive(Serialize)]
+struct Count {
+    status: String,
+    count: i64,
+}
+
+pub async fn show(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let now = crate::store::now();
+    let midnight = now.date().and_time(NaiveTime::MIN);
+    let week = midnight - TimeDelta::days(6);
+    let (draft_only, today, seven, dead, waiting) = state
+        .store
+        .run(move |c| {
+            Ok((
+                settings::draft_only(c)?,
+                console_queries::status_counts(c, midnight)?,
+                console_queries::status_counts(c, week)?,
+                console_queries::dead_letter_reasons(c, 10)?,
+                console_queries::drafts_waiting(c, 100)?.len(),
+            ))
+        })
+        .await?;
+    let counts = |rows: Vec<(String, i64)>| -> (i64, Vec<Count>) {
+        let total = rows.iter().map(|(_, n)| n).sum();
+        let rows = rows
+            .into_iter()
+            .map(|(status, count)| Count { status, count })
+            .collect();
+        (total, rows)
+    };
+    let (today_total, today) = counts(today);
+    let (week_total, week) = counts(seven);
+    let dead: Vec<_> = dead
+        .into_iter()
+        .map(|(reason, count)| context! { reason => reason.unwrap_or_else(|| "(no reason recorded)".into()), count })
+        .collect();
+    page::render(
+        "overview.html",
+        &session,
+        draft_only,
+        "overview",
+        context! { today_total, today, week_total, week, dead, waiting },
+    )
+}
