@@ -25,7 +25,7 @@ pub(crate) mod approve;
 mod assets;
 pub(crate) mod controls;
 mod experiments;
-mod voice_profiles;
+pub(crate) mod voice_profiles;
 mod voice_training;
 pub(crate) mod workflows;
 

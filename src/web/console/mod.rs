@@ -11,6 +11,7 @@
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
 //! | `GET /drafts` | viewer |
+//! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `GET /settings`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
 //! | `GET /console/static/{file}` htmx and the stylesheet | anyone |
 //!
@@ -24,6 +25,7 @@ mod lead;
 mod leads;
 mod overview;
 mod page;
+mod reps;
 mod session;
 mod settings;
 mod signin;
@@ -46,6 +48,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/leads/{id}/retry", web::post().to(actions::retry))
         .route("/leads/{id}/cancel", web::post().to(actions::cancel))
         .route("/drafts", web::get().to(drafts::list))
+        .route("/reps", web::get().to(reps::list))
+        .route("/reps/{id}", web::get().to(reps::show))
+        .route("/reps/{id}/voice", web::post().to(reps::set_voice))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/mode", web::post().to(settings::set_mode))
         .route("/settings/suppressions", web::post().to(settings::suppress))

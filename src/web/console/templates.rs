@@ -21,6 +21,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("draft.html", include_str!("templates/draft.html")),
     ("drafts.html", include_str!("templates/drafts.html")),
     ("settings.html", include_str!("templates/settings.html")),
+    ("reps.html", include_str!("templates/reps.html")),
+    ("rep.html", include_str!("templates/rep.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -1,7 +1,7 @@
 //! An admin's morning in the console: sign in, see the demo's leads, open one
 //! and read its 13 steps and draft, approve it (twice, fast: one email), switch
 //! draft-only off with a reason and find it in the audit log, retry a dead
-//! letter, sign out — with an accessibility check and a screenshot of every page.
+//! letter, edit a voice profile, sign out — with an accessibility check and a screenshot of every page.
 
 use std::time::Duration;
 
@@ -127,6 +127,36 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
         "{trail:?}"
     );
     assert!(browser.text("main").await.contains("token renewed"));
+
+    browser.open("/reps").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("maya.chen@northwind-analytics.com")
+    );
+    browser.check_page("reps").await;
+    browser.open("/reps/maya-chen").await;
+    browser.check_page("rep").await;
+    browser
+        .driver
+        .execute(
+            "const t = document.getElementById('voice-profile'); const p = JSON.parse(t.value);
+             p.sign_off = 'Cheers from the console,'; t.value = JSON.stringify(p, null, 2);",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    browser.fill("#voice-reason", "warmer sign-off").await;
+    browser.click("#voice-button").await;
+    browser.wait_for_path("/reps/maya-chen").await;
+    let stored = store
+        .run(|c| sales_agent::store::voice_profiles::find_by_rep(c, "maya-chen"))
+        .await
+        .unwrap()
+        .expect("a stored profile");
+    assert_eq!(stored.profile.sign_off, "Cheers from the console,");
+    assert_eq!(stored.updated_by, "admin:maria");
 
     let (cookie, _) = browser.credentials().await;
     browser.click("form.who button").await;
