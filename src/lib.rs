@@ -20,7 +20,7 @@
 //! unsubscribe.rs one-click unsubscribe tokens
 //! connectors/    external API clients; error classification, retries, limits, breaker
 //! experiments/   A/B variants of the reply: assignment, outcomes, significance
-//! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
+//! web/           routes: webhooks, admin API, web console, unsubscribe, health, metrics; JSON errors
 //! demo/          the service wired to a sandbox; `sales-agent demo`
 //! sandbox/       local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth, LLM
 //! bench/         `sales-agent bench <name>`: the performance benchmarks
