@@ -110,3 +110,66 @@ pub fn step_outputs(
         .select((step_runs::workflow_id, step_runs::step, step_runs::output))
         .load(conn)?)
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// One prospect: their address, how many submissions, the newest.
+#[derive(Debug, Clone)]
+pub struct ContactSummary {
+    pub email: String,
+    pub submissions: i64,
+    pub latest: WorkflowRow,
+}
+
+/// Prospects by address, after `after`, optionally those whose address or
+/// submission (name, company, …) contains `search`, case-insensitively. Two
+/// queries: the grouped page, then the page's workflows.
+pub fn contacts(
+    conn: &mut DbConn,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ContactSummary>, StoreError> {
+    let mut query = workflows::table
+        .group_by(workflows::email)
+        .select((workflows::email, count_star()))
+        .into_boxed();
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            workflows::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(workflows::submission).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(workflows::email.gt(after.to_string()));
+    }
+    let page: Vec<(String, i64)> = query
+        .order(workflows::email.asc())
+        .limit(limit)
+        .load(conn)?;
+    let emails: Vec<&str> = page.iter().map(|(e, _)| e.as_str()).collect();
+    let rows: Vec<WorkflowRow> = workflows::table
+        .filter(workflows::email.eq_any(&emails))
+        .order((workflows::created_at.desc(), workflows::id.desc()))
+        .select(WorkflowRow::as_select())
+        .load(conn)?;
+    Ok(page
+        .into_iter()
+        .filter_map(|(email, submissions)| {
+            let latest = rows.iter().find(|r| r.email == email)?.clone();
+            Some(ContactSummary {
+                email,
+                submissions,
+                latest,
+            })
+        })
+        .collect())
+}

@@ -11,6 +11,7 @@
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
 //! | `GET /drafts` | viewer |
+//! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `GET /settings`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
 //! | `GET /console/static/{file}` htmx and the stylesheet | anyone |
@@ -19,6 +20,7 @@
 //! (`session`); a viewer's POST is refused by the shared rules (`require_admin`).
 
 mod actions;
+mod contacts;
 mod drafts;
 mod error;
 mod lead;
@@ -48,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/leads/{id}/retry", web::post().to(actions::retry))
         .route("/leads/{id}/cancel", web::post().to(actions::cancel))
         .route("/drafts", web::get().to(drafts::list))
+        .route("/contacts", web::get().to(contacts::list))
+        .route("/contacts/{email}", web::get().to(contacts::show))
         .route("/reps", web::get().to(reps::list))
         .route("/reps/{id}", web::get().to(reps::show))
         .route("/reps/{id}/voice", web::post().to(reps::set_voice))

@@ -98,6 +98,8 @@ pub async fn sign_in(
         .store
         .run(move |c| {
             diesel::Connection::transaction(c, |c| {
+                // Sessions that ended a week ago are of no further use; forget them.
+                sessions::delete_ended(c, crate::store::now() - chrono::TimeDelta::days(7))?;
                 sessions::insert(c, &stored, base, &actor, &csrf, expires)?;
                 audit::append(
                     c,

@@ -22,6 +22,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("drafts.html", include_str!("templates/drafts.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("reps.html", include_str!("templates/reps.html")),
+    ("contacts.html", include_str!("templates/contacts.html")),
+    ("contact.html", include_str!("templates/contact.html")),
     ("rep.html", include_str!("templates/rep.html")),
 ];
 

@@ -67,6 +67,29 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     assert!(browser.text("main").await.contains(DANIEL));
     browser.check_page("drafts").await;
 
+    browser.open("/contacts?q=SummitCare").await;
+    let found = browser.text("main").await;
+    assert!(
+        found.contains(DANIEL) && !found.contains("lead-seed-0"),
+        "search by company: {found}"
+    );
+    assert!(found.contains("Daniel"), "the contact's name: {found}");
+    browser.check_page("contacts").await;
+    browser
+        .click(&format!(
+            "a[href='/contacts/{}']",
+            DANIEL.replace('@', "%40")
+        ))
+        .await;
+    assert!(browser.text("main").await.contains("completed"));
+    assert_eq!(
+        browser
+            .count(&format!("main a[href='/leads/{daniel}']"))
+            .await,
+        1
+    );
+    browser.check_page("contact").await;
+
     // Approve with a double click: both submissions may reach the server.
     browser.open(&format!("/leads/{daniel}")).await;
     assert_eq!(sent_to(&stack, DANIEL), 0, "draft-only until approved");
