@@ -173,3 +173,17 @@ pub fn contacts(
         })
         .collect())
 }
+
+/// (received, reply drafted or sent) for leads received since `since` whose
+/// deliver step ran: the samples of speed to lead.
+pub fn speed_samples(
+    conn: &mut DbConn,
+    since: NaiveDateTime,
+) -> Result<Vec<(NaiveDateTime, NaiveDateTime)>, StoreError> {
+    Ok(workflows::table
+        .inner_join(step_runs::table)
+        .filter(workflows::created_at.ge(since))
+        .filter(step_runs::step.eq("deliver"))
+        .select((workflows::created_at, step_runs::finished_at))
+        .load(conn)?)
+}

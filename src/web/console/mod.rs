@@ -20,6 +20,7 @@
 //! (`session`); a viewer's POST is refused by the shared rules (`require_admin`).
 
 mod actions;
+mod charts;
 mod contacts;
 mod drafts;
 mod error;

@@ -1,11 +1,13 @@
 //! `GET /`: the overview — leads today and over 7 days by outcome, drafts waiting
-//! for approval, dead letters grouped by reason.
+//! for approval, dead letters grouped by reason, speed to lead p50/p95 per day
+//! (an SVG chart drawn here), connector health.
 
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveTime, TimeDelta};
 use minijinja::context;
 use serde::Serialize;
 
+use super::charts;
 use super::error::ConsoleError;
 use super::page;
 use super::session::Session;
@@ -25,7 +27,8 @@ pub async fn show(
     let now = crate::store::now();
     let midnight = now.date().and_time(NaiveTime::MIN);
     let week = midnight - TimeDelta::days(6);
-    let (draft_only, today, seven, dead, waiting) = state
+    let first_day = week.date();
+    let (draft_only, today, seven, dead, waiting, samples) = state
         .store
         .run(move |c| {
             Ok((
@@ -34,6 +37,7 @@ pub async fn show(
                 console_queries::status_counts(c, week)?,
                 console_queries::dead_letter_reasons(c, 10)?,
                 console_queries::drafts_waiting(c, 100)?.len(),
+                console_queries::speed_samples(c, week)?,
             ))
         })
         .await?;
@@ -56,6 +60,8 @@ pub async fn show(
         &session,
         draft_only,
         "overview",
-        context! { today_total, today, week_total, week, dead, waiting },
+        context! { today_total, today, week_total, week, dead, waiting,
+        speed => charts::speed_chart(first_day, &samples),
+        health => charts::connector_health(&state.metrics) },
     )
 }

@@ -38,6 +38,15 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     browser.check_page("signin").await;
     browser.sign_in(ADMIN_TOKEN, "maria").await;
     assert!(browser.text("#mode-banner").await.contains("DRAFT-ONLY"));
+    assert_eq!(
+        browser.count("svg.chart polyline.p50").await,
+        1,
+        "speed to lead drawn"
+    );
+    assert!(
+        browser.text("#speed-table").await.contains(" 1 "),
+        "one lead answered today"
+    );
     browser.check_page("overview").await;
 
     browser.open("/leads").await;
