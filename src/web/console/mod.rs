@@ -11,6 +11,7 @@
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
 //! | `GET /drafts` | viewer |
+//! | `GET /assets`, `GET /experiments`, `GET /experiments/{id}` (read-only) | viewer |
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `GET /settings`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
@@ -20,6 +21,7 @@
 //! (`session`); a viewer's POST is refused by the shared rules (`require_admin`).
 
 mod actions;
+mod catalogue;
 mod charts;
 mod contacts;
 mod drafts;
@@ -56,6 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reps", web::get().to(reps::list))
         .route("/reps/{id}", web::get().to(reps::show))
         .route("/reps/{id}/voice", web::post().to(reps::set_voice))
+        .route("/assets", web::get().to(catalogue::assets_page))
+        .route("/experiments", web::get().to(catalogue::experiments_page))
+        .route(
+            "/experiments/{id}",
+            web::get().to(catalogue::experiment_page),
+        )
         .route("/settings", web::get().to(settings::show))
         .route("/settings/mode", web::post().to(settings::set_mode))
         .route("/settings/suppressions", web::post().to(settings::suppress))

@@ -22,6 +22,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("drafts.html", include_str!("templates/drafts.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("reps.html", include_str!("templates/reps.html")),
+    ("assets.html", include_str!("templates/assets.html")),
+    (
+        "experiments.html",
+        include_str!("templates/experiments.html"),
+    ),
+    ("experiment.html", include_str!("templates/experiment.html")),
     ("contacts.html", include_str!("templates/contacts.html")),
     ("contact.html", include_str!("templates/contact.html")),
     ("rep.html", include_str!("templates/rep.html")),

@@ -165,6 +165,36 @@ impl Browser {
         self.wait_for_path("/").await;
     }
 
+    /// Marks the open document, so [`Browser::wait_for_new_page`] can tell it was replaced.
+    pub async fn mark_page(&self) {
+        self.driver
+            .execute("window.__old_page = true;", Vec::new())
+            .await
+            .unwrap();
+    }
+
+    /// Waits until the marked document was replaced by a fully loaded one.
+    pub async fn wait_for_new_page(&self) {
+        let started = Instant::now();
+        loop {
+            let fresh = self
+                .driver
+                .execute(
+                    "return window.__old_page === undefined && document.readyState === 'complete';",
+                    Vec::new(),
+                )
+                .await
+                .ok()
+                .and_then(|r| r.convert::<bool>().ok())
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no new page");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn wait_for_path(&self, path: &str) {
         let started = Instant::now();
         while self.path().await != path {

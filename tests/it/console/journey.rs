@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::browser::Browser;
-use super::{audit_of, dead_letter, draft_only};
+use super::{audit_of, draft_only};
 use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, spawn_stack};
 use crate::on_both_backends;
 
@@ -30,7 +30,12 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     let stack = spawn_stack(&db).await;
     let store = stack.app.app.state.store.clone();
     let daniel = stack.answered(DANIEL).await;
-    let dead = dead_letter(&store).await;
+    // A lead the engine itself dead-letters: its stored submission is unreadable.
+    let dead = crate::helpers::seed_workflows(&store, 1).await.remove(0);
+    let statuses = stack
+        .wait_finished(std::slice::from_ref(&dead), Duration::from_secs(30))
+        .await;
+    assert_eq!(statuses, ["dead_lettered"]);
     let browser = Browser::start(&stack.app.address, &db).await;
 
     browser.open("/leads").await;
@@ -104,6 +109,7 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     assert_eq!(sent_to(&stack, DANIEL), 0, "draft-only until approved");
     browser.fill("#approve-reason", "checked the slots").await;
     browser.click("#approve-confirm").await;
+    browser.mark_page().await;
     browser
         .driver
         .execute(
@@ -112,9 +118,19 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    browser.open(&format!("/leads/{daniel}")).await;
-    assert!(browser.text(".verdict").await.contains("sent"));
+    browser.wait_for_new_page().await;
+    let started = std::time::Instant::now();
+    loop {
+        browser.open(&format!("/leads/{daniel}")).await;
+        if browser.text(".verdict").await.contains("· sent") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the approval never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(
         browser.count("#approve-form").await,
         0,
@@ -189,6 +205,31 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
         .expect("a stored profile");
     assert_eq!(stored.profile.sign_off, "Cheers from the console,");
     assert_eq!(stored.updated_by, "admin:maria");
+
+    browser.open("/assets").await;
+    assert!(
+        browser.text("#assets").await.contains("One-pager"),
+        "the synced catalogue"
+    );
+    browser.check_page("assets").await;
+    let created = stack
+        .app
+        .api(reqwest::Method::POST, "/api/experiments", Some(ADMIN_TOKEN))
+        .json(&serde_json::json!({"name": "Subject test", "reason": "try a shorter subject",
+            "variants": [{"name": "plain", "subject": "Your demo"}, {"name": "short", "subject": "Demo?"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.status());
+    browser.open("/experiments").await;
+    browser.check_page("experiments").await;
+    browser.click("main a[href^='/experiments/']").await;
+    let results = browser.text("main").await;
+    assert!(
+        results.contains("plain") && results.contains("short") && results.contains("p-value"),
+        "{results}"
+    );
+    browser.check_page("experiment").await;
 
     let (cookie, _) = browser.credentials().await;
     browser.click("form.who button").await;

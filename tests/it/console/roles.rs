@@ -46,6 +46,21 @@ async fn a_viewer_sees_no_action_and_a_forged_viewer_post_is_refused(db: TestDb)
     assert_eq!(browser.count("main form[method=post]").await, 0);
 
     let (cookie, csrf) = browser.credentials().await;
+    // htmx asks for the list's fragment; caches must key on that header.
+    let fragment = client()
+        .get(format!("{}/leads", app.address))
+        .header("cookie", &cookie)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fragment.status(), 200);
+    assert_eq!(fragment.headers()["vary"], "HX-Request");
+    let body = fragment.text().await.unwrap();
+    assert!(
+        body.starts_with("<div id=\"leads-table\"") && !body.contains("<html"),
+        "{body}"
+    );
     let origin = browser.base.clone();
     for (path, form) in [
         (
