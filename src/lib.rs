@@ -21,7 +21,8 @@
 //! steps/         the 13 steps, one file each, over a narrow context (`StepCx`)
 //! engine/        the driver: runs a workflow's step graph, commits, retries, ends
 //! actors/        supervisor, workflow, connector and web actors (the only actix actors)
-//! web/           routes: webhooks, admin API, unsubscribe, health, metrics; JSON errors
+//! web/           routes: webhooks, admin API, web console, unsubscribe, health,
+//!                metrics; JSON errors
 //! app.rs cli.rs demo/ sandbox/ bench/
 //!                wiring and handle; commands; the demo; the API stand-in; benchmarks
 //! ```

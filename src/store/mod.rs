@@ -2,7 +2,8 @@
 //! embedded migrations, and the one bridge that runs diesel off the async threads.
 //!
 //! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`,
-//! `suppressions`, `reps`, `side_effects`, `admin_queries`, `voice_profiles`) hold synchronous
+//! `suppressions`, `reps`, `side_effects`, `admin_queries`, `voice_profiles`, `sessions`,
+//! `console_queries`) hold synchronous
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
@@ -10,6 +11,7 @@ pub mod admin_queries;
 pub mod assets;
 pub mod audit;
 mod connection;
+pub mod console_queries;
 pub mod events;
 mod events_pg;
 pub mod experiments;
@@ -17,6 +19,7 @@ pub mod leases;
 mod migrations;
 pub mod reps;
 pub mod schema;
+pub mod sessions;
 pub mod settings;
 pub mod side_effects;
 pub mod slot_holds;

@@ -92,14 +92,14 @@ fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
     Ok(Caller { role, actor })
 }
 
-fn matches(expected: &Option<SecretString>, given: &str) -> bool {
+pub(crate) fn matches(expected: &Option<SecretString>, given: &str) -> bool {
     expected
         .as_ref()
         .is_some_and(|secret| bool::from(secret.expose_secret().as_bytes().ct_eq(given.as_bytes())))
 }
 
 /// Keeps an operator-supplied name short and printable for the audit log.
-fn clean_actor(raw: &str) -> String {
+pub(crate) fn clean_actor(raw: &str) -> String {
     raw.chars()
         .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
         .take(64)

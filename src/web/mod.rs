@@ -5,9 +5,11 @@
 //! - `GET /metrics` — Prometheus text format (`metrics`)
 //! - `/api/…` — the admin API behind bearer tokens (`admin`, `auth`)
 //! - `GET|POST /unsubscribe/{token}` — one-click unsubscribe (`unsubscribe`)
+//! - `/`, `/leads`, `/drafts`, `/settings`, … — the web console (`console`)
 
 mod admin;
 pub mod auth;
+mod console;
 mod error;
 mod health;
 pub mod intake_queue;
@@ -56,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(|e, _| error::bad_input("invalid_query", e.to_string()).into()),
     )
     .configure(admin::routes)
+    .configure(console::configure)
     .route("/unsubscribe/{token}", web::get().to(unsubscribe::confirm))
     .route(
         "/unsubscribe/{token}",

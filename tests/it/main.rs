@@ -6,6 +6,7 @@ mod admin_retry_load;
 mod assets;
 mod chaos;
 mod connectors;
+mod console;
 mod contracts;
 mod conversation;
 mod crash;

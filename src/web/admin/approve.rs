@@ -20,9 +20,33 @@ pub async fn approve(
     body: web::Json<Reason>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
     let id = id.into_inner();
+    let approved = approve_and_send(&state, caller, id.clone(), &body.reason).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "workflow_id": id,
+        "sent_message_id": approved.sent_message_id,
+        "already_sent": approved.already_sent,
+    })))
+}
+
+/// What an approval did: the Gmail id of the sent message, and whether it had
+/// been sent before this call.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    pub sent_message_id: String,
+    pub already_sent: bool,
+}
+
+/// Approves and sends a workflow's draft, audited as `caller`: the one rule for
+/// the admin API and the console.
+pub(crate) async fn approve_and_send(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    reason: &str,
+) -> Result<Approved, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(reason)?;
     let lookup = id.clone();
     let (workflow, runs) = state
         .store
@@ -49,8 +73,10 @@ pub async fn approve(
     }
     let (delivery, draft) = (output("deliver"), output("compose"));
     if let Some(sent) = delivery["sent_message_id"].as_str() {
-        return Ok(HttpResponse::Ok()
-            .json(json!({ "workflow_id": id, "sent_message_id": sent, "already_sent": true })));
+        return Ok(Approved {
+            sent_message_id: sent.to_string(),
+            already_sent: true,
+        });
     }
     if draft["violations"]
         .as_array()
@@ -99,8 +125,10 @@ pub async fn approve(
                 })
                 .await
                 .map_err(store_error)?;
-            Ok(HttpResponse::Ok()
-                .json(json!({ "workflow_id": id, "sent_message_id": sent, "already_sent": false })))
+            Ok(Approved {
+                sent_message_id: sent,
+                already_sent: false,
+            })
         }
         Ok(SendOutcome::Suppressed) => {
             Err(conflict("the recipient is on the suppression list".into()))

@@ -35,9 +35,20 @@ pub async fn set_mode(
     body: web::Json<ModeChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    change_mode(&state, caller, body.draft_only, &body.reason).await?;
+    Ok(HttpResponse::Ok().json(json!({ "draft_only": body.draft_only })))
+}
+
+/// Switches draft-only mode with its audit entry, in one transaction: the one
+/// rule for the admin API and the console.
+pub(crate) async fn change_mode(
+    state: &AppState,
+    caller: Caller,
+    draft_only: bool,
+    reason: &str,
+) -> Result<(), ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let draft_only = body.draft_only;
+    let reason = checked_reason(reason)?;
     state
         .store
         .run(move |conn| {
@@ -57,8 +68,7 @@ pub async fn set_mode(
             })
         })
         .await
-        .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "draft_only": draft_only })))
+        .map_err(store_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,9 +103,26 @@ pub async fn add_suppression(
     body: web::Json<NewSuppression>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let (email, added) = suppress(&state, caller, &body.email, &body.reason).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(json!({ "email": email, "added": added })))
+}
+
+/// Adds an address to the suppression list; returns it normalised and whether it
+/// was new. The one rule for the admin API and the console.
+pub(crate) async fn suppress(
+    state: &AppState,
+    caller: Caller,
+    email: &str,
+    reason: &str,
+) -> Result<(String, bool), ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let email = body.email.trim().to_lowercase();
+    let reason = checked_reason(reason)?;
+    let email = email.trim().to_lowercase();
     if !email_address::EmailAddress::is_valid(&email) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -104,13 +131,8 @@ pub async fn add_suppression(
         )
         .with_field("email"));
     }
-    let added = change_suppression(&state, caller, reason, email.clone(), true).await?;
-    let status = if added {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(HttpResponse::build(status).json(json!({ "email": email, "added": added })))
+    let added = change_suppression(state, caller, reason, email.clone(), true).await?;
+    Ok((email, added))
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,17 +146,29 @@ pub async fn remove_suppression(
     query: web::Query<RemovalQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    unsuppress(&state, caller, &email, &query.reason).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes an address from the suppression list (404 when it was not on it): the
+/// one rule for the admin API and the console.
+pub(crate) async fn unsuppress(
+    state: &AppState,
+    caller: Caller,
+    email: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&query.reason)?;
+    let reason = checked_reason(reason)?;
     let email = email.trim().to_lowercase();
-    if !change_suppression(&state, caller, reason, email, false).await? {
+    if !change_suppression(state, caller, reason, email, false).await? {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "address is not suppressed",
         ));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
 
 /// Adds or removes an address with its audit entry in one transaction; returns

@@ -21,13 +21,13 @@
 //! | `POST /api/asset-folders` `{"folder_id","tags"?,"reason"}`, `DELETE /api/asset-folders/{id}?reason=`, `PUT /api/assets/{id}/tags` `{"tags","reason"}`, `POST /api/assets/sync` | admin |
 //! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
 
-mod approve;
+pub(crate) mod approve;
 mod assets;
-mod controls;
+pub(crate) mod controls;
 mod experiments;
-mod voice_profiles;
+pub(crate) mod voice_profiles;
 mod voice_training;
-mod workflows;
+pub(crate) mod workflows;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -105,7 +105,7 @@ pub struct Reason {
 }
 
 /// A reason is required and bounded; it ends up in the audit log.
-fn checked_reason(reason: &str) -> Result<String, ApiError> {
+pub(crate) fn checked_reason(reason: &str) -> Result<String, ApiError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::new(

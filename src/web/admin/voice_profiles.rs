@@ -66,12 +66,30 @@ pub async fn put(
     body: web::Json<Replace>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let Replace { profile, reason } = body.into_inner();
+    replace(
+        &state,
+        caller,
+        rep_id.into_inner(),
+        profile.clone(),
+        &reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "profile": profile })))
+}
+
+/// Replaces a rep's voice profile after validation, audited as `caller`: the one
+/// rule for the admin API and the console.
+pub(crate) async fn replace(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    profile: VoiceProfile,
+    reason: &str,
+) -> Result<(), ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let Replace { profile, .. } = body.into_inner();
+    let reason = checked_reason(reason)?;
     checked_profile(&profile, "profile")?;
-    let id = rep_id.into_inner();
-    let stored = profile.clone();
     let found = state
         .store
         .run(move |conn| {
@@ -79,7 +97,7 @@ pub async fn put(
                 if reps::find_by_id(c, &id)?.is_none() {
                     return Ok(false);
                 }
-                store(c, &id, &stored, "admin", &caller.actor, &reason)?;
+                store(c, &id, &profile, "admin", &caller.actor, &reason)?;
                 Ok::<_, StoreError>(true)
             })
         })
@@ -88,7 +106,7 @@ pub async fn put(
     if !found {
         return Err(not_found());
     }
-    Ok(HttpResponse::Ok().json(json!({ "profile": profile })))
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

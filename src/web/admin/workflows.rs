@@ -158,15 +158,7 @@ pub async fn retry(
     body: web::Json<Reason>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = transition(
-        caller,
-        id.into_inner(),
-        &body.reason,
-        &state,
-        admin_queries::retry,
-    )
-    .await?;
-    state.accepted.do_send(WorkflowAccepted(id.clone()));
+    let id = retry_workflow(&state, caller, id.into_inner(), &body.reason).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "workflow_id": id, "status": WorkflowStatus::Pending.as_str() })))
 }
@@ -177,16 +169,32 @@ pub async fn cancel(
     body: web::Json<Reason>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = transition(
-        caller,
-        id.into_inner(),
-        &body.reason,
-        &state,
-        admin_queries::cancel,
-    )
-    .await?;
+    let id = cancel_workflow(&state, caller, id.into_inner(), &body.reason).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "workflow_id": id, "status": WorkflowStatus::Cancelled.as_str() })))
+}
+
+/// Makes a dead-lettered workflow runnable again and wakes the supervisor: the
+/// one rule for the admin API and the console.
+pub(crate) async fn retry_workflow(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    reason: &str,
+) -> Result<String, ApiError> {
+    let id = transition(caller, id, reason, state, admin_queries::retry).await?;
+    state.accepted.do_send(WorkflowAccepted(id.clone()));
+    Ok(id)
+}
+
+/// Stops an unfinished workflow for good: the one rule for the admin API and the console.
+pub(crate) async fn cancel_workflow(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    reason: &str,
+) -> Result<String, ApiError> {
+    transition(caller, id, reason, state, admin_queries::cancel).await
 }
 
 type Transition = fn(&mut crate::store::DbConn, &Request<'_>) -> Result<(), TransitionError>;
@@ -239,7 +247,7 @@ fn parse_json(raw: &str) -> Value {
 }
 
 /// RFC 3339 or a plain date (midnight UTC).
-fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, ApiError> {
+pub(crate) fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, ApiError> {
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.naive_utc());
     }
@@ -248,7 +256,7 @@ fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, ApiError> {
         .map_err(|_| bad_request(field, "expected an RFC 3339 time or a YYYY-MM-DD date"))
 }
 
-fn encode_cursor(row: &WorkflowRow) -> String {
+pub(crate) fn encode_cursor(row: &WorkflowRow) -> String {
     B64.encode(format!(
         "{}|{}",
         row.created_at.and_utc().timestamp_micros(),
@@ -256,7 +264,7 @@ fn encode_cursor(row: &WorkflowRow) -> String {
     ))
 }
 
-fn decode_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+pub(crate) fn decode_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
     let invalid = || bad_request("cursor", "not a cursor from this API");
     let text = String::from_utf8(B64.decode(raw).map_err(|_| invalid())?).map_err(|_| invalid())?;
     let (micros, id) = text.split_once('|').ok_or_else(invalid)?;

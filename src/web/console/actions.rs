@@ -1,0 +1,121 @@
+//! The console's actions on leads: approve & send, retry, cancel, and the batch
+//! retry of dead letters. Each checks the form (CSRF, origin), then calls the very
+//! function the admin API calls, which checks the role and writes the audit entry
+//! with the signed-in person.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::error::ConsoleError;
+use super::leads::Filters;
+use super::page::see_other;
+use super::session::Session;
+use crate::store::admin_queries;
+use crate::store::workflows::WorkflowStatus;
+use crate::web::AppState;
+use crate::web::admin::{approve as approving, workflows};
+
+/// Every action form: the CSRF token, why, and a ticked confirmation.
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl ActionForm {
+    fn check(&self, req: &HttpRequest, session: &Session) -> Result<(), ConsoleError> {
+        session.check_form(req, &self.csrf)?;
+        // Refuse a viewer before anything else, whatever the shared rule says later.
+        if !session.is_admin() {
+            return Err(ConsoleError::forbidden("viewers cannot change anything"));
+        }
+        if self.confirm != "yes" {
+            return Err(ConsoleError::new(
+                StatusCode::BAD_REQUEST,
+                "tick the confirmation box to go ahead",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub async fn approve(
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    form.check(&req, &session)?;
+    let id = id.into_inner();
+    approving::approve_and_send(&state, session.caller(), id.clone(), &form.reason).await?;
+    Ok(see_other(&format!("/leads/{id}")))
+}
+
+pub async fn retry(
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    form.check(&req, &session)?;
+    let id =
+        workflows::retry_workflow(&state, session.caller(), id.into_inner(), &form.reason).await?;
+    Ok(see_other(&format!("/leads/{id}")))
+}
+
+pub async fn cancel(
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    form.check(&req, &session)?;
+    let id =
+        workflows::cancel_workflow(&state, session.caller(), id.into_inner(), &form.reason).await?;
+    Ok(see_other(&format!("/leads/{id}")))
+}
+
+/// The batch form: the action form plus the list's filters.
+#[derive(Debug, Deserialize)]
+pub struct BatchForm {
+    #[serde(flatten)]
+    action: ActionForm,
+    #[serde(flatten)]
+    filters: Filters,
+}
+
+/// Retries up to 500 dead letters matching the list's filters, one reason for all;
+/// each retry is its own transaction and audit entry.
+pub async fn retry_dead(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<BatchForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let BatchForm { action, filters } = form.into_inner();
+    action.check(&req, &session)?;
+    let mut filter = filters.to_filter(500)?;
+    filter.status = Some(WorkflowStatus::DeadLettered);
+    filter.before = None;
+    let rows = state
+        .store
+        .run(move |c| admin_queries::list_workflows(c, &filter))
+        .await?;
+    for row in rows {
+        workflows::retry_workflow(&state, session.caller(), row.id, &action.reason).await?;
+    }
+    let mut back = filters;
+    back.cursor.clear();
+    Ok(see_other(&format!(
+        "/leads?{}",
+        serde_urlencoded::to_string(&back).unwrap_or_default()
+    )))
+}

@@ -1,0 +1,111 @@
+//! `GET /contacts` and `GET /contacts/{email}`: every prospect processed (name,
+//! company, rep, intent, last outcome, submissions), searchable by address or
+//! submission text; a contact's page lists all their leads. Three queries a page.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::error::ConsoleError;
+use super::page;
+use super::session::Session;
+use super::view::{self, LeadRow};
+use crate::store::admin_queries::{self, WorkflowFilter};
+use crate::store::{console_queries, settings};
+use crate::web::AppState;
+
+const PAGE: i64 = 50;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: String,
+}
+
+pub async fn list(
+    session: Session,
+    query: web::Query<Search>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let search = query.into_inner();
+    let (q, after) = (search.q.clone(), search.after.clone());
+    let (draft_only, found, outputs) = state
+        .store
+        .run(move |c| {
+            let after = Some(after.as_str()).filter(|a| !a.is_empty());
+            let found = console_queries::contacts(c, Some(&q), after, PAGE)?;
+            let ids: Vec<String> = found.iter().map(|f| f.latest.id.clone()).collect();
+            let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
+            Ok((settings::draft_only(c)?, found, outputs))
+        })
+        .await?;
+    let next = (found.len() as i64 == PAGE)
+        .then(|| found.last())
+        .flatten()
+        .map(|last| {
+            serde_urlencoded::to_string(Search {
+                q: search.q.clone(),
+                after: last.email.clone(),
+            })
+            .unwrap_or_default()
+        });
+    let contacts: Vec<_> = found
+        .iter()
+        .map(|f| {
+            let lead = LeadRow::new(&f.latest, &outputs);
+            let submission = view::parse(Some(&f.latest.submission));
+            let name = [&submission["fields"]["first_name"], &submission["fields"]["last_name"]]
+                .iter()
+                .map(|v| view::text(v))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            context! { lead, name, submissions => f.submissions,
+                       href => format!("/contacts/{}", url::form_urlencoded::byte_serialize(f.email.as_bytes()).collect::<String>()) }
+        })
+        .collect();
+    page::render(
+        "contacts.html",
+        &session,
+        draft_only,
+        "contacts",
+        context! { contacts, next, q => search.q },
+    )
+}
+
+pub async fn show(
+    req: HttpRequest,
+    session: Session,
+    email: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let email = email.into_inner();
+    let filter = WorkflowFilter {
+        email: Some(email.clone()),
+        limit: 200,
+        ..WorkflowFilter::default()
+    };
+    let (draft_only, rows, outputs) = state
+        .store
+        .run(move |c| {
+            let rows = admin_queries::list_workflows(c, &filter)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
+            Ok((settings::draft_only(c)?, rows, outputs))
+        })
+        .await?;
+    let leads: Vec<LeadRow> = rows.iter().map(|r| LeadRow::new(r, &outputs)).collect();
+    let refresh = format!(
+        "/contacts/{}",
+        url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
+    );
+    let own = context! { email, leads, next => None::<String>, refresh };
+    let template = if page::is_htmx(&req) {
+        "leads_table.html"
+    } else {
+        "contact.html"
+    };
+    page::render(template, &session, draft_only, "contacts", own)
+}

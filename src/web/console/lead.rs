@@ -1,0 +1,109 @@
+//! `GET /leads/{id}`: one lead — the submission as inert text, the 13 steps as a
+//! timeline (outcome, duration, attempts, error, what each found), the draft as
+//! the prospect will see it, the guardrail verdict, the audit trail, and the
+//! admin's actions. Five queries, whatever the lead.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use minijinja::context;
+use serde::Serialize;
+
+use super::error::ConsoleError;
+use super::page;
+use super::session::Session;
+use super::view::{self, DraftView};
+use crate::steps::Step;
+use crate::store::side_effects::{self, EffectKind};
+use crate::store::workflows::WorkflowStatus;
+use crate::store::{audit, settings, step_runs, workflows};
+use crate::web::AppState;
+
+#[derive(Serialize)]
+struct StepView {
+    number: usize,
+    name: &'static str,
+    outcome: String,
+    attempts: i32,
+    duration_ms: i64,
+    error: String,
+    found: String,
+    finished: String,
+}
+
+pub async fn show(
+    session: Session,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = id.into_inner();
+    let (draft_only, workflow, runs, trail, send) = state
+        .store
+        .run(move |c| {
+            Ok((
+                settings::draft_only(c)?,
+                workflows::find_by_id(c, &id)?,
+                step_runs::list_for_workflow(c, &id)?,
+                audit::list_for_workflow(c, &id)?,
+                side_effects::find(c, &id, EffectKind::GmailSend)?,
+            ))
+        })
+        .await?;
+    let workflow =
+        workflow.ok_or_else(|| ConsoleError::new(StatusCode::NOT_FOUND, "no such lead"))?;
+    let output = |step: &str| {
+        view::parse(
+            runs.iter()
+                .find(|r| r.step == step)
+                .and_then(|r| r.output.as_deref()),
+        )
+    };
+    let steps: Vec<StepView> = Step::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let run = runs.iter().find(|r| r.step == step.as_str());
+            StepView {
+                number: i + 1,
+                name: step.as_str(),
+                outcome: run.map_or("not run".into(), |r| r.outcome.clone()),
+                attempts: run.map_or(0, |r| r.attempts),
+                duration_ms: run.map_or(0, |r| r.duration_ms),
+                error: run.and_then(|r| r.error.clone()).unwrap_or_default(),
+                found: run
+                    .and_then(|r| r.output.as_deref())
+                    .map(|o| {
+                        serde_json::from_str::<serde_json::Value>(o)
+                            .and_then(|v| serde_json::to_string_pretty(&v))
+                            .unwrap_or_else(|_| o.to_string())
+                    })
+                    .unwrap_or_default(),
+                finished: run.map(|r| view::time(r.finished_at)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let send = send.map(|e| e.state.as_str());
+    let draft = DraftView::new(&workflow, &output("compose"), &output("deliver"), send);
+    let trail: Vec<_> = trail
+        .iter()
+        .map(|a| {
+            context! { at => view::time(a.at), actor => a.actor.clone(), action => a.action.clone(),
+            reason => a.reason.clone().unwrap_or_default(), detail => a.detail.clone() }
+        })
+        .collect();
+    let status = WorkflowStatus::parse(&workflow.status);
+    let can = context! {
+        approve => draft.as_ref().is_some_and(|d| !d.sent && !d.sending) && status == Some(WorkflowStatus::Completed),
+        retry => status == Some(WorkflowStatus::DeadLettered),
+        cancel => status.is_some_and(|s| WorkflowStatus::UNFINISHED.contains(&s)),
+    };
+    let own = context! {
+        lead => context! {
+            id => workflow.id.clone(), email => workflow.email.clone(), status => workflow.status.clone(),
+            attempts => workflow.attempts, error => workflow.last_error.clone().unwrap_or_default(),
+            created => view::time(workflow.created_at),
+        },
+        submission => view::submission_fields(&workflow.submission),
+        steps, draft, trail, can,
+    };
+    page::render("lead.html", &session, draft_only, "leads", own)
+}

@@ -1,0 +1,75 @@
+//! The web console: server-rendered pages over the same store queries as the
+//! admin API, and actions through the same functions (so audit, validation and
+//! roles are written once). Pages work without JavaScript; htmx, embedded in the
+//! binary, only refreshes lists in place.
+//!
+//! | route | who |
+//! |---|---|
+//! | `GET /signin`, `POST /signin`, `POST /signout` | anyone / signed in |
+//! | `GET /` overview | viewer |
+//! | `GET /leads`, `GET /leads/{id}` | viewer |
+//! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
+//! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
+//! | `GET /drafts` | viewer |
+//! | `GET /assets`, `GET /experiments`, `GET /experiments/{id}` (read-only) | viewer |
+//! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
+//! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
+//! | `GET /settings`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
+//! | `GET /console/static/{file}` htmx and the stylesheet | anyone |
+//!
+//! Every POST carries the session's CSRF token and passes the `Origin` check
+//! (`session`); a viewer's POST is refused by the shared rules (`require_admin`).
+
+mod actions;
+mod catalogue;
+mod charts;
+mod contacts;
+mod drafts;
+mod error;
+mod lead;
+mod leads;
+mod overview;
+mod page;
+mod reps;
+mod session;
+mod settings;
+mod signin;
+mod static_files;
+mod templates;
+mod view;
+
+use actix_web::web;
+
+/// Registers the console's routes; called from `web::routes`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(overview::show))
+        .route("/signin", web::get().to(signin::form))
+        .route("/signin", web::post().to(signin::sign_in))
+        .route("/signout", web::post().to(signin::sign_out))
+        .route("/leads", web::get().to(leads::list))
+        .route("/leads/retry-dead", web::post().to(actions::retry_dead))
+        .route("/leads/{id}", web::get().to(lead::show))
+        .route("/leads/{id}/approve", web::post().to(actions::approve))
+        .route("/leads/{id}/retry", web::post().to(actions::retry))
+        .route("/leads/{id}/cancel", web::post().to(actions::cancel))
+        .route("/drafts", web::get().to(drafts::list))
+        .route("/contacts", web::get().to(contacts::list))
+        .route("/contacts/{email}", web::get().to(contacts::show))
+        .route("/reps", web::get().to(reps::list))
+        .route("/reps/{id}", web::get().to(reps::show))
+        .route("/reps/{id}/voice", web::post().to(reps::set_voice))
+        .route("/assets", web::get().to(catalogue::assets_page))
+        .route("/experiments", web::get().to(catalogue::experiments_page))
+        .route(
+            "/experiments/{id}",
+            web::get().to(catalogue::experiment_page),
+        )
+        .route("/settings", web::get().to(settings::show))
+        .route("/settings/mode", web::post().to(settings::set_mode))
+        .route("/settings/suppressions", web::post().to(settings::suppress))
+        .route(
+            "/settings/suppressions/remove",
+            web::post().to(settings::unsuppress),
+        )
+        .route("/console/static/{file}", web::get().to(static_files::serve));
+}

@@ -1,0 +1,67 @@
+//! `GET /`: the overview — leads today and over 7 days by outcome, drafts waiting
+//! for approval, dead letters grouped by reason, speed to lead p50/p95 per day
+//! (an SVG chart drawn here), connector health.
+
+use actix_web::{HttpResponse, web};
+use chrono::{NaiveTime, TimeDelta};
+use minijinja::context;
+use serde::Serialize;
+
+use super::charts;
+use super::error::ConsoleError;
+use super::page;
+use super::session::Session;
+use crate::store::{console_queries, settings};
+use crate::web::AppState;
+
+#[derive(Serialize)]
+struct Count {
+    status: String,
+    count: i64,
+}
+
+pub async fn show(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let now = crate::store::now();
+    let midnight = now.date().and_time(NaiveTime::MIN);
+    let week = midnight - TimeDelta::days(6);
+    let first_day = week.date();
+    let (draft_only, today, seven, dead, waiting, samples) = state
+        .store
+        .run(move |c| {
+            Ok((
+                settings::draft_only(c)?,
+                console_queries::status_counts(c, midnight)?,
+                console_queries::status_counts(c, week)?,
+                console_queries::dead_letter_reasons(c, 10)?,
+                console_queries::drafts_waiting(c, 100)?.len(),
+                console_queries::speed_samples(c, week)?,
+            ))
+        })
+        .await?;
+    let counts = |rows: Vec<(String, i64)>| -> (i64, Vec<Count>) {
+        let total = rows.iter().map(|(_, n)| n).sum();
+        let rows = rows
+            .into_iter()
+            .map(|(status, count)| Count { status, count })
+            .collect();
+        (total, rows)
+    };
+    let (today_total, today) = counts(today);
+    let (week_total, week) = counts(seven);
+    let dead: Vec<_> = dead
+        .into_iter()
+        .map(|(reason, count)| context! { reason => reason.unwrap_or_else(|| "(no reason recorded)".into()), count })
+        .collect();
+    page::render(
+        "overview.html",
+        &session,
+        draft_only,
+        "overview",
+        context! { today_total, today, week_total, week, dead, waiting,
+        speed => charts::speed_chart(first_day, &samples),
+        health => charts::connector_health(&state.metrics) },
+    )
+}

@@ -1,0 +1,121 @@
+//! `GET /reps` and `GET /reps/{id}`: each rep's mailbox, calendar, zone, working
+//! hours, territories and voice profile; `POST /reps/{id}/voice` replaces the
+//! profile (edited as JSON, validated by the admin API's own rule).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::error::ConsoleError;
+use super::page::{self, see_other};
+use super::session::Session;
+use super::view;
+use crate::domain::{Rep, VoiceProfile};
+use crate::store::{reps, settings, voice_profiles};
+use crate::web::AppState;
+use crate::web::admin::voice_profiles as profiles;
+
+fn rep_view(rep: &Rep) -> minijinja::Value {
+    let hours = &rep.working_hours;
+    let days: Vec<String> = hours.days.iter().map(|d| d.to_string()).collect();
+    context! {
+        id => rep.id.clone(), name => rep.name.clone(), email => rep.email.clone(),
+        calendar => rep.calendar_id.clone(), zone => rep.time_zone.clone(),
+        hours => format!("{} {}–{}", days.join(" "), hours.start.format("%H:%M"), hours.end.format("%H:%M")),
+        territories => rep.territories.join(", "), active => rep.active,
+    }
+}
+
+pub async fn list(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (draft_only, reps, stored) = state
+        .store
+        .run(|c| {
+            Ok((
+                settings::draft_only(c)?,
+                reps::list_active(c)?,
+                voice_profiles::list(c)?,
+            ))
+        })
+        .await?;
+    let reps: Vec<_> = reps
+        .iter()
+        .map(|r| {
+            let source = stored
+                .iter()
+                .find(|p| p.rep_id == r.id)
+                .map_or("seed file".to_string(), |p| p.source.clone());
+            context! { rep => rep_view(r), source }
+        })
+        .collect();
+    page::render("reps.html", &session, draft_only, "reps", context! { reps })
+}
+
+pub async fn show(
+    session: Session,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = id.into_inner();
+    let (draft_only, rep, stored) = state
+        .store
+        .run(move |c| {
+            Ok((
+                settings::draft_only(c)?,
+                reps::find_by_id(c, &id)?,
+                voice_profiles::find_by_rep(c, &id)?,
+            ))
+        })
+        .await?;
+    let rep = rep.ok_or_else(|| ConsoleError::new(StatusCode::NOT_FOUND, "no such rep"))?;
+    let (profile, source, updated) = match &stored {
+        Some(p) => (
+            &p.profile,
+            p.source.clone(),
+            format!("{} by {}", view::time(p.updated_at), p.updated_by),
+        ),
+        None => (&rep.voice, "seed file".to_string(), String::new()),
+    };
+    let json = serde_json::to_string_pretty(profile).unwrap_or_default();
+    page::render(
+        "rep.html",
+        &session,
+        draft_only,
+        "reps",
+        context! { rep => rep_view(&rep), profile => json, source, updated },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VoiceForm {
+    #[serde(default)]
+    csrf: String,
+    profile: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn set_voice(
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+    form: web::Form<VoiceForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    session.check_form(&req, &form.csrf)?;
+    if !session.is_admin() {
+        return Err(ConsoleError::forbidden("viewers cannot change anything"));
+    }
+    let profile: VoiceProfile = serde_json::from_str(&form.profile).map_err(|e| {
+        ConsoleError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the profile is not valid: {e}"),
+        )
+    })?;
+    let id = id.into_inner();
+    profiles::replace(&state, session.caller(), id.clone(), profile, &form.reason).await?;
+    Ok(see_other(&format!("/reps/{id}")))
+}

@@ -1,0 +1,141 @@
+//! `GET /settings`: the draft-only switch, the suppression list and the audit log;
+//! and their forms, which go through the admin API's own functions.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::error::ConsoleError;
+use super::page::{self, see_other};
+use super::session::Session;
+use super::view;
+use crate::store::{audit, settings, suppressions};
+use crate::web::AppState;
+use crate::web::admin::controls;
+
+#[derive(Debug, Deserialize)]
+pub struct AuditFilter {
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    suppressed_after: Option<String>,
+}
+
+pub async fn show(
+    session: Session,
+    query: web::Query<AuditFilter>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (before, after) = (query.before, query.suppressed_after.clone());
+    let (draft_only, entries, suppressed) = state
+        .store
+        .run(move |c| {
+            Ok((
+                settings::draft_only(c)?,
+                audit::list_recent(c, None, before, 50)?,
+                suppressions::list(c, after.as_deref(), 50)?,
+            ))
+        })
+        .await?;
+    let older = (entries.len() == 50)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|a| {
+            context! { at => view::time(a.at), actor => a.actor.clone(), action => a.action.clone(),
+            workflow_id => a.workflow_id.clone().unwrap_or_default(),
+            reason => a.reason.clone().unwrap_or_default(), detail => a.detail.clone() }
+        })
+        .collect();
+    let more_suppressed = (suppressed.len() == 50)
+        .then(|| suppressed.last().map(|s| s.email.clone()))
+        .flatten();
+    let suppressed: Vec<_> = suppressed
+        .iter()
+        .map(|s| context! { email => s.email.clone(), reason => s.reason.clone(), source => s.source.clone(),
+                             created => view::time(s.created_at) })
+        .collect();
+    page::render(
+        "settings.html",
+        &session,
+        draft_only,
+        "settings",
+        context! { entries, older, suppressed, more_suppressed },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModeForm {
+    #[serde(default)]
+    csrf: String,
+    draft_only: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn set_mode(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<ModeForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    session.check_form(&req, &form.csrf)?;
+    confirmed(&form.confirm)?;
+    let on = match form.draft_only.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => {
+            return Err(ConsoleError::new(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "draft_only must be true or false",
+            ));
+        }
+    };
+    controls::change_mode(&state, session.caller(), on, &form.reason).await?;
+    Ok(see_other("/settings"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SuppressionForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn suppress(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<SuppressionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    session.check_form(&req, &form.csrf)?;
+    controls::suppress(&state, session.caller(), &form.email, &form.reason).await?;
+    Ok(see_other("/settings"))
+}
+
+pub async fn unsuppress(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<SuppressionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    session.check_form(&req, &form.csrf)?;
+    controls::unsuppress(&state, session.caller(), &form.email, &form.reason).await?;
+    Ok(see_other("/settings"))
+}
+
+fn confirmed(confirm: &str) -> Result<(), ConsoleError> {
+    if confirm == "yes" {
+        Ok(())
+    } else {
+        Err(ConsoleError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "tick the confirmation box to go ahead",
+        ))
+    }
+}
