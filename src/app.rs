@@ -62,6 +62,12 @@ impl Application {
         config: Config,
         listener: TcpListener,
     ) -> Result<Self, StartError> {
+        if config.public_url.scheme() != "https" {
+            tracing::warn!(
+                public_url = %config.public_url,
+                "SALES_AGENT_PUBLIC_URL is not https: replies are left as drafts without the one-click unsubscribe header, and none is sent"
+            );
+        }
         if config.webhook.client_secrets.is_empty() {
             tracing::warn!(
                 "SALES_AGENT_HUBSPOT_CLIENT_SECRET is unset: every webhook will be refused with 401"

@@ -11,6 +11,7 @@ use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
 use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
 use crate::services::Services;
 use crate::steps::once::{Earlier, find_or_create};
+use crate::steps::send::HELD_WITHOUT_UNSUBSCRIBE;
 use crate::steps::send::{SendOutcome, SendRequest, send_once};
 use crate::steps::state::Delivery;
 use crate::steps::{StepCx, StepDone, StepError};
@@ -77,7 +78,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         date: Utc::now(),
         message_id: message_id.clone(),
         reply_to_parent: parent,
-        unsubscribe: Some(Unsubscribe {
+        // One-click unsubscribe needs an https link; without one the draft is
+        // still made for the rep, and sending is held (below).
+        unsubscribe: (config.public_url.scheme() == "https").then(|| Unsubscribe {
             https: crate::unsubscribe::link(&config.public_url, &secret, &lead.email),
             mailto: None,
         }),
@@ -104,12 +107,11 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         sent_message_id: None,
         held: None,
     };
-    delivery.held = if draft_only {
+    // The missing unsubscribe link first: an approval must not send it either.
+    delivery.held = if email.unsubscribe.is_none() {
+        Some(HELD_WITHOUT_UNSUBSCRIBE.into())
+    } else if draft_only {
         Some("draft-only mode".into())
-    } else if email.unsubscribe.is_none() {
-        Some(
-            "not sent: SALES_AGENT_PUBLIC_URL must be https for one-click unsubscribe links".into(),
-        )
     } else if !draft.violations.is_empty() {
         Some(format!("held for review: {}", draft.violations.join("; ")))
     } else {

@@ -20,6 +20,11 @@ use crate::services::Services;
 use crate::store::side_effects::{self, EffectKind, EffectState};
 use crate::store::{StoreError, audit, now, suppressions};
 
+/// Why a draft made without a one-click unsubscribe link (the public URL is not
+/// https) is never sent, by the engine or by an approval.
+pub const HELD_WITHOUT_UNSUBSCRIBE: &str =
+    "not sent: SALES_AGENT_PUBLIC_URL must be https for one-click unsubscribe links";
+
 /// What to send.
 pub struct SendRequest<'a> {
     pub workflow_id: &'a str,

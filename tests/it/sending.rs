@@ -17,6 +17,7 @@ on_both_backends!(
     suppression_blocks_an_approved_send,
     a_skip_recorded_before_a_crash_still_ends_the_workflow,
     the_daily_send_limit_defers_further_sends_from_a_mailbox,
+    without_an_https_public_url_the_draft_is_made_and_nothing_is_sent,
 );
 
 const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
@@ -327,4 +328,75 @@ fn mail_to(stack: &Stack, email: &str) -> usize {
                     .count()
         })
         .sum()
+}
+
+/// A first run with the default `http://` public URL: the reply is still left as a
+/// draft, but without a one-click unsubscribe link nothing is sent — neither in
+/// send mode nor on approval.
+async fn without_an_https_public_url_the_draft_is_made_and_nothing_is_sent(db: TestDb) {
+    use sales_agent::intake::signature::{sign_v3, unix_millis};
+    const PLAIN: &str = "http://agent.example.test";
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.public_url = PLAIN.parse().unwrap();
+            config
+        },
+        Default::default(),
+    )
+    .await;
+    let switched = stack
+        .app
+        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&json!({"draft_only": false, "reason": "pilot"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+
+    let body = stack.sample(DANIEL);
+    let at = unix_millis(std::time::SystemTime::now());
+    let uri = format!("{PLAIN}/webhooks/hubspot");
+    let headers = [
+        (
+            "X-HubSpot-Signature-v3",
+            sign_v3(crate::helpers::SECRET, "POST", &uri, body.as_bytes(), at),
+        ),
+        ("X-HubSpot-Request-Timestamp", at.to_string()),
+    ];
+    let response = stack.app.post_with(&body, &headers).await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let statuses = stack
+        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
+        .await;
+    assert_eq!(statuses, ["completed"]);
+
+    let deliver = &stack.step_outputs(&id).await["deliver"];
+    assert_eq!(
+        deliver["held"],
+        sales_agent::steps::send::HELD_WITHOUT_UNSUBSCRIBE
+    );
+    let mailbox = deliver["mailbox"].as_str().unwrap();
+    assert_eq!(stack.sandbox.drafts(mailbox).len(), 1, "the draft is made");
+    assert!(
+        sent_for(&stack, &id).is_empty(),
+        "nothing sent in send mode"
+    );
+
+    let refused = approve(&stack, &id).await;
+    assert_eq!(refused.status(), 409);
+    let error = json(refused).await;
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SALES_AGENT_PUBLIC_URL"),
+        "{error}"
+    );
+    assert!(sent_for(&stack, &id).is_empty(), "nothing sent on approval");
+    stack.stop().await;
 }

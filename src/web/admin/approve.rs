@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Reason, checked_reason, store_error};
 use crate::steps::StepError;
-use crate::steps::send::{SendOutcome, SendRequest, send_once};
+use crate::steps::send::{HELD_WITHOUT_UNSUBSCRIBE, SendOutcome, SendRequest, send_once};
 use crate::store::{audit, step_runs, workflows};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
@@ -77,6 +77,13 @@ pub(crate) async fn approve_and_send(
             sent_message_id: sent.to_string(),
             already_sent: true,
         });
+    }
+    if delivery["held"].as_str() == Some(HELD_WITHOUT_UNSUBSCRIBE) {
+        return Err(conflict(
+            "the draft has no one-click unsubscribe link (SALES_AGENT_PUBLIC_URL was not https); \
+             set an https public URL and retry the workflow, or send it from Gmail"
+                .into(),
+        ));
     }
     if draft["violations"]
         .as_array()
