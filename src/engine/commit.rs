@@ -10,24 +10,31 @@ use crate::store::step_runs::{self, NewStepRun, RecordError};
 use crate::store::workflows::WorkflowRow;
 use crate::store::{StoreError, leases, now};
 
-/// One step record: the step, how it ended, its attempt number, its output, its
-/// error and when it started.
-pub(super) type StepRecord<'a> = (
-    Step,
-    Outcome,
-    i32,
-    serde_json::Value,
-    Option<&'a str>,
-    chrono::NaiveDateTime,
-);
+/// One attempt of a step, as it ended.
+pub(super) struct StepResult<'a> {
+    pub step: Step,
+    pub outcome: Outcome,
+    pub attempts: i32,
+    /// `null` when the step produced nothing (failed, degraded).
+    pub output: &'a serde_json::Value,
+    pub error: Option<&'a str>,
+    pub started: chrono::NaiveDateTime,
+}
 
 /// Commits one step's result; false when the lease was lost.
 pub(super) async fn record(
     services: &Services,
     workflow: &WorkflowRow,
     owner: &str,
-    (step, outcome, attempts, output, error, started): StepRecord<'_>,
+    run: StepResult<'_>,
 ) -> Result<bool, StoreError> {
+    let StepResult {
+        step,
+        outcome,
+        attempts,
+        started,
+        ..
+    } = run;
     let took = (now() - started).as_seconds_f64();
     services.metrics.observe_step(step, outcome, took);
     tracing::info!(
@@ -40,8 +47,9 @@ pub(super) async fn record(
     let (id, owner, error) = (
         workflow.id.clone(),
         owner.to_string(),
-        error.map(str::to_string),
+        run.error.map(str::to_string),
     );
+    let output = (!run.output.is_null()).then(|| run.output.clone());
     services
         .store
         .run(move |c| {
@@ -50,7 +58,7 @@ pub(super) async fn record(
                 step: step.as_str(),
                 outcome,
                 attempts,
-                output: (!output.is_null()).then(|| output.clone()),
+                output: output.clone(),
                 error: error.as_deref(),
                 started_at: started,
             };

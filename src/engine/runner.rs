@@ -22,11 +22,11 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
-use super::commit::{defer, finish, record, retry};
+use super::commit::{StepResult, defer, finish, record, retry};
 use crate::domain::{FailurePolicy, Outcome, Step, WorkflowStatus};
 use crate::intake::FormSubmission;
 use crate::services::Services;
-use crate::steps::{self, StepCx, StepDone, StepError, WorkflowState};
+use crate::steps::{self, StepCx, StepError, WorkflowState};
 use crate::store::step_runs::{self, StepRunRow};
 use crate::store::workflows::{self, WorkflowRow};
 use crate::store::{StoreError, now};
@@ -282,12 +282,10 @@ async fn attempt(
     };
     let span = tracing::info_span!("step", step.name = step.as_str(), step.attempt = attempts);
     let result = steps::run(step, &cx).instrument(span).await;
-    let (outcome, output, error, end) = match result {
-        Ok(StepDone {
-            outcome,
-            output,
-            end,
-        }) => (outcome, output, None, end),
+    // How the step ended, its error, and whether the run may go on once the
+    // result is committed (with the workflow end the step may carry).
+    let (outcome, output, error, after) = match result {
+        Ok(done) => (done.outcome, done.output, None, Ok(done.end)),
         Err(StepError::LeaseLost) => return Ok(Settled::NotOurs),
         Err(StepError::Defer { after, reason }) => {
             // The rep by id, never by address (reasons carry no address either).
@@ -297,8 +295,8 @@ async fn attempt(
         }
         Err(error) if step.on_failure() == FailurePolicy::Degrade => {
             tracing::warn!(step.name = step.as_str(), %error, "step degraded");
-            let error = Some(error.to_string());
-            (Outcome::Degraded, serde_json::Value::Null, error, None)
+            let null = serde_json::Value::Null;
+            (Outcome::Degraded, null, Some(error.to_string()), Ok(None))
         }
         Err(error) => {
             tracing::warn!(step.name = step.as_str(), %error, "step failed");
@@ -307,33 +305,39 @@ async fn attempt(
                 StepError::Transient { retry_after, .. } => (true, *retry_after),
                 _ => (false, None),
             };
-            let (failed, null) = (Outcome::Failed, serde_json::Value::Null);
-            let fields = (step, failed, attempts, null, Some(message.as_str()), began);
-            if !record(services, workflow, owner, fields).await? {
-                return Ok(Settled::NotOurs);
-            }
-            return Ok(Settled::Halted(Halt::Failed {
-                message,
+            let failed = Halt::Failed {
+                message: message.clone(),
                 transient,
                 retry_after,
-            }));
+            };
+            (
+                Outcome::Failed,
+                serde_json::Value::Null,
+                Some(message),
+                Err(failed),
+            )
         }
     };
-    let fields = (
+    let run = StepResult {
         step,
         outcome,
         attempts,
-        output.clone(),
-        error.as_deref(),
-        began,
-    );
-    if !record(services, workflow, owner, fields).await? {
+        output: &output,
+        error: error.as_deref(),
+        started: began,
+    };
+    if !record(services, workflow, owner, run).await? {
         return Ok(Settled::NotOurs);
     }
-    if step == Step::Deliver && outcome == Outcome::Ok {
-        observe_reply(services, workflow, &output);
-    }
-    Ok(Settled::Committed { step, output, end })
+    Ok(match after {
+        Err(halt) => Settled::Halted(halt),
+        Ok(end) => {
+            if step == Step::Deliver && outcome == Outcome::Ok {
+                observe_reply(services, workflow, &output);
+            }
+            Settled::Committed { step, output, end }
+        }
+    })
 }
 
 /// Ends the run for `halt`: finished, a retry later, or deferred.

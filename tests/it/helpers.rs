@@ -210,8 +210,26 @@ impl TestApp {
 
 /// v3 signature headers as HubSpot would send them for `body` at `at`.
 pub fn signed_headers(body: &str, at: SystemTime, secret: &str) -> Vec<(&'static str, String)> {
+    signed_with(PUBLIC_URL, body, at, secret)
+}
+
+/// Headers signed for a service whose public URL is `public_url`.
+pub fn signed_headers_for(
+    public_url: &str,
+    body: &str,
+    at: SystemTime,
+) -> Vec<(&'static str, String)> {
+    signed_with(public_url, body, at, SECRET)
+}
+
+fn signed_with(
+    public_url: &str,
+    body: &str,
+    at: SystemTime,
+    secret: &str,
+) -> Vec<(&'static str, String)> {
     let ts = unix_millis(at);
-    let uri = format!("{PUBLIC_URL}/webhooks/hubspot");
+    let uri = format!("{public_url}/webhooks/hubspot");
     vec![
         (
             "X-HubSpot-Signature-v3",

@@ -43,6 +43,18 @@ fn sent_for(stack: &Stack, workflow_id: &str) -> Vec<sales_agent::sandbox::mime:
         .collect()
 }
 
+/// Switches draft-only off, as an admin would.
+async fn send_mode(stack: &Stack) {
+    let switched = stack
+        .app
+        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&json!({"draft_only": false, "reason": "pilot"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+}
+
 async fn approve(stack: &Stack, id: &str) -> reqwest::Response {
     stack
         .app
@@ -59,14 +71,7 @@ async fn approve(stack: &Stack, id: &str) -> reqwest::Response {
 
 async fn send_mode_sends_the_reply_once_with_unsubscribe_headers(db: TestDb) {
     let stack = spawn_stack(&db).await;
-    let switched = stack
-        .app
-        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
-        .json(&json!({"draft_only": false, "reason": "pilot"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(switched.status(), 200);
+    send_mode(&stack).await;
 
     let id = stack.answered(DANIEL).await;
 
@@ -198,13 +203,7 @@ async fn the_daily_send_limit_defers_further_sends_from_a_mailbox(db: TestDb) {
         Default::default(),
     )
     .await;
-    stack
-        .app
-        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
-        .json(&json!({"draft_only": false, "reason": "limit test"}))
-        .send()
-        .await
-        .unwrap();
+    send_mode(&stack).await;
     // Both are routed to the rep who owns the contact or covers the US: Maya.
     let first = stack.answered(LAURA).await;
     let response = stack.app.post_signed(&stack.sample(DANIEL)).await;
@@ -334,7 +333,6 @@ fn mail_to(stack: &Stack, email: &str) -> usize {
 /// draft, but without a one-click unsubscribe link nothing is sent — neither in
 /// send mode nor on approval.
 async fn without_an_https_public_url_the_draft_is_made_and_nothing_is_sent(db: TestDb) {
-    use sales_agent::intake::signature::{sign_v3, unix_millis};
     const PLAIN: &str = "http://agent.example.test";
     let stack = spawn_stack_with(
         &db,
@@ -345,25 +343,10 @@ async fn without_an_https_public_url_the_draft_is_made_and_nothing_is_sent(db: T
         Default::default(),
     )
     .await;
-    let switched = stack
-        .app
-        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
-        .json(&json!({"draft_only": false, "reason": "pilot"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(switched.status(), 200);
+    send_mode(&stack).await;
 
     let body = stack.sample(DANIEL);
-    let at = unix_millis(std::time::SystemTime::now());
-    let uri = format!("{PLAIN}/webhooks/hubspot");
-    let headers = [
-        (
-            "X-HubSpot-Signature-v3",
-            sign_v3(crate::helpers::SECRET, "POST", &uri, body.as_bytes(), at),
-        ),
-        ("X-HubSpot-Request-Timestamp", at.to_string()),
-    ];
+    let headers = crate::helpers::signed_headers_for(PLAIN, &body, std::time::SystemTime::now());
     let response = stack.app.post_with(&body, &headers).await;
     assert_eq!(response.status(), 202);
     let id = json(response).await["workflow_id"]
