@@ -81,6 +81,17 @@ pub fn request(cx: &ReplyContext, voice: &VoiceProfile, thread: &[String]) -> Ch
             voice.prohibited_words.join(", ")
         ));
     }
+    if cx.earlier_conversation {
+        facts.push(
+            "This continues an earlier conversation with the prospect: pick it up, do not introduce yourself or the company again".into(),
+        );
+    }
+    if !cx.shared_before.is_empty() {
+        facts.push(format!(
+            "Material already shared earlier in the thread (the code names it below; do not offer it again): {}",
+            cx.shared_before.join("; ")
+        ));
+    }
     for line in thread.iter().take(5) {
         facts.push(format!("Earlier in the thread: {}", one_line(line)));
     }
@@ -236,11 +247,14 @@ mod tests {
             assets: vec![AssetLink {
                 title: "Case study".into(),
                 url: "https://drive.google.com/file/d/f1/view".into(),
+                already_shared: false,
             }],
             slots: vec![],
             slots_in_rep_zone: vec![],
             booking_link: None,
             thread_subject: None,
+            earlier_conversation: false,
+            shared_before: vec![],
         }
     }
 

@@ -14,6 +14,9 @@ use crate::domain::Lead;
 pub struct AssetLink {
     pub title: String,
     pub url: String,
+    /// Already linked in the thread the reply goes into: named, not linked again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub already_shared: bool,
 }
 
 /// Everything the reply may draw on.
@@ -32,6 +35,11 @@ pub struct ReplyContext {
     pub booking_link: Option<String>,
     /// Subject of the thread the reply goes into, if any.
     pub thread_subject: Option<String>,
+    /// The team has written with the prospect before: the reply picks the
+    /// conversation up instead of introducing the team again.
+    pub earlier_conversation: bool,
+    /// Titles of material already linked in the thread: mentioned, not linked.
+    pub shared_before: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +57,10 @@ const BODY: &str = r#"{{ greeting }}
 {%- for asset in assets %}
 - {{ asset.title }}: {{ asset.url }}
 {%- endfor %}
+{%- endif %}
+{%- if shared_before %}
+
+{{ shared_before_note }}
 {%- endif %}
 {%- if slots %}
 
@@ -101,6 +113,7 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .filter(|c| !c.is_empty());
     let opening = match written {
         Some(w) => w.opening.trim().to_string(),
+        None if cx.earlier_conversation => follow_up_opening(cx.intent, company),
         None => opening(cx.intent, company),
     };
     let slot_count = voice.slots_offered.min(cx.slots.len());
@@ -116,6 +129,8 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
                 opening => opening,
                 assets_intro => if cx.assets.len() == 1 { "This may be useful before we talk:" } else { "These may be useful before we talk:" },
                 assets => cx.assets,
+                shared_before => cx.shared_before,
+                shared_before_note => shared_before_note(&cx.shared_before),
                 slots => cx.slots[..slot_count],
                 slots_in_rep_zone => cx.slots_in_rep_zone.get(..slot_count).unwrap_or_default(),
                 booking_link => cx.booking_link,
@@ -162,6 +177,44 @@ fn opening(intent: Intent, company: Option<&str>) -> String {
         ),
         Intent::Question | Intent::Spam => format!(
             "Thank you for your message. I would be glad to answer your question and learn more about the team{at}."
+        ),
+    }
+}
+
+/// The opening when the team has written with the prospect before: it picks the
+/// conversation up and does not introduce the team again.
+fn follow_up_opening(intent: Intent, company: Option<&str>) -> String {
+    let at = company
+        .map(|c| format!(" at {}", proper_company(c)))
+        .unwrap_or_default();
+    let again = "Good to hear from you again.";
+    match intent {
+        Intent::Demo => format!(
+            "{again} I would be glad to set up the demo for the team{at} and focus it on what we have talked about."
+        ),
+        Intent::Pricing => format!(
+            "{again} Happy to go through pricing: once I know how the team{at} would use it, I can give you exact figures."
+        ),
+        Intent::Partnership => {
+            format!("{again} I would be glad to hear more about the partnership you have in mind.")
+        }
+        Intent::Support => {
+            format!("{again} I will make sure the right people{at} get what they need from us.")
+        }
+        Intent::Question | Intent::Spam => {
+            format!("{again} I would be glad to answer your question.")
+        }
+    }
+}
+
+/// Names the material already shared in the thread, so it is not sent twice.
+fn shared_before_note(titles: &[String]) -> String {
+    match titles {
+        [] => String::new(),
+        [one] => format!("You already have the {one} from earlier in our thread."),
+        [rest @ .., last] => format!(
+            "You already have the {} and the {last} from earlier in our thread.",
+            rest.join(", the ")
         ),
     }
 }
@@ -223,6 +276,7 @@ mod tests {
             assets: vec![AssetLink {
                 title: "Logistics case study".into(),
                 url: "https://drive.google.com/file/d/f1/view".into(),
+                already_shared: false,
             }],
             slots: vec![
                 "Tue 3 Nov, 10:00–10:30 EST (America/New_York)".into(),
@@ -231,6 +285,8 @@ mod tests {
             slots_in_rep_zone: vec![],
             booking_link: None,
             thread_subject: None,
+            earlier_conversation: false,
+            shared_before: vec![],
         }
     }
 

@@ -62,8 +62,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     }))
 }
 
-/// The facts the reply may use: the lead, intent, rep, company, assets, slots,
-/// booking link and the subject of the rep's thread with the prospect.
+/// The facts the reply may use: the lead, intent, rep, company, assets (those
+/// already linked in the thread only by name), slots, booking link, the subject
+/// of the rep's thread with the prospect and whether they have written before.
 fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> {
     let lead = cx.lead()?.clone();
     let (slots, slots_in_rep_zone) = cx
@@ -81,6 +82,7 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         // as validation, no URL-like text in the reply.
         .filter(|name| !links::has_url_like(name, &[lead.email_domain.as_str()]))
         .or_else(|| lead.company.clone());
+    let assets = cx.state.assets.clone().unwrap_or_default();
     Ok(ReplyContext {
         intent: cx
             .state
@@ -90,7 +92,21 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
             .unwrap_or(Intent::Question),
         rep_name: rep.name.clone(),
         company,
-        assets: cx.state.assets.clone().unwrap_or_default(),
+        assets: assets
+            .iter()
+            .filter(|a| !a.already_shared)
+            .cloned()
+            .collect(),
+        shared_before: assets
+            .iter()
+            .filter(|a| a.already_shared)
+            .map(|a| a.title.clone())
+            .collect(),
+        earlier_conversation: cx
+            .state
+            .conversation
+            .as_ref()
+            .is_some_and(|c| c.threads_found > 0),
         slots,
         slots_in_rep_zone,
         booking_link: rep.booking_link.clone(),

@@ -202,6 +202,16 @@ fn body(m: &Message) -> String {
         .unwrap_or_default()
 }
 
+/// The message's whole readable body, quotes included: a link the rep sent may
+/// survive only in the prospect's quote of it.
+fn body_with_quotes(m: &Message) -> String {
+    m.payload
+        .as_ref()
+        .and_then(text::plain_body)
+        .or_else(|| m.snippet.clone())
+        .unwrap_or_default()
+}
+
 fn last_date(thread: &Thread) -> i64 {
     thread
         .messages
@@ -280,6 +290,7 @@ fn anchor(found: &Found, threads_found: usize) -> Conversation {
         references,
         threads_found,
         summary,
+        shared_files: text::drive_file_ids(thread.messages.iter().map(body_with_quotes)),
     }
 }
 

@@ -3,7 +3,8 @@
 //! (`assets::rank`). Links are the files' own `webViewLink`s and nothing else.
 //! With `SALES_AGENT_ASSET_SHARE` the prospect is granted read access to each
 //! linked file, without Drive's notification email; granting the same reader again
-//! changes nothing, so a re-run step is harmless.
+//! changes nothing, so a re-run step is harmless. Files already linked in the
+//! thread the reply goes into are kept apart, to be named rather than re-sent.
 
 use crate::assets::rank::{Candidate, LeadProfile, rank};
 use crate::assets::sync::{self, SyncError};
@@ -66,11 +67,19 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         job_title: lead.job_title.as_deref(),
         message: lead.message.as_deref().unwrap_or_default(),
     };
-    let picked: Vec<Candidate> = rank(&candidates, &profile)
+    // Files already linked in the reply's thread are named, not linked again;
+    // the fresh ones fill the places.
+    let shared = cx
+        .state
+        .conversation
+        .as_ref()
+        .map(|c| c.shared_files.clone())
+        .unwrap_or_default();
+    let (before, fresh): (Vec<Candidate>, Vec<Candidate>) = rank(&candidates, &profile)
         .into_iter()
-        .take(MAX_ASSETS)
         .map(|(_, c)| c)
-        .collect();
+        .partition(|c| shared.contains(&c.file_id));
+    let picked: Vec<Candidate> = fresh.into_iter().take(MAX_ASSETS).collect();
     if cx.services.config.engine.asset_share {
         for file in &picked {
             let (account, file_id, email) =
@@ -84,8 +93,16 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
                 .await?;
         }
     }
+    let mentioned = before.into_iter().take(MAX_ASSETS).map(|c| AssetLink {
+        already_shared: true,
+        ..link(c)
+    });
     Ok(StepDone::ok(
-        picked.into_iter().map(link).collect::<Vec<AssetLink>>(),
+        picked
+            .into_iter()
+            .map(link)
+            .chain(mentioned)
+            .collect::<Vec<AssetLink>>(),
     ))
 }
 
@@ -98,5 +115,6 @@ fn link(file: Candidate) -> AssetLink {
     AssetLink {
         title,
         url: file.web_view_link,
+        already_shared: false,
     }
 }

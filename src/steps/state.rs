@@ -53,6 +53,10 @@ pub struct Conversation {
     pub threads_found: usize,
     /// Short lines about earlier messages, newest first.
     pub summary: Vec<String>,
+    /// Drive files already linked in the reply's thread: the reply mentions them
+    /// instead of linking them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_files: Vec<String>,
 }
 
 /// Proposed meeting times (step 10).

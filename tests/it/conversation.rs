@@ -2,7 +2,9 @@
 //! the prospect is read in full, the reply goes into the most relevant one (not
 //! merely the newest), message bodies are summarised without quoted text or
 //! signatures, and colleagues' threads at the prospect's company are read only
-//! when the setting asks for it.
+//! when the setting asks for it. A reply into an existing conversation picks it
+//! up (no second introduction) and names material already linked there instead
+//! of linking it again.
 
 use serde_json::Value;
 
@@ -13,6 +15,7 @@ on_both_backends!(
     the_reply_goes_into_the_most_relevant_thread_with_summarised_bodies,
     company_threads_are_read_only_when_asked_for,
     earlier_mail_that_cannot_be_replied_into_never_stops_a_later_lead,
+    a_reply_mid_thread_picks_it_up_and_names_what_was_already_sent,
 );
 
 const MAYA: &str = "maya.chen@northwind-analytics.com";
@@ -252,5 +255,79 @@ async fn earlier_mail_that_cannot_be_replied_into_never_stops_a_later_lead(db: T
             "{bad}: a new thread"
         );
     }
+    stack.stop().await;
+}
+
+/// The Drive file of the fixture's Mercy Valley case study.
+const MERCY_VALLEY_FILE: &str = "1CaseStudyHealthcareMercyValley1";
+
+/// Maya already sent Laura the Mercy Valley case study in their thread. Laura's
+/// new request is answered in that thread, as a follow-up: no re-introduction,
+/// the case study named as already sent and not linked again, and other
+/// material still offered when it fits.
+async fn a_reply_mid_thread_picks_it_up_and_names_what_was_already_sent(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    let thread = forecast_thread(&stack);
+    stack.put_message(
+        MAYA,
+        Some(&thread),
+        &format!(
+            "From: Maya Chen <{MAYA}>\nTo: {LAURA}\nSubject: Re: Scheduling forecasts for our clinics\nMessage-ID: <NWA.maya.002@northwind-analytics.com>\nIn-Reply-To: <NWA.maya.001@northwind-analytics.com>\n\nHi Laura,\n\nHere is the case study as a link: https://drive.google.com/file/d/{MERCY_VALLEY_FILE}/view?usp=sharing\n\nBest,\nMaya\n"
+        ),
+        &["SENT"],
+        chrono::Duration::hours(100),
+    );
+    let id = stack.answered(LAURA).await;
+    let conversation = stack.step_output(&id, "conversation_context").await;
+    let assets = stack.step_output(&id, "select_assets").await;
+    let draft = stack.step_output(&id, "compose").await;
+    let delivery = stack.step_output(&id, "deliver").await;
+    let body = draft["body"].as_str().unwrap();
+
+    assert_eq!(delivery["thread_id"], thread.as_str(), "threaded");
+    assert_eq!(
+        conversation["shared_files"],
+        serde_json::json!([MERCY_VALLEY_FILE])
+    );
+    let shared: Vec<&Value> = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["already_shared"] == true)
+        .collect();
+    assert_eq!(shared.len(), 1, "{assets}");
+    assert!(
+        shared[0]["url"]
+            .as_str()
+            .unwrap()
+            .contains(MERCY_VALLEY_FILE)
+    );
+    let title = shared[0]["title"].as_str().unwrap();
+    assert!(!body.contains(MERCY_VALLEY_FILE), "linked again:\n{body}");
+    assert!(
+        body.contains(&format!(
+            "You already have the {title} from earlier in our thread"
+        )),
+        "not named:\n{body}"
+    );
+    for fresh in assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["already_shared"] != true)
+    {
+        assert!(body.contains(fresh["url"].as_str().unwrap()), "{body}");
+    }
+    assert!(body.contains("Good to hear from you again."), "{body}");
+    for first_contact in [
+        "learn more about the team",
+        "Thank you for asking for a demo",
+    ] {
+        assert!(
+            !body.contains(first_contact),
+            "{first_contact:?} in\n{body}"
+        );
+    }
+    assert_eq!(draft["violations"], serde_json::json!([]), "{body}");
     stack.stop().await;
 }

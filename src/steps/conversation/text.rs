@@ -207,6 +207,28 @@ pub fn overlap(lead_words: &BTreeSet<String>, thread_text: &str) -> usize {
     lead_words.intersection(&thread).count()
 }
 
+/// Drive and Docs links: the file id after `/d/` or in `id=`.
+static DRIVE_LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)https?://(?:drive|docs)\.google\.com/[^\s<>\x22]*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})",
+    )
+    .expect("valid pattern")
+});
+
+/// The Drive files linked in these bodies, each once, in order of appearance.
+pub fn drive_file_ids(bodies: impl Iterator<Item = String>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for body in bodies {
+        for found in DRIVE_LINK.captures_iter(&body) {
+            let id = found[1].to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +287,21 @@ mod tests {
             ..MessagePart::default()
         };
         assert_eq!(plain_body(&part).as_deref(), Some("plain\ntext"));
+    }
+
+    #[test]
+    fn drive_links_in_any_shape_give_their_file_ids_once() {
+        let bodies = [
+            "See https://drive.google.com/file/d/1CaseStudyAbc_-9/view?usp=sharing and\n\
+             > https://docs.google.com/document/d/1DocXyz0123456/edit"
+                .to_string(),
+            "again: https://drive.google.com/open?id=1CaseStudyAbc_-9, \
+             https://example.com/d/1NotDrive000000 and https://drive.google.com/drive/folders"
+                .to_string(),
+        ];
+        assert_eq!(
+            drive_file_ids(bodies.into_iter()),
+            vec!["1CaseStudyAbc_-9".to_string(), "1DocXyz0123456".to_string()]
+        );
     }
 }
