@@ -126,16 +126,28 @@ pub(crate) struct Service {
     child: Option<Child>,
     env: BTreeMap<String, String>,
     port: u16,
+    /// The child's working directory (where its default `./data/` goes).
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Service {
     /// Starts the service and waits until it answers; a child that exits at once
     /// (its port was taken meanwhile) is started again on another port.
     pub(crate) fn start(env: BTreeMap<String, String>, port: u16) -> Self {
+        Self::start_in(env, port, None)
+    }
+
+    /// As [`Service::start`], working in `dir` when given.
+    pub(crate) fn start_in(
+        env: BTreeMap<String, String>,
+        port: u16,
+        dir: Option<std::path::PathBuf>,
+    ) -> Self {
         let mut service = Service {
             child: None,
             env,
             port,
+            dir,
         };
         service.spawn();
         service
@@ -143,7 +155,11 @@ impl Service {
 
     pub(crate) fn spawn(&mut self) {
         for _ in 0..5 {
-            let child = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
+            let mut command = Command::new(env!("CARGO_BIN_EXE_sales-agent"));
+            if let Some(dir) = &self.dir {
+                command.current_dir(dir);
+            }
+            let child = command
                 .arg("serve")
                 .env_clear()
                 .envs(&self.env)

@@ -209,6 +209,22 @@ impl TestApp {
 }
 
 /// v3 signature headers as HubSpot would send them for `body` at `at`.
+/// A POST of `body` to the webhook of the service at `public_url`, signed now
+/// with the test secret for that address, as HubSpot sends it.
+pub fn signed_post(
+    client: &reqwest::Client,
+    public_url: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
+    let mut request = client
+        .post(format!("{public_url}/webhooks/hubspot"))
+        .header("content-type", "application/json");
+    for (name, value) in signed_headers_for(public_url, &body, SystemTime::now()) {
+        request = request.header(name, value);
+    }
+    request.body(body)
+}
+
 pub fn signed_headers(body: &str, at: SystemTime, secret: &str) -> Vec<(&'static str, String)> {
     signed_with(PUBLIC_URL, body, at, secret)
 }

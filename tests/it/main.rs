@@ -29,6 +29,7 @@ mod private_pg;
 mod quota;
 mod sandbox;
 mod sending;
+mod serve_defaults;
 mod slow_bodies;
 mod unsubscribe;
 mod url_text;
