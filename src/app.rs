@@ -48,11 +48,15 @@ pub enum StartError {
     Bind(#[from] std::io::Error),
     #[error("SALES_AGENT_REPS_FILE: {0}")]
     Reps(String),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+    #[error(transparent)]
+    Accounts(#[from] crate::accounts::AccountsError),
 }
 
 impl Application {
-    /// Opens the database, applies migrations, loads the reps file, starts the
-    /// connector actors and the supervisor, and binds. Must run inside an actix system.
+    /// Opens the database, applies migrations, loads the reps file, opens the
+    /// stored grants, starts the connector actors and the supervisor, and binds. Must run inside an actix system.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let listener = TcpListener::bind(config.bind)?;
         Self::build_with_listener(config, listener).await
@@ -88,9 +92,19 @@ impl Application {
             let loaded = reps_from_file(&store, path).await?;
             tracing::info!(reps = loaded, "reps loaded");
         }
+        // The grants: configured tokens sealed in when a key is given, every
+        // stored one opened; a database of sealed grants without its key stops here.
+        let keyring = crate::secrets::Keyring::from_settings(&config.secret_keys)?.map(Arc::new);
+        let mut connectors_config = config.connectors.clone();
+        connectors_config.google_refresh_tokens = crate::accounts::open_google_grants(
+            &store,
+            keyring,
+            config.connectors.google_refresh_tokens.clone(),
+        )
+        .await?;
         let metrics = Metrics::new();
         let connectors = connector::start(
-            Clients::from_config(&config.connectors),
+            Clients::from_config(&connectors_config),
             Policies::from_config(&config.connectors, &metrics),
         );
         let config = Arc::new(config);

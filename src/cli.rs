@@ -25,6 +25,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Reseal every stored token under SALES_AGENT_SECRET_KEY; the old key goes in
+    /// SALES_AGENT_SECRET_KEY_PREVIOUS until this has run.
+    RotateKey,
     /// Run the local stand-in for HubSpot, Gmail, Calendar, Drive, OAuth and the LLM.
     #[command(after_long_help = crate::sandbox::help())]
     Sandbox(crate::sandbox::SandboxArgs),
@@ -74,6 +77,7 @@ pub fn run() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
                 println!("migrations applied: {applied}");
             }
+            Command::RotateKey => rotate_key(&config).await?,
             Command::Sandbox(args) => crate::sandbox::serve(args).await?,
             Command::Demo {
                 database_url,
@@ -93,4 +97,26 @@ pub fn run() -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `rotate-key`: migrations first (a new database has nothing to reseal), then
+/// every grant not under the current key resealed in one transaction.
+async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+    let keyring =
+        crate::secrets::Keyring::from_settings(&config.secret_keys)?.ok_or_else(|| {
+            anyhow::anyhow!("SALES_AGENT_SECRET_KEY is not set: it names the new key")
+        })?;
+    let store = Store::open(&config.database_url, 1, config.db_busy_timeout)
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let key_id = keyring.current_id().to_string();
+    let done = crate::accounts::rotate(&store, std::sync::Arc::new(keyring)).await?;
+    println!(
+        "resealed {} of {} stored grants under key {key_id}; SALES_AGENT_SECRET_KEY_PREVIOUS can now be removed",
+        done.resealed, done.total
+    );
+    Ok(())
 }

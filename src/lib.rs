@@ -42,6 +42,7 @@
 //!          store::step_runs::record (fenced on the lease) as each step ends
 //! ```
 
+pub mod accounts;
 pub mod actors;
 pub mod app;
 pub mod assets;
@@ -57,6 +58,7 @@ pub mod experiments;
 pub mod intake;
 pub mod metrics;
 pub mod sandbox;
+pub mod secrets;
 pub mod services;
 pub mod steps;
 pub mod store;

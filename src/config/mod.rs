@@ -31,6 +31,8 @@ pub struct Config {
     pub webhook: WebhookConfig,
     pub admin_token: Option<SecretString>,
     pub viewer_token: Option<SecretString>,
+    /// The keys that seal stored tokens (see [`crate::secrets`]).
+    pub secret_keys: crate::secrets::KeySettings,
     pub db_pool_size: u32,
     pub db_busy_timeout: Duration,
     pub supervisor_poll: Duration,
@@ -115,6 +117,13 @@ impl Config {
             },
             admin_token: source.secret("SALES_AGENT_ADMIN_TOKEN"),
             viewer_token: source.secret("SALES_AGENT_VIEWER_TOKEN"),
+            secret_keys: crate::secrets::KeySettings {
+                key: source.secret("SALES_AGENT_SECRET_KEY"),
+                key_file: source
+                    .raw("SALES_AGENT_SECRET_KEY_FILE")
+                    .map(std::path::PathBuf::from),
+                previous: source.secret("SALES_AGENT_SECRET_KEY_PREVIOUS"),
+            },
             db_pool_size: source.parse_positive("SALES_AGENT_DB_POOL_SIZE")?,
             db_busy_timeout: Duration::from_millis(
                 source.parse_positive("SALES_AGENT_DB_BUSY_TIMEOUT_MS")?,

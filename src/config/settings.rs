@@ -97,6 +97,19 @@ pub const SETTINGS: &[Setting] = &[
         "SALES_AGENT_VIEWER_TOKEN",
         "Bearer token for read-only access to the admin API.",
     ),
+    secret(
+        "SALES_AGENT_SECRET_KEY",
+        "32-byte key (64 hex digits or base64) sealing every stored token; never stored by the service.",
+    ),
+    setting(
+        "SALES_AGENT_SECRET_KEY_FILE",
+        "",
+        "File holding the secret key instead (e.g. a mounted secret); the variable wins.",
+    ),
+    secret(
+        "SALES_AGENT_SECRET_KEY_PREVIOUS",
+        "Earlier keys (comma-separated) that still open stored tokens while `rotate-key` reseals them.",
+    ),
     setting(
         "SALES_AGENT_DB_POOL_SIZE",
         "8",

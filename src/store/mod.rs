@@ -15,6 +15,7 @@ pub mod console_queries;
 pub mod events;
 mod events_pg;
 pub mod experiments;
+pub mod grants;
 pub mod leases;
 mod migrations;
 pub mod reps;

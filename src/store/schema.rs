@@ -212,3 +212,13 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    account_grants (provider, account) {
+        provider -> Text,
+        account -> Text,
+        key_id -> Text,
+        sealed -> Text,
+        updated_at -> Timestamp,
+    }
+}

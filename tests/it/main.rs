@@ -28,6 +28,7 @@ mod policies;
 mod private_pg;
 mod quota;
 mod sandbox;
+mod secrets_at_rest;
 mod sending;
 mod serve_defaults;
 mod slow_bodies;
