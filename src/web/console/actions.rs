@@ -102,12 +102,12 @@ pub async fn retry_dead(
 ) -> Result<HttpResponse, ConsoleError> {
     let BatchForm { action, filters } = form.into_inner();
     action.check(&req, &session)?;
-    let mut filter = filters.to_filter(500)?;
+    let (mut filter, by_output) = (filters.to_filter(500)?, filters.outputs()?);
     filter.status = Some(WorkflowStatus::DeadLettered);
     filter.before = None;
     let rows = state
         .store
-        .run(move |c| admin_queries::list_workflows(c, &filter))
+        .run(move |c| admin_queries::list_workflows_with(c, &filter, &by_output))
         .await?;
     for row in rows {
         workflows::retry_workflow(&state, session.caller(), row.id, &action.reason).await?;

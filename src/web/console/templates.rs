@@ -31,11 +31,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("contacts.html", include_str!("templates/contacts.html")),
     ("contact.html", include_str!("templates/contact.html")),
     ("rep.html", include_str!("templates/rep.html")),
+    (
+        "voice_train.html",
+        include_str!("templates/voice_train.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("label", |raw: String| super::labels::label(&raw));
     for (name, source) in TEMPLATES {
         // A template that does not parse fails the unit test below, not a request.
         if let Err(error) = env.add_template(name, source) {

@@ -29,7 +29,7 @@ async fn a_viewer_sees_no_action_and_a_forged_viewer_post_is_refused(db: TestDb)
     browser.sign_in(VIEWER_TOKEN, "vic").await;
 
     browser.open(&format!("/leads/{dead}")).await;
-    assert!(browser.text("main").await.contains("dead_lettered"));
+    assert!(browser.text("main").await.contains("Dead-lettered"));
     assert_eq!(
         browser.count("main form").await,
         0,
