@@ -254,7 +254,7 @@ pub async fn import(
     // The CSRF token arrives inside the body, so the origin is checked first.
     super::session::check_origin(&req)?;
     let form = read_import(body).await?;
-    session.check_form(&req, &form.csrf)?;
+    session.check_admin_form(&req, &form.csrf)?;
     let raw = if form.file.is_empty() {
         form.pasted
     } else {

@@ -29,6 +29,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     };
 
     // Training: a preview first, nothing stored until applied.
+    let before = stored("maya-chen").await.map(|p| (p.source, p.updated_at));
     browser.open("/reps/maya-chen").await;
     browser.click("#train-button").await;
     browser.wait_for_path("/reps/maya-chen/train").await;
