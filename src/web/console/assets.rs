@@ -65,7 +65,9 @@ pub async fn show(
                 .iter()
                 .map(|k| (*k, f.tags.values(k).join(", ")))
                 .collect();
-            context! { id => f.file_id.clone(), name => f.name.clone(), folder => f.folder_id.clone(), kind => f.mime_type.clone(),
+            // Drive ids are URL-safe; encoding keeps any other id one path segment.
+            let id: String = url::form_urlencoded::byte_serialize(f.file_id.as_bytes()).collect();
+            context! { action => format!("/assets/{id}/tags"), name => f.name.clone(), folder => f.folder_id.clone(), kind => f.mime_type.clone(),
                        link => f.web_view_link.starts_with("https://").then(|| f.web_view_link.clone()),
                        tags => tags_line(&f.tags), values, edited => f.tags_edited, active => f.active }
         })

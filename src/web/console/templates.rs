@@ -69,6 +69,28 @@ mod tests {
     }
 
     #[test]
+    fn the_assets_page_draws_with_its_forms() {
+        let frame = minijinja::context! {
+            me => minijinja::context! { actor => "admin:maria", is_admin => true, role => "admin" },
+            csrf => "token", draft_only => true, nav => "assets", css_path => "/c.css", htmx_path => "/h.js",
+        };
+        let file = minijinja::context! { action => "/assets/f1/tags", name => "One-pager", folder => "d1", kind => "pdf", link => None::<String>,
+        tags => "intent: demo", values => vec![("intent", "demo")], edited => false, active => true };
+        let html = render(
+            "assets.html",
+            minijinja::context! { ..frame, ..minijinja::context! {
+                folders => Vec::<()>::new(), files => vec![file], last_sync => None::<String>,
+                synced => minijinja::context! { synced => None::<usize>, folders => 0, deactivated => 0 },
+            }},
+        )
+        .unwrap();
+        assert!(
+            html.contains("id=\"assets\"") && html.contains("tag-1-intent"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn prospect_text_is_escaped() {
         let html = render(
             "error.html",

@@ -36,8 +36,9 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     let summary = browser.text("#train-summary").await;
     assert!(summary.contains("would change"), "{summary}");
     assert!(browser.text("#train-changes").await.contains("Sign off"));
-    assert!(
-        stored("maya-chen").await.is_none(),
+    assert_eq!(
+        stored("maya-chen").await.map(|p| (p.source, p.updated_at)),
+        before,
         "a preview stores nothing"
     );
     browser.check_page("voice-train").await;
