@@ -47,6 +47,15 @@ pub enum Intent {
 }
 
 impl Intent {
+    pub const ALL: [Intent; 6] = [
+        Intent::Demo,
+        Intent::Pricing,
+        Intent::Question,
+        Intent::Partnership,
+        Intent::Support,
+        Intent::Spam,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Intent::Demo => "demo",

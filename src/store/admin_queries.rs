@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::workflows;
+use super::schema::{step_runs, workflows};
 use super::workflows::{WorkflowRow, WorkflowStatus};
 use super::{DbConn, FromStore, StoreError, audit, now};
 
@@ -19,10 +19,36 @@ pub struct WorkflowFilter {
     pub limit: i64,
 }
 
+/// What the console's list also narrows by: the intent `qualify` found and the
+/// rep `route` chose, matched in their committed outputs.
+#[derive(Debug, Clone, Default)]
+pub struct OutputFilter {
+    pub intent: Option<String>,
+    pub rep: Option<String>,
+}
+
+/// A `LIKE … ESCAPE '\\'` pattern matching any text that contains `text` as is.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Newest first, keyset-paginated on (created_at, id) so deep pages stay cheap.
 pub fn list_workflows(
     conn: &mut DbConn,
     filter: &WorkflowFilter,
+) -> Result<Vec<WorkflowRow>, StoreError> {
+    list_workflows_with(conn, filter, &OutputFilter::default())
+}
+
+/// [`list_workflows`], narrowed by step outputs too (one query still).
+pub fn list_workflows_with(
+    conn: &mut DbConn,
+    filter: &WorkflowFilter,
+    outputs: &OutputFilter,
 ) -> Result<Vec<WorkflowRow>, StoreError> {
     let mut query = workflows::table
         .select(WorkflowRow::as_select())
@@ -38,6 +64,22 @@ pub fn list_workflows(
     }
     if let Some(to) = filter.created_to {
         query = query.filter(workflows::created_at.lt(to));
+    }
+    for (step, key, value) in [
+        ("qualify", "intent", &outputs.intent),
+        ("route", "rep_id", &outputs.rep),
+    ] {
+        let Some(value) = value else { continue };
+        // Outputs are compact serde_json: a top-level `"key":"value"` pair is
+        // this exact text, and a quote inside another string would be escaped.
+        let pair = format!("\"{key}\":{}", serde_json::Value::from(value.as_str()));
+        let pattern = contains_pattern(&pair);
+        query = query.filter(diesel::dsl::exists(
+            step_runs::table
+                .filter(step_runs::workflow_id.eq(workflows::id))
+                .filter(step_runs::step.eq(step))
+                .filter(step_runs::output.like(pattern).escape('\\')),
+        ));
     }
     if let Some((at, id)) = &filter.before {
         query = query.filter(

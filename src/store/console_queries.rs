@@ -135,12 +135,7 @@ pub fn contacts(
         .select((workflows::email, count_star()))
         .into_boxed();
     if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = super::admin_queries::contains_pattern(&search.to_lowercase());
         query = query.filter(
             workflows::email
                 .like(pattern.clone())

@@ -64,10 +64,28 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SuppressionRow>, StoreError> {
+    search(conn, None, after, limit)
+}
+
+/// [`list`], only the addresses containing `text` (case-insensitive: addresses
+/// are stored in lower case).
+pub fn search(
+    conn: &mut DbConn,
+    text: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SuppressionRow>, StoreError> {
     let mut query = suppressions::table
         .select(SuppressionRow::as_select())
         .order(suppressions::email.asc())
         .into_boxed();
+    if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(
+            suppressions::email
+                .like(super::admin_queries::contains_pattern(&text.to_lowercase()))
+                .escape('\\'),
+        );
+    }
     if let Some(after) = after {
         query = query.filter(suppressions::email.gt(after.to_string()));
     }

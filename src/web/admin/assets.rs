@@ -185,10 +185,65 @@ pub async fn set_tags(
     body: web::Json<TagsChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let TagsChange { tags, reason } = body.into_inner();
+    let tags = tag(&state, caller, file_id.into_inner(), tags, &reason).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tags": tags })))
+}
+
+/// The most values one tag key may hold.
+const MAX_VALUES: usize = 20;
+
+/// Refuses tags the catalogue could not use: an intent that is not one the
+/// qualify step finds, a value over 60 characters, or too many values.
+fn checked_tags(tags: &Tags) -> Result<(), ApiError> {
+    let bad = |key: &str, message: String| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_tags", message)
+            .with_field(format!("tags.{key}"))
+    };
+    for key in crate::assets::TAG_KEYS {
+        let values = tags.values(key);
+        if values.len() > MAX_VALUES {
+            return Err(bad(key, format!("{key}: at most {MAX_VALUES} values")));
+        }
+        if let Some(long) = values.iter().find(|v| v.trim().chars().count() > 60) {
+            return Err(bad(
+                key,
+                format!("{key}: \"{long}\" is longer than 60 characters"),
+            ));
+        }
+    }
+    let known: Vec<&str> = crate::domain::Intent::ALL
+        .iter()
+        .map(|i| i.as_str())
+        .collect();
+    if let Some(unknown) = tags
+        .intent
+        .iter()
+        .map(|v| v.trim().to_lowercase())
+        .find(|v| !v.is_empty() && !known.contains(&v.as_str()))
+    {
+        return Err(bad(
+            "intent",
+            format!("intent: \"{unknown}\" is not one of {}", known.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Sets a file's tags (validated, normalised) with its audit entry: the one
+/// rule for the admin API and the console. Returns the tags as stored.
+pub(crate) async fn tag(
+    state: &AppState,
+    caller: Caller,
+    file_id: String,
+    tags: Tags,
+    reason: &str,
+) -> Result<Tags, ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let tags = body.tags.clone().normalised();
-    let (id, stored) = (file_id.into_inner(), tags.clone());
+    let reason = checked_reason(reason)?;
+    checked_tags(&tags)?;
+    let tags = tags.normalised();
+    let (id, stored) = (file_id, tags.clone());
     let changed = state
         .store
         .run(move |conn| {
@@ -215,7 +270,7 @@ pub async fn set_tags(
             "no such asset",
         ));
     }
-    Ok(HttpResponse::Ok().json(json!({ "tags": tags })))
+    Ok(tags)
 }
 
 /// Syncs the catalogue now, through the first active rep's Drive access.
@@ -223,6 +278,15 @@ pub async fn sync_now(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(sync_catalogue(&state, caller).await?))
+}
+
+/// Syncs the catalogue now and audits who asked: the one rule for the admin
+/// API and the console.
+pub(crate) async fn sync_catalogue(
+    state: &AppState,
+    caller: Caller,
+) -> Result<sync::SyncReport, ApiError> {
     caller.require_admin()?;
     let account = state
         .store
@@ -239,21 +303,41 @@ pub async fn sync_now(
                 "no active rep whose Drive access could be used",
             )
         })?;
-    match sync::sync(&state.engine, &account).await {
-        Ok(report) => Ok(HttpResponse::Ok().json(report)),
-        Err(SyncError::Store(e)) => Err(store_error(e)),
-        Err(error @ SyncError::FirstSyncInProgress) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "sync_in_progress",
-            error.to_string(),
-        )),
+    let report = match sync::sync(&state.engine, &account).await {
+        Ok(report) => report,
+        Err(SyncError::Store(e)) => return Err(store_error(e)),
+        Err(error @ SyncError::FirstSyncInProgress) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "sync_in_progress",
+                error.to_string(),
+            ));
+        }
         Err(SyncError::Drive(e)) => {
             tracing::warn!(error = %e, "asset sync failed");
-            Err(ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "drive_unavailable",
                 "Drive could not be read; try again later",
-            ))
+            ));
         }
-    }
+    };
+    let detail = serde_json::to_value(&report).unwrap_or_default();
+    state
+        .store
+        .run(move |c| {
+            audit::append(
+                c,
+                &audit::Entry {
+                    actor: &caller.actor,
+                    action: "assets.synced",
+                    workflow_id: None,
+                    reason: None,
+                    detail: detail.clone(),
+                },
+            )
+        })
+        .await
+        .map_err(store_error)?;
+    Ok(report)
 }

@@ -42,9 +42,27 @@ pub async fn create(
     body: web::Json<NewExperiment>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let NewExperiment {
+        name,
+        variants,
+        reason,
+    } = body.into_inner();
+    let experiment = create_experiment(&state, caller, &name, variants, &reason).await?;
+    Ok(HttpResponse::Created().json(experiment))
+}
+
+/// Creates an experiment (validated; refused when a running one varies the same
+/// element) with its audit entry: the one rule for the admin API and the console.
+pub(crate) async fn create_experiment(
+    state: &AppState,
+    caller: Caller,
+    name: &str,
+    variants: Vec<Variant>,
+    reason: &str,
+) -> Result<store::Experiment, ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let name = body.name.trim().to_string();
+    let reason = checked_reason(reason)?;
+    let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(bad(
             "invalid_name",
@@ -52,8 +70,7 @@ pub async fn create(
             "name",
         ));
     }
-    experiments::validate(&body.variants).map_err(|m| bad("invalid_variants", m, "variants"))?;
-    let variants = body.variants.clone();
+    experiments::validate(&variants).map_err(|m| bad("invalid_variants", m, "variants"))?;
     let touched = elements(&variants);
     let created = state
         .store
@@ -82,14 +99,13 @@ pub async fn create(
         })
         .await
         .map_err(store_error)?;
-    match created {
-        Some(experiment) => Ok(HttpResponse::Created().json(experiment)),
-        None => Err(ApiError::new(
+    created.ok_or_else(|| {
+        ApiError::new(
             StatusCode::CONFLICT,
             "element_in_use",
             "a running experiment already varies one of these elements",
-        )),
-    }
+        )
+    })
 }
 
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -125,18 +141,29 @@ pub async fn stop(
     body: web::Json<Reason>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
     let id = id.into_inner();
-    let lookup = id.clone();
+    let changed = stop_experiment(&state, caller, id.clone(), &body.reason).await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": id, "stopped": changed })))
+}
+
+/// Stops an experiment with its audit entry; returns whether it was running.
+/// The one rule for the admin API and the console.
+pub(crate) async fn stop_experiment(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(reason)?;
     let stopped = state
         .store
         .run(move |conn| {
             conn.transaction(|c| {
-                if store::find(c, &lookup)?.is_none() {
+                if store::find(c, &id)?.is_none() {
                     return Ok(None);
                 }
-                let changed = store::stop(c, &lookup)?;
+                let changed = store::stop(c, &id)?;
                 if changed {
                     audit::append(
                         c,
@@ -145,7 +172,7 @@ pub async fn stop(
                             action: "experiment.stopped",
                             workflow_id: None,
                             reason: Some(&reason),
-                            detail: json!({ "experiment_id": lookup }),
+                            detail: json!({ "experiment_id": id }),
                         },
                     )?;
                 }
@@ -154,10 +181,7 @@ pub async fn stop(
         })
         .await
         .map_err(store_error)?;
-    match stopped {
-        None => Err(not_found()),
-        Some(changed) => Ok(HttpResponse::Ok().json(json!({ "id": id, "stopped": changed }))),
-    }
+    stopped.ok_or_else(not_found)
 }
 
 /// Runs the outcome check now (it also runs on the supervisor's timer).

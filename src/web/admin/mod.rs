@@ -22,11 +22,11 @@
 //! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
 
 pub(crate) mod approve;
-mod assets;
+pub(crate) mod assets;
 pub(crate) mod controls;
-mod experiments;
+pub(crate) mod experiments;
 pub(crate) mod voice_profiles;
-mod voice_training;
+pub(crate) mod voice_training;
 pub(crate) mod workflows;
 
 use actix_web::http::StatusCode;

@@ -15,7 +15,7 @@ use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
 
 /// The version of the export format; an import of another version is refused.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// The portable form: profiles by rep id, nothing instance-specific.
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +87,18 @@ pub(crate) async fn replace(
     profile: VoiceProfile,
     reason: &str,
 ) -> Result<(), ApiError> {
+    replace_from(state, caller, id, profile, reason, "admin").await
+}
+
+/// [`replace`], naming where the profile came from (`admin`, `trained`).
+pub(crate) async fn replace_from(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    profile: VoiceProfile,
+    reason: &str,
+    source: &'static str,
+) -> Result<(), ApiError> {
     caller.require_admin()?;
     let reason = checked_reason(reason)?;
     checked_profile(&profile, "profile")?;
@@ -97,7 +109,7 @@ pub(crate) async fn replace(
                 if reps::find_by_id(c, &id)?.is_none() {
                     return Ok(false);
                 }
-                store(c, &id, &profile, "admin", &caller.actor, &reason)?;
+                store(c, &id, &profile, source, &caller.actor, &reason)?;
                 Ok::<_, StoreError>(true)
             })
         })
@@ -183,9 +195,21 @@ pub async fn import(
     body: web::Json<Import>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let Import { export, reason } = body.into_inner();
+    let count = import_profiles(&state, caller, export, &reason).await?;
+    Ok(HttpResponse::Ok().json(json!({ "imported": count })))
+}
+
+/// Imports an export, all or nothing, audited per profile; returns how many.
+/// The one rule for the admin API and the console.
+pub(crate) async fn import_profiles(
+    state: &AppState,
+    caller: Caller,
+    export: Export,
+    reason: &str,
+) -> Result<usize, ApiError> {
     caller.require_admin()?;
-    let reason = checked_reason(&body.reason)?;
-    let Import { export, .. } = body.into_inner();
+    let reason = checked_reason(reason)?;
     if export.format != FORMAT {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -224,7 +248,7 @@ pub async fn import(
         )
         .with_field("profiles"));
     }
-    Ok(HttpResponse::Ok().json(json!({ "imported": count })))
+    Ok(count)
 }
 
 /// Stores the profile with its audit entry (inside the caller's transaction).

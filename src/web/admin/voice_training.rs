@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::voice_profiles::{not_found, store};
 use super::{checked_reason, store_error};
+use crate::compose::voice::VoiceProfile;
 use crate::compose::{model, training};
 use crate::connectors::gmail::{
     Format, ListRequest, Message, MessagePart, THREADS_GET, THREADS_LIST,
@@ -45,6 +46,48 @@ pub async fn train(
     caller.require_admin()?;
     let reason = checked_reason(&body.reason)?;
     let max_threads = body.max_threads.unwrap_or(50);
+    let id = rep_id.into_inner();
+    let trained = trained(&state, &caller, &id, max_threads, body.refine).await?;
+    if !body.dry_run {
+        let stored = trained.profile.clone();
+        state
+            .store
+            .run(move |conn| {
+                conn.transaction(|c| {
+                    store(c, &id, &stored, "trained", &caller.actor, &reason)?;
+                    Ok::<_, StoreError>(())
+                })
+            })
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "profile": trained.profile,
+        "stats": trained.stats,
+        "refinement": trained.refinement,
+        "stored": !body.dry_run,
+    })))
+}
+
+/// What training would make of a rep's profile; nothing is stored.
+pub(crate) struct Trained {
+    /// The profile the rep has now (stored, else from the seed file).
+    pub current: VoiceProfile,
+    pub profile: VoiceProfile,
+    pub stats: training::TrainingStats,
+    pub refinement: serde_json::Value,
+}
+
+/// Reads the rep's sent mail and derives their profile (admins only: it reads
+/// a mailbox). The one rule for the admin API and the console's preview.
+pub(crate) async fn trained(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    max_threads: u32,
+    refine_labels: bool,
+) -> Result<Trained, ApiError> {
+    caller.require_admin()?;
     if !(1..=200).contains(&max_threads) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -53,8 +96,7 @@ pub async fn train(
         )
         .with_field("max_threads"));
     }
-    let id = rep_id.into_inner();
-    let lookup = id.clone();
+    let lookup = id.to_string();
     let (rep, current) = state
         .store
         .run(move |c| {
@@ -78,8 +120,8 @@ pub async fn train(
             )
         })?;
     let (mut profile, stats) = training::train(&base, &bodies);
-    let refinement = if body.refine {
-        match refine(&state, &stats).await {
+    let refinement = if refine_labels {
+        match refine(state, &stats).await {
             Ok(r) => {
                 profile.tone = r.tone;
                 profile.formality = r.formality;
@@ -98,25 +140,12 @@ pub async fn train(
             "the sent mail did not yield a valid profile",
         ));
     }
-    if !body.dry_run {
-        let stored = profile.clone();
-        state
-            .store
-            .run(move |conn| {
-                conn.transaction(|c| {
-                    store(c, &id, &stored, "trained", &caller.actor, &reason)?;
-                    Ok::<_, StoreError>(())
-                })
-            })
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(HttpResponse::Ok().json(json!({
-        "profile": profile,
-        "stats": stats,
-        "refinement": refinement,
-        "stored": !body.dry_run,
-    })))
+    Ok(Trained {
+        current: base,
+        profile,
+        stats,
+        refinement,
+    })
 }
 
 /// The model's labels for the counted style, or why there are none.

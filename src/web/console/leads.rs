@@ -1,5 +1,5 @@
-//! `GET /leads`: every lead, newest first, with filters (status, email, date
-//! range) and cursor paging over the admin API's query. Two queries a page:
+//! `GET /leads`: every lead, newest first, with filters (status, rep, intent,
+//! email, date range) and cursor paging over the admin API's query. Two queries a page:
 //! the workflows, then their intent and rep. htmx refreshes the table in place.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -7,12 +7,13 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::error::ConsoleError;
+use super::labels::{self, INTENTS};
 use super::page;
 use super::session::Session;
 use super::view::LeadRow;
-use crate::store::admin_queries::{self, WorkflowFilter};
+use crate::store::admin_queries::{self, OutputFilter, WorkflowFilter};
 use crate::store::workflows::WorkflowStatus;
-use crate::store::{console_queries, settings};
+use crate::store::{console_queries, reps, settings};
 use crate::web::AppState;
 use crate::web::admin::workflows::{decode_cursor, encode_cursor, parse_time};
 
@@ -23,6 +24,10 @@ const PAGE: i64 = 50;
 pub struct Filters {
     #[serde(default)]
     pub status: String,
+    #[serde(default)]
+    pub rep: String,
+    #[serde(default)]
+    pub intent: String,
     #[serde(default)]
     pub email: String,
     #[serde(default)]
@@ -62,6 +67,25 @@ impl Filters {
         })
     }
 
+    /// The step-output filters (rep, intent); an unknown intent is refused.
+    pub fn outputs(&self) -> Result<OutputFilter, ConsoleError> {
+        let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+        let intent = opt(&self.intent);
+        if intent
+            .as_deref()
+            .is_some_and(|i| !INTENTS.iter().any(|known| known.as_str() == i))
+        {
+            return Err(ConsoleError::new(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "unknown intent",
+            ));
+        }
+        Ok(OutputFilter {
+            intent,
+            rep: opt(&self.rep),
+        })
+    }
+
     /// The query string of these filters, with another cursor.
     fn with_cursor(&self, cursor: &str) -> String {
         let mut next = self.clone();
@@ -77,14 +101,19 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let filters = query.into_inner();
-    let filter = filters.to_filter(PAGE)?;
-    let (draft_only, rows, outputs) = state
+    let (filter, by_output) = (filters.to_filter(PAGE)?, filters.outputs()?);
+    let (draft_only, rows, outputs, reps) = state
         .store
         .run(move |c| {
-            let rows = admin_queries::list_workflows(c, &filter)?;
+            let rows = admin_queries::list_workflows_with(c, &filter, &by_output)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
-            Ok((settings::draft_only(c)?, rows, outputs))
+            Ok((
+                settings::draft_only(c)?,
+                rows,
+                outputs,
+                reps::list_active(c)?,
+            ))
         })
         .await?;
     let next = (rows.len() as i64 == PAGE)
@@ -92,11 +121,18 @@ pub async fn list(
         .flatten();
     let leads: Vec<LeadRow> = rows.iter().map(|r| LeadRow::new(r, &outputs)).collect();
     let statuses: Vec<&str> = WorkflowStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let intents: Vec<(&str, &str)> = INTENTS
+        .iter()
+        .map(|i| (i.as_str(), labels::intent(*i)))
+        .collect();
+    let reps: Vec<(String, String)> = reps.into_iter().map(|r| (r.id, r.name)).collect();
     let own = context! {
         leads,
         next,
         filters => filters.clone(),
         statuses,
+        intents,
+        reps,
         refresh => format!("/leads?{}", serde_urlencoded::to_string(&filters).unwrap_or_default()),
         dead_filter => filters.status == WorkflowStatus::DeadLettered.as_str(),
     };

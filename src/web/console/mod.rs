@@ -7,25 +7,30 @@
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout` | anyone / signed in |
 //! | `GET /` overview | viewer |
-//! | `GET /leads`, `GET /leads/{id}` | viewer |
+//! | `GET /leads?status=&rep=&intent=&email=&from=&to=&cursor=`, `GET /leads/{id}` | viewer |
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
 //! | `GET /drafts` | viewer |
-//! | `GET /assets`, `GET /experiments`, `GET /experiments/{id}` (read-only) | viewer |
+//! | `GET /assets?synced=`, `POST /assets/sync`, `POST /assets/{file_id}/tags` tags, `reason` | viewer / admin |
+//! | `GET /experiments`, `GET /experiments/{id}`, `POST /experiments` name, variants, `reason`, `POST /experiments/{id}/stop` `reason` | viewer / admin |
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
-//! | `GET /settings`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
+//! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
+//! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
+//! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
 //! | `GET /console/static/{file}` htmx and the stylesheet | anyone |
 //!
 //! Every POST carries the session's CSRF token and passes the `Origin` check
 //! (`session`); a viewer's POST is refused by the shared rules (`require_admin`).
 
 mod actions;
-mod catalogue;
+mod assets;
 mod charts;
 mod contacts;
 mod drafts;
 mod error;
+mod experiments;
+mod labels;
 mod lead;
 mod leads;
 mod overview;
@@ -37,6 +42,7 @@ mod signin;
 mod static_files;
 mod templates;
 mod view;
+mod voice;
 
 use actix_web::web;
 
@@ -58,12 +64,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reps", web::get().to(reps::list))
         .route("/reps/{id}", web::get().to(reps::show))
         .route("/reps/{id}/voice", web::post().to(reps::set_voice))
-        .route("/assets", web::get().to(catalogue::assets_page))
-        .route("/experiments", web::get().to(catalogue::experiments_page))
-        .route(
-            "/experiments/{id}",
-            web::get().to(catalogue::experiment_page),
-        )
+        .route("/reps/{id}/train", web::post().to(voice::train_preview))
+        .route("/reps/{id}/train/apply", web::post().to(voice::train_apply))
+        .route("/reps/{id}/voice.json", web::get().to(voice::export))
+        .route("/reps/{id}/voice/import", web::post().to(voice::import))
+        .route("/assets", web::get().to(assets::show))
+        .route("/assets/sync", web::post().to(assets::sync))
+        .route("/assets/{file_id}/tags", web::post().to(assets::set_tags))
+        .route("/experiments", web::get().to(experiments::list))
+        .route("/experiments", web::post().to(experiments::create))
+        .route("/experiments/{id}", web::get().to(experiments::show))
+        .route("/experiments/{id}/stop", web::post().to(experiments::stop))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/mode", web::post().to(settings::set_mode))
         .route("/settings/suppressions", web::post().to(settings::suppress))

@@ -105,10 +105,7 @@ pub async fn set_voice(
     form: web::Form<VoiceForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    session.check_form(&req, &form.csrf)?;
-    if !session.is_admin() {
-        return Err(ConsoleError::forbidden("viewers cannot change anything"));
-    }
+    session.check_admin_form(&req, &form.csrf)?;
     let profile: VoiceProfile = serde_json::from_str(&form.profile).map_err(|e| {
         ConsoleError::new(
             StatusCode::BAD_REQUEST,

@@ -47,6 +47,17 @@ impl Session {
         }
     }
 
+    /// [`Session::check_form`], and refuses a viewer before anything is read
+    /// further, whatever the shared rule would say later.
+    pub fn check_admin_form(&self, req: &HttpRequest, csrf: &str) -> Result<(), ConsoleError> {
+        self.check_form(req, csrf)?;
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ConsoleError::forbidden("viewers cannot change anything"))
+        }
+    }
+
     /// Refuses a form without this session's CSRF token or from another origin.
     pub fn check_form(&self, req: &HttpRequest, csrf: &str) -> Result<(), ConsoleError> {
         check_origin(req)?;

@@ -19,6 +19,9 @@ pub struct AuditFilter {
     before: Option<i64>,
     #[serde(default)]
     suppressed_after: Option<String>,
+    /// Part of a suppressed address to look for.
+    #[serde(default)]
+    q: String,
 }
 
 pub async fn show(
@@ -26,14 +29,19 @@ pub async fn show(
     query: web::Query<AuditFilter>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (before, after) = (query.before, query.suppressed_after.clone());
+    let (before, after, q) = (
+        query.before,
+        query.suppressed_after.clone(),
+        query.q.trim().to_string(),
+    );
+    let search = q.clone();
     let (draft_only, entries, suppressed) = state
         .store
         .run(move |c| {
             Ok((
                 settings::draft_only(c)?,
                 audit::list_recent(c, None, before, 50)?,
-                suppressions::list(c, after.as_deref(), 50)?,
+                suppressions::search(c, Some(&search), after.as_deref(), 50)?,
             ))
         })
         .await?;
@@ -48,9 +56,14 @@ pub async fn show(
             reason => a.reason.clone().unwrap_or_default(), detail => a.detail.clone() }
         })
         .collect();
+    // The next page keeps the search: both go in one query string.
     let more_suppressed = (suppressed.len() == 50)
-        .then(|| suppressed.last().map(|s| s.email.clone()))
-        .flatten();
+        .then(|| suppressed.last())
+        .flatten()
+        .map(|last| {
+            serde_urlencoded::to_string([("q", q.as_str()), ("suppressed_after", &last.email)])
+                .unwrap_or_default()
+        });
     let suppressed: Vec<_> = suppressed
         .iter()
         .map(|s| context! { email => s.email.clone(), reason => s.reason.clone(), source => s.source.clone(),
@@ -61,7 +74,7 @@ pub async fn show(
         &session,
         draft_only,
         "settings",
-        context! { entries, older, suppressed, more_suppressed },
+        context! { entries, older, suppressed, more_suppressed, q },
     )
 }
 
@@ -129,7 +142,7 @@ pub async fn unsuppress(
     Ok(see_other("/settings"))
 }
 
-fn confirmed(confirm: &str) -> Result<(), ConsoleError> {
+pub fn confirmed(confirm: &str) -> Result<(), ConsoleError> {
     if confirm == "yes" {
         Ok(())
     } else {

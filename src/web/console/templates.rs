@@ -31,11 +31,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("contacts.html", include_str!("templates/contacts.html")),
     ("contact.html", include_str!("templates/contact.html")),
     ("rep.html", include_str!("templates/rep.html")),
+    (
+        "voice_train.html",
+        include_str!("templates/voice_train.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("label", |raw: String| super::labels::label(&raw));
     for (name, source) in TEMPLATES {
         // A template that does not parse fails the unit test below, not a request.
         if let Err(error) = env.add_template(name, source) {
@@ -61,6 +66,28 @@ mod tests {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+
+    #[test]
+    fn the_assets_page_draws_with_its_forms() {
+        let frame = minijinja::context! {
+            me => minijinja::context! { actor => "admin:maria", is_admin => true, role => "admin" },
+            csrf => "token", draft_only => true, nav => "assets", css_path => "/c.css", htmx_path => "/h.js",
+        };
+        let file = minijinja::context! { action => "/assets/f1/tags", name => "One-pager", folder => "d1", kind => "pdf", link => None::<String>,
+        tags => "intent: demo", values => vec![("intent", "demo")], edited => false, active => true };
+        let html = render(
+            "assets.html",
+            minijinja::context! { ..frame, ..minijinja::context! {
+                folders => Vec::<()>::new(), files => vec![file], last_sync => None::<String>,
+                synced => minijinja::context! { synced => None::<usize>, folders => 0, deactivated => 0 },
+            }},
+        )
+        .unwrap();
+        assert!(
+            html.contains("id=\"assets\"") && html.contains("tag-1-intent"),
+            "{html}"
+        );
     }
 
     #[test]

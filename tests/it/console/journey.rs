@@ -57,7 +57,7 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     browser.open("/leads").await;
     let list = browser.text("main").await;
     assert!(
-        list.contains(DANIEL) && list.contains("dead_lettered"),
+        list.contains(DANIEL) && list.contains("Dead-lettered"),
         "{list}"
     );
     browser.check_page("leads").await;
@@ -95,7 +95,7 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
             DANIEL.replace('@', "%40")
         ))
         .await;
-    assert!(browser.text("main").await.contains("completed"));
+    assert!(browser.text("main").await.contains("Completed"));
     assert_eq!(
         browser
             .count(&format!("main a[href='/leads/{daniel}']"))

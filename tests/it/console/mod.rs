@@ -4,6 +4,8 @@
 
 mod browser;
 mod journey;
+mod manage;
+mod pages;
 mod roles;
 mod xss;
 

@@ -29,7 +29,7 @@ async fn a_viewer_sees_no_action_and_a_forged_viewer_post_is_refused(db: TestDb)
     browser.sign_in(VIEWER_TOKEN, "vic").await;
 
     browser.open(&format!("/leads/{dead}")).await;
-    assert!(browser.text("main").await.contains("dead_lettered"));
+    assert!(browser.text("main").await.contains("Dead-lettered"));
     assert_eq!(
         browser.count("main form").await,
         0,
@@ -37,11 +37,13 @@ async fn a_viewer_sees_no_action_and_a_forged_viewer_post_is_refused(db: TestDb)
     );
     browser.check_page("lead-viewer").await;
     browser.open("/settings").await;
+    // The suppression search is a GET form: reading, not an action.
     assert_eq!(
-        browser.count("main form").await,
+        browser.count("main form[method=post]").await,
         0,
         "a viewer sees no action"
     );
+    assert_eq!(browser.count("main form[role=search]").await, 1);
     browser.open("/leads?status=dead_lettered").await;
     assert_eq!(browser.count("main form[method=post]").await, 0);
 
