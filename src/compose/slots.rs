@@ -1,13 +1,13 @@
 //! Meeting slots that are really free: inside the rep's working hours in the rep's
 //! IANA zone, clear of busy blocks (and of slots held for other prospects) with a
-//! buffer, at least a lead time away, inside sensible hours where the prospect is,
-//! and spread over different days. Computed in UTC, rendered in the prospect's zone.
+//! buffer, at least a lead time away, inside business hours in every zone the
+//! prospect may be in, and spread over different days. Computed in UTC, rendered in the prospect's zone.
 //!
 //! DST: a local time that does not exist (spring forward) is skipped; one that
 //! happens twice (fall back) takes its first occurrence. Every slot is an instant,
 //! so rendering it in any zone is unambiguous.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -26,9 +26,9 @@ pub struct SlotRules {
     /// Candidate starts are this far apart.
     pub step: Duration,
     pub count: usize,
-    /// Sensible hours for the prospect, in their zone, on their weekdays.
-    pub prospect_start: NaiveTime,
-    pub prospect_end: NaiveTime,
+    /// The prospect's business hours and days, in their zone
+    /// (`SALES_AGENT_PROSPECT_HOURS`, `SALES_AGENT_PROSPECT_DAYS`).
+    pub prospect: WorkingHours,
 }
 
 impl Default for SlotRules {
@@ -40,8 +40,11 @@ impl Default for SlotRules {
             horizon_days: 14,
             step: Duration::minutes(30),
             count: 3,
-            prospect_start: NaiveTime::from_hms_opt(8, 0, 0).expect("valid time"),
-            prospect_end: NaiveTime::from_hms_opt(19, 0, 0).expect("valid time"),
+            prospect: WorkingHours {
+                start: NaiveTime::from_hms_opt(8, 0, 0).expect("valid time"),
+                end: NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"),
+                ..WorkingHours::default()
+            },
         }
     }
 }
@@ -60,12 +63,13 @@ impl Interval {
 }
 
 /// Up to `rules.count` free slots, at most one per rep-local day, earliest first.
-/// `busy` holds the calendar's busy blocks and any slots held for others.
+/// `busy` holds the calendar's busy blocks and any slots held for others; every
+/// slot lies in business hours in each of `prospect_zones`.
 pub fn propose(
     now: DateTime<Utc>,
     rep_tz: Tz,
     hours: &WorkingHours,
-    prospect_tz: Tz,
+    prospect_zones: &[Tz],
     busy: &[Interval],
     rules: &SlotRules,
 ) -> Vec<Interval> {
@@ -84,7 +88,11 @@ pub fn propose(
         }
         let found = day_candidates(day, rep_tz, hours, rules)
             .filter(|slot| slot.start >= earliest)
-            .filter(|slot| sensible_for_prospect(slot, prospect_tz, rules))
+            .filter(|slot| {
+                prospect_zones
+                    .iter()
+                    .all(|tz| in_business_hours(slot, *tz, &rules.prospect))
+            })
             .find(|slot| is_free(slot, busy, rules.buffer));
         slots.extend(found);
     }
@@ -121,14 +129,14 @@ fn day_candidates(
     })
 }
 
-fn sensible_for_prospect(slot: &Interval, tz: Tz, rules: &SlotRules) -> bool {
+/// Whether `slot` lies within `hours` on one of its days, read in `tz`.
+pub fn in_business_hours(slot: &Interval, tz: Tz, hours: &WorkingHours) -> bool {
     let start = slot.start.with_timezone(&tz);
     let end = slot.end.with_timezone(&tz);
-    let weekday = !matches!(start.weekday(), Weekday::Sat | Weekday::Sun);
-    weekday
+    hours.days.contains(&start.weekday())
         && start.date_naive() == end.date_naive()
-        && start.time() >= rules.prospect_start
-        && end.time() <= rules.prospect_end
+        && start.time() >= hours.start
+        && end.time() <= hours.end
 }
 
 fn is_free(slot: &Interval, busy: &[Interval], buffer: Duration) -> bool {
@@ -152,9 +160,37 @@ pub fn render(slot: &Interval, tz: Tz) -> String {
     )
 }
 
+/// A slot in the prospect's zone, then in each other zone they may be in:
+/// `Tue 3 Nov, 10:30–11:00 ACDT (Australia/Adelaide) / 08:00–08:30 AWST (Australia/Perth)`.
+pub fn render_in(slot: &Interval, zones: &[Tz]) -> String {
+    let Some((first, others)) = zones.split_first() else {
+        return render(slot, Tz::UTC);
+    };
+    let mut text = render(slot, *first);
+    for tz in others {
+        let start = slot.start.with_timezone(tz);
+        let end = slot.end.with_timezone(tz);
+        let same_day = start.date_naive() == slot.start.with_timezone(first).date_naive();
+        let day = if same_day {
+            String::new()
+        } else {
+            start.format("%a %-d %b, ").to_string()
+        };
+        text.push_str(&format!(
+            " / {day}{}–{} {} ({})",
+            start.format("%H:%M"),
+            end.format("%H:%M"),
+            start.format("%Z"),
+            tz.name()
+        ));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Weekday;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -175,7 +211,7 @@ mod tests {
             now,
             tz("Europe/Berlin"),
             &WorkingHours::default(),
-            tz("America/New_York"),
+            &[tz("America/New_York")],
             &busy,
             &SlotRules::default(),
         );
@@ -216,7 +252,7 @@ mod tests {
             now,
             tz("Europe/Berlin"),
             &WorkingHours::default(),
-            tz("Pacific/Honolulu"),
+            &[tz("Pacific/Honolulu")],
             &[],
             &SlotRules::default(),
         );
@@ -228,7 +264,7 @@ mod tests {
             now,
             tz("Asia/Tokyo"),
             &WorkingHours::default(),
-            tz("Pacific/Honolulu"),
+            &[tz("Pacific/Honolulu")],
             &[],
             &SlotRules::default(),
         );
@@ -249,7 +285,7 @@ mod tests {
             now,
             tz("Europe/Berlin"),
             &WorkingHours::default(),
-            tz("Europe/Berlin"),
+            &[tz("Europe/Berlin")],
             &busy,
             &SlotRules::default(),
         );
@@ -267,8 +303,11 @@ mod tests {
         let rules = SlotRules {
             min_lead: Duration::zero(),
             horizon_days: 1,
-            prospect_start: NaiveTime::MIN,
-            prospect_end: NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+            prospect: WorkingHours {
+                start: NaiveTime::MIN,
+                end: NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+                ..WorkingHours::default()
+            },
             ..SlotRules::default()
         };
         let ny = tz("America/New_York");
@@ -316,7 +355,7 @@ mod tests {
         );
         // Sunday is not a sensible day for the prospect, so `propose` offers none of these.
         let now = utc("2026-11-01T04:00:00Z");
-        assert!(propose(now, ny, &hours, ny, &[], &rules).is_empty());
+        assert!(propose(now, ny, &hours, &[ny], &[], &rules).is_empty());
     }
 
     /// Local start times of one rep-local day's candidates, as the rep reads them.
@@ -387,7 +426,7 @@ mod tests {
             ..SlotRules::default()
         };
         for now in ["2026-03-26T06:00:00Z", "2026-10-22T06:00:00Z"] {
-            let slots = propose(utc(now), berlin, &hours, ny, &[], &rules);
+            let slots = propose(utc(now), berlin, &hours, &[ny], &[], &rules);
             assert_eq!(slots.len(), 5, "{now}");
             let mut days = std::collections::BTreeSet::new();
             for slot in &slots {
@@ -400,8 +439,8 @@ mod tests {
                 let prospect = slot.start.with_timezone(&ny);
                 let prospect_end = slot.end.with_timezone(&ny);
                 assert!(
-                    prospect.time() >= rules.prospect_start
-                        && prospect_end.time() <= rules.prospect_end,
+                    prospect.time() >= rules.prospect.start
+                        && prospect_end.time() <= rules.prospect.end,
                     "{prospect}"
                 );
                 assert!(days.insert(rep.date_naive()), "one slot per day");
@@ -429,6 +468,78 @@ mod tests {
         assert_eq!(
             render(&slot, tz("Europe/Berlin")),
             "Tue 3 Nov, 16:00–16:30 CET (Europe/Berlin)"
+        );
+    }
+
+    #[test]
+    fn every_zone_the_prospect_may_be_in_must_be_in_business_hours() {
+        // Perth and Adelaide (shared Australian prefix) are 2.5 h apart in
+        // December; a Singapore rep (Perth's clock) working 9–17.
+        let now = utc("2026-12-07T00:00:00Z");
+        let (sg, perth, adelaide) = (
+            tz("Asia/Singapore"),
+            tz("Australia/Perth"),
+            tz("Australia/Adelaide"),
+        );
+        let rules = SlotRules {
+            min_lead: Duration::zero(),
+            count: 5,
+            ..SlotRules::default()
+        };
+        let hours = WorkingHours::default();
+        let both = propose(now, sg, &hours, &[perth, adelaide], &[], &rules);
+        assert_eq!(both.len(), 5);
+        for slot in &both {
+            for zone in [perth, adelaide] {
+                assert!(in_business_hours(slot, zone, &rules.prospect), "{slot:?}");
+            }
+            // Adelaide's 18:00 is Perth's 15:30: nothing later.
+            assert!(
+                slot.end.with_timezone(&perth).time()
+                    <= NaiveTime::from_hms_opt(15, 30, 0).unwrap()
+            );
+        }
+        let rendered = render_in(&both[0], &[perth, adelaide]);
+        assert_eq!(
+            rendered,
+            "Mon 7 Dec, 09:00–09:30 AWST (Australia/Perth) / 11:30–12:00 ACDT (Australia/Adelaide)"
+        );
+    }
+
+    #[test]
+    fn the_prospects_business_days_and_hours_come_from_the_rules() {
+        // A prospect who works Sunday to Thursday, 10:00–14:00 Dubai time; a rep in
+        // Dubai who works every day 8–20.
+        let dubai = tz("Asia/Dubai");
+        let rules = SlotRules {
+            min_lead: Duration::zero(),
+            count: 7,
+            horizon_days: 7,
+            prospect: WorkingHours::parse("10:00-14:00", "sun-thu").unwrap(),
+            ..SlotRules::default()
+        };
+        let hours = WorkingHours::parse("08:00-20:00", "mon-sun").unwrap();
+        let slots = propose(
+            utc("2026-12-05T00:00:00Z"),
+            dubai,
+            &hours,
+            &[dubai],
+            &[],
+            &rules,
+        );
+        let days: Vec<String> = slots
+            .iter()
+            .map(|s| s.start.with_timezone(&dubai).format("%a %H:%M").to_string())
+            .collect();
+        assert_eq!(
+            days,
+            [
+                "Sun 10:00",
+                "Mon 10:00",
+                "Tue 10:00",
+                "Wed 10:00",
+                "Thu 10:00"
+            ]
         );
     }
 }
