@@ -186,6 +186,33 @@ mod tests {
     }
 
     #[test]
+    fn odd_input_is_no_number_rather_than_a_panic() {
+        let long = "9".repeat(400);
+        for raw in [
+            "",
+            "+",
+            "++1",
+            "00",
+            "+0",
+            "+999 123",
+            "call me",
+            "+1 808 555 0100 ext. 12",
+            "٠٥٥ ١٢٣٤",
+            "+1\u{2028}808",
+            &long,
+        ] {
+            for country in [None, Some("us"), Some("xx")] {
+                let _ = zones(raw, country);
+            }
+        }
+        assert_eq!(
+            zones_of("+1 808 555 0100 ext. 12", None),
+            ["Pacific/Honolulu"],
+            "an extension does not change the place"
+        );
+    }
+
+    #[test]
     fn calling_codes_come_from_the_numbering_metadata() {
         assert_eq!(calling_code("us"), Some(1));
         assert_eq!(calling_code("pr"), Some(1));
