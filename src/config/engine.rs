@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::WorkingHours;
+
 use super::source::Source;
 use super::{ConfigError, invalid};
 
@@ -42,6 +44,8 @@ pub struct EngineConfig {
     pub slot_hold: Duration,
     /// Also read threads with anyone at the prospect's company domain.
     pub conversation_company_threads: bool,
+    /// The prospect's business hours and days, in their zone.
+    pub prospect_hours: WorkingHours,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -119,5 +123,15 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         ),
         conversation_company_threads: source
             .parse_bool("SALES_AGENT_CONVERSATION_COMPANY_THREADS")?,
+        prospect_hours: WorkingHours::parse(
+            &source.string("SALES_AGENT_PROSPECT_HOURS"),
+            &source.string("SALES_AGENT_PROSPECT_DAYS"),
+        )
+        .map_err(|message| {
+            invalid(
+                "SALES_AGENT_PROSPECT_HOURS / SALES_AGENT_PROSPECT_DAYS",
+                message,
+            )
+        })?,
     })
 }

@@ -361,6 +361,16 @@ pub const SETTINGS: &[Setting] = &[
         "How long a slot offered to one prospect is kept from others.",
     ),
     setting(
+        "SALES_AGENT_PROSPECT_HOURS",
+        "08:00-18:00",
+        "The prospect's business hours (HH:MM-HH:MM, their local time): no slot is proposed outside them, and routing prefers reps whose hours meet them.",
+    ),
+    setting(
+        "SALES_AGENT_PROSPECT_DAYS",
+        "mon-fri",
+        "The prospect's business days: comma-separated days or ranges, e.g. mon-fri or sun-thu.",
+    ),
+    setting(
         "SALES_AGENT_CONVERSATION_COMPANY_THREADS",
         "false",
         "true also reads threads with anyone at the prospect's company domain (not free-mail domains).",

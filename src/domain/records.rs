@@ -8,6 +8,16 @@ use serde::{Deserialize, Serialize};
 pub struct RouteInfo {
     pub rep_id: String,
     pub reason: RouteReason,
+    /// Minutes in the coming two weeks when the rep works and it is business
+    /// hours for the prospect (absent when the prospect's zone is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_minutes: Option<i64>,
+    /// The zones the prospect may be in, as routing read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prospect_zones: Vec<String>,
+    /// Why the choice may disappoint, e.g. no working hour meets the prospect's day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

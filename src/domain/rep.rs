@@ -62,6 +62,54 @@ impl Default for WorkingHours {
     }
 }
 
+impl WorkingHours {
+    /// Hours and days as settings write them: `08:00-18:00` and `mon-fri` (a
+    /// comma-separated list of days or ranges; a range may wrap, `sun-thu`).
+    pub fn parse(hours: &str, days: &str) -> Result<WorkingHours, String> {
+        let time = |raw: &str| {
+            NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+                .map_err(|_| format!("expected HH:MM-HH:MM, got {hours:?}"))
+        };
+        let (start, end) = hours
+            .split_once('-')
+            .ok_or_else(|| format!("expected HH:MM-HH:MM, got {hours:?}"))?;
+        let (start, end) = (time(start)?, time(end)?);
+        if start >= end {
+            return Err(format!("{hours:?}: the start must be before the end"));
+        }
+        let day = |raw: &str| {
+            raw.trim()
+                .parse::<Weekday>()
+                .map_err(|_| format!("expected days like mon-fri, got {days:?}"))
+        };
+        let mut list = Vec::new();
+        for part in days.split(',').filter(|p| !p.trim().is_empty()) {
+            let (first, last) = match part.split_once('-') {
+                Some((a, b)) => (day(a)?, day(b)?),
+                None => (day(part)?, day(part)?),
+            };
+            let mut at = first;
+            loop {
+                if !list.contains(&at) {
+                    list.push(at);
+                }
+                if at == last {
+                    break;
+                }
+                at = at.succ();
+            }
+        }
+        if list.is_empty() {
+            return Err(format!("expected days like mon-fri, got {days:?}"));
+        }
+        Ok(WorkingHours {
+            days: list,
+            start,
+            end,
+        })
+    }
+}
+
 /// A seed file: `{"reps": [ … ]}`.
 #[derive(Debug, Deserialize)]
 pub struct RepsFile {
@@ -151,5 +199,36 @@ mod tests {
             ..rep
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn hours_and_days_parse_as_settings_write_them() {
+        let week = WorkingHours::parse("08:00-18:00", "mon-fri").unwrap();
+        assert_eq!(
+            (week.start.to_string(), week.end.to_string()),
+            ("08:00:00".into(), "18:00:00".into())
+        );
+        assert_eq!(week.days, WorkingHours::default().days);
+        let gulf = WorkingHours::parse("9:00 - 17:30", "sun-thu").unwrap();
+        assert_eq!(
+            gulf.days,
+            [
+                Weekday::Sun,
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu
+            ]
+        );
+        let some = WorkingHours::parse("10:00-12:00", "Mon, wed-thu,mon").unwrap();
+        assert_eq!(some.days, [Weekday::Mon, Weekday::Wed, Weekday::Thu]);
+        for (hours, days) in [
+            ("18:00-08:00", "mon-fri"),
+            ("8-18", "mon-fri"),
+            ("08:00-18:00", ""),
+            ("08:00-18:00", "mon-funday"),
+        ] {
+            assert!(WorkingHours::parse(hours, days).is_err(), "{hours} {days}");
+        }
     }
 }

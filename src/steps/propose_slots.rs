@@ -1,7 +1,10 @@
 //! Step 10, propose slots: the rep's real free/busy for the next two weeks, slots
-//! inside their working hours and the prospect's sensible hours, rendered in the
-//! prospect's inferred zone (and in the rep's when that guess is weak). A calendar
-//! that cannot be read yields no slots, never "all free".
+//! inside their working hours and the prospect's business hours
+//! (`SALES_AGENT_PROSPECT_HOURS` / `_DAYS`) in every zone the prospect may be in,
+//! rendered in the prospect's inferred zone (with the other possible zones beside
+//! it, and in the rep's zone when the guess is weak). A calendar that cannot be
+//! read yields no slots, never "all free"; when no slot fits, the output says why
+//! and the reply asks for times instead.
 //!
 //! Offered slots are held (`store::slot_holds`) for `SALES_AGENT_SLOT_HOLD_MINS`:
 //! slots other workflows hold count as busy, so two prospects are not offered the
@@ -23,8 +26,10 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let guess = timezone::infer(cx.lead()?, &rep.time_zone);
     let rules = SlotRules {
         count: rep.voice.slots_offered.max(1),
+        prospect: cx.services.config.engine.prospect_hours.clone(),
         ..SlotRules::default()
     };
+    let (business, horizon_days) = (rules.prospect.clone(), rules.horizon_days);
     let now = Utc::now();
     let until = now + Duration::days(rules.horizon_days + 1);
     let (account, calendar) = (rep.email.clone(), rep.calendar_id.clone());
@@ -46,7 +51,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         .map_err(|e| StepError::Permanent(format!("slot hold: {e}")))?;
     let (rep_id, workflow_id) = (rep.id.clone(), cx.workflow.id.clone());
     let expires = (now + hold_for).naive_utc();
-    let (rep_tz, hours, prospect_tz) = (rep.tz(), rep.working_hours.clone(), guess.tz());
+    let (rep_tz, hours, prospect_zones) =
+        (rep.tz(), rep.working_hours.clone(), guess.candidate_tzs());
+    let zones = prospect_zones.clone();
     let spans = cx
         .services
         .store
@@ -62,7 +69,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
                 }
                 let mut blocked = busy.clone();
                 blocked.extend(others.iter().map(interval));
-                slots::propose(now, rep_tz, &hours, prospect_tz, &blocked, &rules)
+                slots::propose(now, rep_tz, &hours, &zones, &blocked, &rules)
                     .iter()
                     .map(span)
                     .collect()
@@ -73,7 +80,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let proposed: Vec<Interval> = spans.iter().map(interval).collect();
     let rendered = proposed
         .iter()
-        .map(|s| slots::render(s, guess.tz()))
+        .map(|s| slots::render_in(s, &prospect_zones))
         .collect();
     let rendered_in_rep_zone =
         if guess.confidence < Confidence::Medium && guess.zone != rep.time_zone {
@@ -84,12 +91,32 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         } else {
             Vec::new()
         };
+    let note = proposed.is_empty().then(|| {
+        format!(
+            "no free slot in the next {} days fits both {}'s working hours and the prospect's business hours ({}–{} {}, in {}): the reply asks for times",
+            horizon_days,
+            rep.id,
+            business.start.format("%H:%M"),
+            business.end.format("%H:%M"),
+            days_label(&business.days),
+            prospect_zones.iter().map(|z| z.name()).collect::<Vec<_>>().join(", "),
+        )
+    });
     Ok(StepDone::ok(SlotsInfo {
         prospect_zone: guess,
         slots: proposed,
         rendered,
         rendered_in_rep_zone,
+        note,
     }))
+}
+
+/// Days as a person reads them: `Mon, Tue, Wed`.
+fn days_label(days: &[chrono::Weekday]) -> String {
+    days.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn overlaps(a: &Interval, b: &Interval) -> bool {

@@ -66,6 +66,9 @@ pub struct SlotsInfo {
     pub slots: Vec<Interval>,
     pub rendered: Vec<String>,
     pub rendered_in_rep_zone: Vec<String>,
+    /// Why no slot is offered, when none is (the reply then asks for times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The reply as written and checked (step 11).

@@ -26,6 +26,7 @@ mod llm_fallback;
 mod observability;
 mod policies;
 mod private_pg;
+mod prospect_day;
 mod quota;
 mod sandbox;
 mod secrets_at_rest;
