@@ -147,7 +147,7 @@ impl Supervisor {
         );
         async move {
             store
-                .run(move |c| leases::renew(c, &owner, &ids, lease))
+                .run_urgent(move |c| leases::renew(c, &owner, &ids, lease))
                 .await
         }
         .into_actor(self)

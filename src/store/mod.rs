@@ -43,6 +43,10 @@ pub struct Store {
     /// One permit per pooled connection: work waits for a connection here, on the
     /// async side, so at most pool-size blocking threads ever exist.
     slots: Arc<Semaphore>,
+    /// One more connection, kept for work that must not queue behind the rest
+    /// (lease renewal: a renewal stuck behind thousands of step writes lets the
+    /// lease lapse while the workflow still runs, and another process takes it).
+    urgent: Arc<Semaphore>,
     backend: Backend,
     busy_timeout: Duration,
 }
@@ -131,7 +135,7 @@ impl Store {
         let manager = connection::Manager::new(url, busy_timeout)?;
         let backend = manager.backend();
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size)
+            .max_size(pool_size + 1)
             .min_idle(Some(0))
             .connection_timeout(busy_timeout.max(Duration::from_millis(250)))
             .test_on_check_out(true)
@@ -140,6 +144,7 @@ impl Store {
         Ok(Store {
             pool,
             slots: Arc::new(Semaphore::new(pool_size as usize)),
+            urgent: Arc::new(Semaphore::new(1)),
             backend,
             busy_timeout,
         })
@@ -191,8 +196,26 @@ impl Store {
         T: Send + 'static,
         E: FromStore + Send + 'static,
     {
-        let slot = self
-            .slots
+        self.run_in(&self.slots, work).await
+    }
+
+    /// [`Store::run`] on the connection kept aside: never queued behind other
+    /// work, one such unit at a time. For lease renewal only.
+    pub async fn run_urgent<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: Fn(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_in(&self.urgent, work).await
+    }
+
+    async fn run_in<T, E, F>(&self, slots: &Arc<Semaphore>, work: F) -> Result<T, E>
+    where
+        F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: FromStore + Send + 'static,
+    {
+        let slot = slots
             .clone()
             .acquire_owned()
             .await
@@ -252,6 +275,35 @@ mod tests {
     struct Pragma {
         #[diesel(sql_type = Text)]
         value: String,
+    }
+
+    #[tokio::test]
+    async fn urgent_work_does_not_queue_behind_a_full_pool() {
+        let dir = std::env::temp_dir().join(format!("sa-urgent-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = Store::open(&url, 1, Duration::from_secs(5)).unwrap();
+        let (held, release) = std::sync::mpsc::channel::<()>();
+        let release = std::sync::Mutex::new(release);
+        // The pool's one ordinary slot is taken until the urgent work is done.
+        let busy = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .run(move |_| {
+                        release.lock().unwrap().recv().ok();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let urgent = tokio::time::timeout(Duration::from_secs(10), store.run_urgent(|_| Ok(7)))
+            .await
+            .expect("urgent work is not queued behind the busy slot");
+        assert_eq!(urgent.unwrap(), 7);
+        held.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]
