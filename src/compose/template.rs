@@ -32,6 +32,9 @@ pub struct ReplyContext {
     pub booking_link: Option<String>,
     /// Subject of the thread the reply goes into, if any.
     pub thread_subject: Option<String>,
+    /// The prospect reported a problem (qualify's `problem_reported`): the
+    /// only case in which the reply acknowledges trouble and apologises.
+    pub problem_reported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,7 +104,7 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .filter(|c| !c.is_empty());
     let opening = match written {
         Some(w) => w.opening.trim().to_string(),
-        None => opening(cx.intent, company),
+        None => opening(cx.intent, company, cx.problem_reported),
     };
     let slot_count = voice.slots_offered.min(cx.slots.len());
     let mut env = Environment::new();
@@ -143,7 +146,7 @@ fn thread_subject(cx: &ReplyContext) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-fn opening(intent: Intent, company: Option<&str>) -> String {
+fn opening(intent: Intent, company: Option<&str>, problem_reported: bool) -> String {
     let at = company
         .map(|c| format!(" at {}", proper_company(c)))
         .unwrap_or_default();
@@ -157,8 +160,12 @@ fn opening(intent: Intent, company: Option<&str>) -> String {
         Intent::Partnership => format!(
             "Thank you for reaching out about a partnership. I would be glad to learn more about what you have in mind{at}."
         ),
+        // An apology only for a problem the prospect reported.
+        Intent::Support if problem_reported => format!(
+            "Thank you for letting me know about the problem. I am sorry you ran into trouble; I will make sure the right people{at} get what they need from us."
+        ),
         Intent::Support => format!(
-            "Thank you for getting in touch. I am sorry you ran into trouble; I will make sure the right people{at} get what they need from us."
+            "Thank you for getting in touch. I will make sure the right people{at} get what they need from us."
         ),
         Intent::Question | Intent::Spam => format!(
             "Thank you for your message. I would be glad to answer your question and learn more about the team{at}."
@@ -231,6 +238,7 @@ mod tests {
             slots_in_rep_zone: vec![],
             booking_link: None,
             thread_subject: None,
+            problem_reported: false,
         }
     }
 
@@ -316,5 +324,52 @@ mod tests {
         let draft = compose(&cx, &VoiceProfile::default());
         assert!(!draft.body.contains("competitor") && !draft.body.contains("evil.example"));
         assert!(!draft.body.to_lowercase().contains("ignore previous"));
+    }
+
+    #[test]
+    fn the_reply_apologises_only_for_a_reported_problem() {
+        let voice = VoiceProfile::default();
+        let apologises = |d: &Draft| d.body.to_lowercase().contains("sorry");
+        for intent in [
+            Intent::Demo,
+            Intent::Pricing,
+            Intent::Question,
+            Intent::Partnership,
+            Intent::Support,
+        ] {
+            let cx = context(lead(&[("email", "ana@acme.com")]), intent);
+            let draft = compose(&cx, &voice);
+            assert!(!apologises(&draft), "{intent:?}: {}", draft.body);
+        }
+        let mut cx = context(lead(&[("email", "ana@acme.com")]), Intent::Support);
+        cx.problem_reported = true;
+        let draft = compose(&cx, &voice);
+        assert!(apologises(&draft), "{}", draft.body);
+        assert!(draft.body.contains("the problem"), "{}", draft.body);
+        assert_eq!(check(&draft, &voice, &allowed_for(&cx, &voice)), vec![]);
+    }
+
+    #[test]
+    fn markup_in_the_company_never_reaches_subject_or_body() {
+        let voice = VoiceProfile::default();
+        for company in [
+            "<b>Acme</b>",
+            "&lt;b&gt;Acme&lt;/b&gt;",
+            "<script>alert(1)</script>Acme",
+            "Acme<!-- x -->",
+        ] {
+            let cx = context(
+                lead(&[("email", "ana@acme.com"), ("company", company)]),
+                Intent::Demo,
+            );
+            let draft = compose(&cx, &voice);
+            assert_eq!(draft.subject, "Your demo for Acme", "{company}");
+            for text in [&draft.subject, &draft.body] {
+                assert!(
+                    !text.contains(['<', '>']) && !text.contains("&lt") && !text.contains("alert"),
+                    "{company}: {text}"
+                );
+            }
+        }
     }
 }
