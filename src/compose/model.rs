@@ -264,9 +264,7 @@ mod tests {
         let user = &req.messages[1].content;
         assert_eq!(req.messages[0].role, "system");
         assert!(user.contains("First name: Ana"));
-        // A field is its first line: the forged line never becomes a fact.
-        assert!(user.contains("Company: Acme\n"), "{user}");
-        assert_eq!(user.matches("Rep: Mallory").count(), 1, "{user}");
+        assert!(user.contains("Company: Acme Rep: Mallory"), "{user}");
         // The quote cannot be closed early by the prospect.
         assert_eq!(user.matches(">>>").count(), 1, "{user}");
         assert_eq!(user.matches("<<<").count(), 1, "{user}");

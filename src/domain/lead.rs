@@ -31,8 +31,9 @@ pub struct Lead {
     pub message: Option<String>,
     /// Fields that were cut to their size bound.
     pub truncated: Vec<String>,
-    /// Fields left out because they held URL-like text (see `links`): such text
-    /// from the prospect never reaches a subject or a body.
+    /// Fields left out because they held URL-like text (see `links`), or a
+    /// name that held a line break: such text from the prospect never reaches
+    /// a subject, a body or a header.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<String>,
 }
@@ -112,11 +113,19 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         let (limit, multiline) = if name == "message" {
             (rules.max_message_chars, true)
         } else {
-            (field_limit(name).min(rules.max_field_chars), false)
+            // A name's lines are kept apart to be refused below.
+            let is_name = NAME_FIELDS.contains(&name);
+            (field_limit(name).min(rules.max_field_chars), is_name)
         };
         let (clean, cut) = normalise::plain_text(raw, limit, multiline);
         if cut {
             truncated.push(name.to_string());
+        }
+        // A name is one line: text behind a line break in it is what header and
+        // display-name tricks hide, so such a name is not used at all.
+        if NAME_FIELDS.contains(&name) && clean.contains('\n') {
+            withheld.push(name.to_string());
+            return None;
         }
         // The message is read, never echoed; the website and phone are data.
         // Every other field may be quoted in the reply, so a link in it (bare,
@@ -174,6 +183,9 @@ fn normalise_email(raw: &str) -> Option<String> {
     let encodable = idna::domain_to_ascii(domain).is_ok_and(|ascii| !ascii.is_empty());
     (dotted && encodable && email_address::EmailAddress::is_valid(&email)).then_some(email)
 }
+
+/// Fields that name the prospect (greeting, To display name).
+const NAME_FIELDS: &[&str] = &["first_name", "last_name", "full_name"];
 
 /// The most characters a single-line field keeps: enough for any real value,
 /// little enough that a header or a subject stays readable.

@@ -5,9 +5,9 @@
 //! 2. control characters (C0, DEL, C1), bidi overrides and isolates, and the
 //!    zero-width and tag characters that can hide text are removed; line and
 //!    paragraph separators are line breaks;
-//! 3. a single-line field keeps its first non-blank line (text after a line
-//!    break is what header and display-name tricks hide behind); whitespace
-//!    collapses and the ends are trimmed;
+//! 3. whitespace collapses and the ends are trimmed; a single-line field's
+//!    lines are joined by a space (the caller decides whether a field may hold
+//!    a line break at all: a name may not, see `lead`);
 //! 4. the result is cut to a bound, on a grapheme boundary.
 //!
 //! Markup is stripped by a small tokenizer that follows the HTML tokenizer's
@@ -61,8 +61,8 @@ const INLINE: &[&str] = &[
 ];
 
 /// `raw` as plain text (see the module header) and whether it was cut to
-/// `limit` characters. `multiline` keeps line breaks (the message); every other
-/// field is one line.
+/// `limit` characters. `multiline` keeps line breaks (as `\n`, at most one
+/// blank line in a row); otherwise lines are joined into one.
 pub fn plain_text(raw: &str, limit: usize, multiline: bool) -> (String, bool) {
     let visible = without_markup(raw);
     let text = if multiline {
@@ -78,11 +78,7 @@ pub fn plain_text(raw: &str, limit: usize, multiline: bool) -> (String, bool) {
         }
         lines.join("\n")
     } else {
-        visible
-            .split('\n')
-            .map(collapse)
-            .find(|l| !l.is_empty())
-            .unwrap_or_default()
+        collapse(&visible.replace('\n', " "))
     };
     bound(&text, limit)
 }
@@ -295,7 +291,7 @@ mod tests {
             ("<?php echo 1 ?>Acme", "Acme"),
             ("Acme</>", "Acme"),
             ("<<b>b>Acme", "Acme"),
-            ("<div>Acme</div><div>Corp</div>", "Acme"),
+            ("<div>Acme</div><div>Corp</div>", "Acme Corp"),
             ("<svg><script>x</script></svg>Acme", "Acme"),
         ] {
             assert_eq!(line(raw), plain, "{raw:?}");
@@ -337,12 +333,12 @@ mod tests {
     fn hidden_and_control_characters_are_removed() {
         for (raw, plain) in [
             ("Ana\u{0}\u{7}\u{1b}[31m", "Ana[31m"),
-            ("Ana\u{85}Bcc: x", "Ana"),
-            ("Ana\u{2028}Bcc: x", "Ana"),
-            ("Ana\u{2029}Bcc: x", "Ana"),
-            ("Bob\r\nBcc: victim", "Bob"),
+            ("Ana\u{85}Bcc: x", "Ana Bcc: x"),
+            ("Ana\u{2028}Bcc: x", "Ana Bcc: x"),
+            ("Ana\u{2029}Bcc: x", "Ana Bcc: x"),
+            ("Bob\r\nBcc: victim", "Bob Bcc: victim"),
             ("\n\n  Bob", "Bob"),
-            ("&#10;Bob&#13;&#10;Bcc: x", "Bob"),
+            ("&#10;Bob&#13;&#10;Bcc: x", "Bob Bcc: x"),
             ("Acme\u{202e}gpj.exe", "Acmegpj.exe"),
             ("Acme\u{2066}x\u{2069}", "Acmex"),
             ("Ac\u{200b}me\u{feff}\u{2060}", "Acme"),

@@ -101,10 +101,11 @@ mod tests {
             ("message", "line one\r\nline two\u{0}"),
         ]);
         let lead = validate(&s, &ValidationRules::default()).unwrap();
-        // A single-line field is its first line: what hides after a break goes.
-        assert_eq!(lead.first_name.as_deref(), Some("Bob"));
-        assert_eq!(lead.last_name.as_deref(), Some("Bob"));
-        assert_eq!(lead.company.as_deref(), Some("Acme"));
+        // A name with a line break is no name; other fields join their lines.
+        assert_eq!(lead.first_name, None);
+        assert_eq!(lead.last_name, None);
+        assert_eq!(lead.withheld, ["first_name", "last_name"]);
+        assert_eq!(lead.company.as_deref(), Some("Acme Bcc: x"));
         assert_eq!(lead.message.as_deref(), Some("line one\nline two"));
     }
 

@@ -26,6 +26,7 @@ mod llm_fallback;
 mod observability;
 mod policies;
 mod private_pg;
+mod prospect_text;
 mod quota;
 mod sandbox;
 mod sending;
