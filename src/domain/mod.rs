@@ -5,6 +5,7 @@
 
 pub mod experiment;
 pub mod intent;
+mod intent_words;
 pub mod lead;
 pub mod links;
 pub mod normalise;
