@@ -2,8 +2,9 @@
 //! placeholders, only allowed links, no addresses, the rep's voice (greeting,
 //! sign-off, prohibited words and punctuation, contractions, sentence and
 //! paragraph length), length bounds, exactly one call to action, and no price,
-//! date, time or claim that the context does not hold. A draft with any
-//! violation is held for review and never sent.
+//! date, time or claim that the context does not hold, and no apology unless
+//! the prospect reported a problem. A draft with any violation is held for
+//! review and never sent.
 
 use std::sync::LazyLock;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::links;
 use super::template::{Draft, ReplyContext};
 use super::voice::VoiceProfile;
+use crate::domain::intent::Keywords;
 
 /// What the draft may contain beyond its own words.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +31,8 @@ pub struct Allowed {
     /// Domains the draft may name bare (no path): the prospect's own, the
     /// assets' and booking link's hosts, those in the rep's signature.
     pub domains: Vec<String>,
+    /// The prospect reported a problem: the draft may apologise for it.
+    pub problem_reported: bool,
 }
 
 impl Allowed {
@@ -65,6 +69,7 @@ impl Allowed {
                 .chain(links::domains_in(&voice.signature))
                 .filter(|d| !d.is_empty())
                 .collect(),
+            problem_reported: cx.problem_reported,
         }
     }
 }
@@ -88,6 +93,8 @@ pub enum Violation {
     SentenceLength(usize),
     ParagraphLength(usize),
     HeaderBreak,
+    /// An apology (or regret for trouble) to a prospect who reported none.
+    Apology(String),
 }
 
 static URL: LazyLock<Regex> =
@@ -127,6 +134,32 @@ const CLAIMS: &[&str] = &[
     "no risk",
     "100%",
 ];
+/// How a reply apologises, in the languages a model might write in.
+static APOLOGY: LazyLock<Keywords> = LazyLock::new(|| {
+    Keywords::new(&[
+        "sorry",
+        "apologi*",
+        "apology",
+        "my bad",
+        "inconvenience",
+        "entschuldig*",
+        "bedauer*",
+        "désolé*",
+        "excuse*",
+        "lo siento",
+        "lamento*",
+        "lamentamos",
+        "disculpa*",
+        "desculp*",
+        "申し訳",
+        "すみません",
+        "ご迷惑",
+        "抱歉",
+        "对不起",
+        "對不起",
+        "不便",
+    ])
+});
 const CTA_MARKERS: &[&str] = &[
     "which of these times suits you",
     "would one of these times work",
@@ -213,6 +246,11 @@ pub fn check(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Viol
             found.push(Violation::UnsupportedClaim((*claim).to_string()));
         }
     }
+    if !allowed.problem_reported
+        && let Some(words) = APOLOGY.find(&text)
+    {
+        found.push(Violation::Apology(words.to_string()));
+    }
     found.extend(voice_rules(draft, voice));
     found
 }
@@ -272,6 +310,7 @@ mod tests {
             min_chars: 20,
             max_chars: 2000,
             domains: vec![],
+            problem_reported: false,
         }
     }
 
@@ -356,6 +395,18 @@ mod tests {
             ),
             (GOOD.replace("Best regards,", "Cheers,"), "sign_off"),
             (
+                GOOD.replace("Thanks again.", "I am sorry you ran into trouble."),
+                "apology",
+            ),
+            (
+                GOOD.replace("Thanks again.", "We apologise for the inconvenience."),
+                "apology",
+            ),
+            (
+                GOOD.replace("Thanks again.", "申し訳ありません。"),
+                "apology",
+            ),
+            (
                 GOOD.replace("Thanks again.", &"word ".repeat(45)),
                 "sentence_length",
             ),
@@ -389,6 +440,18 @@ mod tests {
             check(&subject_break, &VoiceProfile::default(), &allowed())
                 .contains(&Violation::HeaderBreak)
         );
+    }
+
+    #[test]
+    fn an_apology_passes_only_when_a_problem_was_reported() {
+        let sorry = draft(&GOOD.replace("Thanks again.", "I am sorry about the trouble."));
+        let mut allowed = allowed();
+        assert_eq!(
+            check(&sorry, &VoiceProfile::default(), &allowed),
+            vec![Violation::Apology("sorry".into())]
+        );
+        allowed.problem_reported = true;
+        assert_eq!(check(&sorry, &VoiceProfile::default(), &allowed), vec![]);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct ReplyContext {
     pub earlier_conversation: bool,
     /// Titles of material already linked in the thread: mentioned, not linked.
     pub shared_before: Vec<String>,
+    /// The prospect reported a problem (qualify's `problem_reported`): the
+    /// only case in which the reply acknowledges trouble and apologises.
+    pub problem_reported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,8 +116,10 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .filter(|c| !c.is_empty());
     let opening = match written {
         Some(w) => w.opening.trim().to_string(),
-        None if cx.earlier_conversation => follow_up_opening(cx.intent, company),
-        None => opening(cx.intent, company),
+        None if cx.earlier_conversation => {
+            follow_up_opening(cx.intent, company, cx.problem_reported)
+        }
+        None => opening(cx.intent, company, cx.problem_reported),
     };
     let slot_count = voice.slots_offered.min(cx.slots.len());
     let mut env = Environment::new();
@@ -158,7 +163,7 @@ fn thread_subject(cx: &ReplyContext) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-fn opening(intent: Intent, company: Option<&str>) -> String {
+fn opening(intent: Intent, company: Option<&str>, problem_reported: bool) -> String {
     let at = company
         .map(|c| format!(" at {}", proper_company(c)))
         .unwrap_or_default();
@@ -172,8 +177,12 @@ fn opening(intent: Intent, company: Option<&str>) -> String {
         Intent::Partnership => format!(
             "Thank you for reaching out about a partnership. I would be glad to learn more about what you have in mind{at}."
         ),
+        // An apology only for a problem the prospect reported.
+        Intent::Support if problem_reported => format!(
+            "Thank you for letting me know about the problem. I am sorry you ran into trouble; I will make sure the right people{at} get what they need from us."
+        ),
         Intent::Support => format!(
-            "Thank you for getting in touch. I am sorry you ran into trouble; I will make sure the right people{at} get what they need from us."
+            "Thank you for getting in touch. I will make sure the right people{at} get what they need from us."
         ),
         Intent::Question | Intent::Spam => format!(
             "Thank you for your message. I would be glad to answer your question and learn more about the team{at}."
@@ -183,7 +192,7 @@ fn opening(intent: Intent, company: Option<&str>) -> String {
 
 /// The opening when the team has written with the prospect before: it picks the
 /// conversation up and does not introduce the team again.
-fn follow_up_opening(intent: Intent, company: Option<&str>) -> String {
+fn follow_up_opening(intent: Intent, company: Option<&str>, problem_reported: bool) -> String {
     let at = company
         .map(|c| format!(" at {}", proper_company(c)))
         .unwrap_or_default();
@@ -198,6 +207,8 @@ fn follow_up_opening(intent: Intent, company: Option<&str>) -> String {
         Intent::Partnership => {
             format!("{again} I would be glad to hear more about the partnership you have in mind.")
         }
+        // A reported problem comes first, even mid-conversation.
+        Intent::Support if problem_reported => opening(intent, company, true),
         Intent::Support => {
             format!("{again} I will make sure the right people{at} get what they need from us.")
         }
@@ -287,6 +298,7 @@ mod tests {
             thread_subject: None,
             earlier_conversation: false,
             shared_before: vec![],
+            problem_reported: false,
         }
     }
 
@@ -372,5 +384,52 @@ mod tests {
         let draft = compose(&cx, &VoiceProfile::default());
         assert!(!draft.body.contains("competitor") && !draft.body.contains("evil.example"));
         assert!(!draft.body.to_lowercase().contains("ignore previous"));
+    }
+
+    #[test]
+    fn the_reply_apologises_only_for_a_reported_problem() {
+        let voice = VoiceProfile::default();
+        let apologises = |d: &Draft| d.body.to_lowercase().contains("sorry");
+        for intent in [
+            Intent::Demo,
+            Intent::Pricing,
+            Intent::Question,
+            Intent::Partnership,
+            Intent::Support,
+        ] {
+            let cx = context(lead(&[("email", "ana@acme.com")]), intent);
+            let draft = compose(&cx, &voice);
+            assert!(!apologises(&draft), "{intent:?}: {}", draft.body);
+        }
+        let mut cx = context(lead(&[("email", "ana@acme.com")]), Intent::Support);
+        cx.problem_reported = true;
+        let draft = compose(&cx, &voice);
+        assert!(apologises(&draft), "{}", draft.body);
+        assert!(draft.body.contains("the problem"), "{}", draft.body);
+        assert_eq!(check(&draft, &voice, &allowed_for(&cx, &voice)), vec![]);
+    }
+
+    #[test]
+    fn markup_in_the_company_never_reaches_subject_or_body() {
+        let voice = VoiceProfile::default();
+        for company in [
+            "<b>Acme</b>",
+            "&lt;b&gt;Acme&lt;/b&gt;",
+            "<script>alert(1)</script>Acme",
+            "Acme<!-- x -->",
+        ] {
+            let cx = context(
+                lead(&[("email", "ana@acme.com"), ("company", company)]),
+                Intent::Demo,
+            );
+            let draft = compose(&cx, &voice);
+            assert_eq!(draft.subject, "Your demo for Acme", "{company}");
+            for text in [&draft.subject, &draft.body] {
+                assert!(
+                    !text.contains(['<', '>']) && !text.contains("&lt") && !text.contains("alert"),
+                    "{company}: {text}"
+                );
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! enforce it. Stored per rep (`store::voice_profiles`), trained from sent mail
 //! (`compose::training`), portable as JSON.
 
+use crate::domain::normalise;
 pub use crate::domain::voice::{CtaStyle, Formality, Tone, VoiceProfile};
 
 impl VoiceProfile {
@@ -22,22 +23,8 @@ impl VoiceProfile {
 /// and 40 characters). Anything else — an address, a sentence, an instruction —
 /// gets the no-name greeting rather than being echoed to the prospect.
 pub fn clean_name(raw: &str) -> Option<String> {
-    let mut text = String::with_capacity(raw.len());
-    let mut in_tag = false;
-    for ch in raw.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&#39;", "'")
-        .replace("&apos;", "'")
-        .replace("&nbsp;", " ");
-    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Validation made it plain already; a name from elsewhere gets the same rule.
+    let (name, _) = normalise::plain_text(raw, 200, false);
     let plausible = !name.is_empty()
         && name.chars().count() <= 40
         && name.split(' ').count() <= 3

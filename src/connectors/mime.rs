@@ -5,6 +5,9 @@
 //!
 //! Every value that lands in a header is checked first: a CR or LF (or any other
 //! control character) is refused, so no field can add a header (CWE-93).
+//! Display names are quoted or encoded by mail-builder, never by hand. An
+//! internationalised domain goes into the header as IDNA (punycode): the path
+//! (Gmail's `raw`, then SMTP to any server) is not known to take SMTPUTF8.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -218,6 +221,10 @@ fn mailbox(field: &'static str, m: &Mailbox) -> Result<Address<'static>, MimeErr
             what: "email address",
         });
     }
+    let email = ascii_domain(&email).ok_or(MimeError::Invalid {
+        field,
+        what: "email domain",
+    })?;
     let name = m
         .name
         .as_deref()
@@ -225,6 +232,14 @@ fn mailbox(field: &'static str, m: &Mailbox) -> Result<Address<'static>, MimeErr
         .transpose()?
         .filter(|n| !n.is_empty());
     Ok(Address::new_address(name, email))
+}
+
+/// `local@domain` with the domain in its IDNA ASCII form (`münchen.de` →
+/// `xn--mnchen-3ya.de`); `None` when the domain has none.
+pub fn ascii_domain(email: &str) -> Option<String> {
+    let (local, domain) = email.rsplit_once('@')?;
+    let ascii = idna::domain_to_ascii(domain).ok()?;
+    (!ascii.is_empty()).then(|| format!("{local}@{ascii}"))
 }
 
 fn msg_id(field: &'static str, value: &str) -> Result<String, MimeError> {

@@ -161,6 +161,47 @@ fn no_field_can_inject_a_header() {
 }
 
 #[test]
+fn internationalised_domains_go_into_headers_as_punycode() {
+    let mut message = email();
+    message.to[0].email = "ana@münchen.de".into();
+    message.to[0].name = Some("Ana Müller".into());
+    let raw = build(&message).unwrap();
+    let all = headers(&raw);
+    let to = header(&all, "To")[0];
+    assert!(to.ends_with("<ana@xn--mnchen-3ya.de>"), "{to}");
+    assert!(raw.is_ascii(), "{}", String::from_utf8_lossy(&raw));
+    assert_eq!(
+        ascii_domain("li@例え.テスト").as_deref(),
+        Some("li@xn--r8jz45g.xn--zckzah")
+    );
+    message.to[0].email = "ana@xn--zz-.com".into();
+    assert!(build(&message).is_err());
+}
+
+#[test]
+fn display_names_with_specials_are_quoted_and_read_back_as_written() {
+    for name in [
+        "O'Neil, Ana",
+        "Ana \"the boss\" Ruiz",
+        "Ana <ana@evil.test>",
+        "José Müller; Bcc",
+        "田中 太郎",
+        "Ana (CTO) @ Acme",
+    ] {
+        let mut message = email();
+        message.to[0].name = Some(name.into());
+        let raw = build(&message).unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&raw[..])
+            .unwrap();
+        let to: Vec<_> = parsed.to().unwrap().iter().collect();
+        assert_eq!(to.len(), 1, "{name}: one recipient");
+        assert_eq!(to[0].name(), Some(name), "{name}");
+        assert_eq!(to[0].address(), Some("bob@buyer.com"), "{name}");
+    }
+}
+
+#[test]
 fn a_line_break_in_the_body_stays_in_the_body() {
     let mut e = email();
     e.text = "Hi\r\nBcc: victim@x.com\r\n".into();

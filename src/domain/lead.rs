@@ -1,12 +1,14 @@
 //! The prospect as the workflow knows them once validated (step 2 turns a
 //! submission into a [`Lead`]: email checked and lowercased, names split, every
-//! field treated as untrusted text — control characters removed, sizes bounded),
-//! and what they want.
+//! field made plain text once by [`normalise`] — markup stripped, entities
+//! decoded, control and hidden characters removed, sizes bounded), and what they
+//! want. Every later step reads the lead, never the raw submission.
 
 use serde::{Deserialize, Serialize};
 
 use super::FormSubmission;
 use super::links;
+use super::normalise;
 
 /// A validated prospect, safe to reason about (still untrusted as instructions).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +31,9 @@ pub struct Lead {
     pub message: Option<String>,
     /// Fields that were cut to their size bound.
     pub truncated: Vec<String>,
-    /// Fields left out because they held URL-like text (see `links`): such text
-    /// from the prospect never reaches a subject or a body.
+    /// Fields left out because they held URL-like text (see `links`), or a
+    /// name that held a line break: such text from the prospect never reaches
+    /// a subject, a body or a header.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<String>,
 }
@@ -119,11 +122,19 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         let (limit, multiline) = if name == "message" {
             (rules.max_message_chars, true)
         } else {
-            (rules.max_field_chars, false)
+            // A name's lines are kept apart to be refused below.
+            let is_name = NAME_FIELDS.contains(&name);
+            (field_limit(name).min(rules.max_field_chars), is_name)
         };
-        let (clean, cut) = clean_text(raw, limit, multiline);
+        let (clean, cut) = normalise::plain_text(raw, limit, multiline);
         if cut {
             truncated.push(name.to_string());
+        }
+        // A name is one line: text behind a line break in it is what header and
+        // display-name tricks hide, so such a name is not used at all.
+        if NAME_FIELDS.contains(&name) && clean.contains('\n') {
+            withheld.push(name.to_string());
+            return None;
         }
         // The message is read, never echoed; the website and phone are data.
         // Every other field may be quoted in the reply, so a link in it (bare,
@@ -172,44 +183,28 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
 }
 
 /// Lowercased address if it is a valid one with a dotted domain, else `None`.
+/// An internationalised domain must have an IDNA (punycode) form, which is what
+/// goes into headers.
 fn normalise_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
     let (_, domain) = email.rsplit_once('@')?;
     let dotted = domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.');
-    (dotted && email_address::EmailAddress::is_valid(&email)).then_some(email)
+    let encodable = idna::domain_to_ascii(domain).is_ok_and(|ascii| !ascii.is_empty());
+    (dotted && encodable && email_address::EmailAddress::is_valid(&email)).then_some(email)
 }
 
-/// Removes control characters (keeping line breaks only in multi-line text),
-/// collapses runs of spaces, trims, and cuts to `limit` characters.
-fn clean_text(raw: &str, limit: usize, multiline: bool) -> (String, bool) {
-    let mut out = String::with_capacity(raw.len().min(limit * 4));
-    let mut last_space = false;
-    for ch in raw.chars() {
-        let ch = match ch {
-            '\r' => continue,
-            '\n' if multiline => '\n',
-            c if c.is_control() || c.is_whitespace() => ' ',
-            c => c,
-        };
-        if ch == ' ' && last_space {
-            continue;
-        }
-        last_space = ch == ' ';
-        out.push(ch);
-    }
-    let trimmed = out.trim();
-    let count = trimmed.chars().count();
-    if count > limit {
-        (
-            trimmed
-                .chars()
-                .take(limit)
-                .collect::<String>()
-                .trim_end()
-                .to_string(),
-            true,
-        )
-    } else {
-        (trimmed.to_string(), false)
+/// Fields that name the prospect (greeting, To display name).
+const NAME_FIELDS: &[&str] = &["first_name", "last_name", "full_name"];
+
+/// The most characters a single-line field keeps: enough for any real value,
+/// little enough that a header or a subject stays readable.
+fn field_limit(name: &str) -> usize {
+    match name {
+        "first_name" | "last_name" | "industry" | "country" | "state" | "city" | "intent" => 100,
+        "full_name" => 200,
+        "phone" | "company_size" => 50,
+        "time_zone" => 64,
+        "website" => 300,
+        _ => 200,
     }
 }

@@ -4,8 +4,11 @@
 //! This module imports nothing else of the crate; everything else may import it.
 
 pub mod experiment;
+pub mod intent;
+mod intent_words;
 pub mod lead;
 pub mod links;
+pub mod normalise;
 pub mod records;
 pub mod rep;
 pub mod status;

@@ -12,7 +12,7 @@ use crate::compose::template::{self, Draft, ReplyContext};
 use crate::compose::voice::VoiceProfile;
 use crate::config::ComposerMode;
 use crate::connectors::llm::CHAT_COMPLETIONS;
-use crate::domain::Rep;
+use crate::domain::{Lead, Rep, normalise};
 use crate::steps::qualify::Intent;
 use crate::steps::state::ComposedDraft;
 use crate::steps::{StepCx, StepDone, StepError};
@@ -73,23 +73,12 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         .as_ref()
         .map(|s| (s.rendered.clone(), s.rendered_in_rep_zone.clone()))
         .unwrap_or_default();
-    let company = cx
-        .state
-        .company
-        .as_ref()
-        .and_then(|c| c.name.clone())
-        // The CRM's name may be what an earlier form wrote there: the same rule
-        // as validation, no URL-like text in the reply.
-        .filter(|name| !links::has_url_like(name, &[lead.email_domain.as_str()]))
-        .or_else(|| lead.company.clone());
+    let company = company_name(cx, &lead);
+    let qualification = cx.state.qualification.as_ref();
     let assets = cx.state.assets.clone().unwrap_or_default();
     Ok(ReplyContext {
-        intent: cx
-            .state
-            .qualification
-            .as_ref()
-            .map(|q| q.intent)
-            .unwrap_or(Intent::Question),
+        intent: qualification.map(|q| q.intent).unwrap_or(Intent::Question),
+        problem_reported: qualification.is_some_and(|q| q.problem_reported),
         rep_name: rep.name.clone(),
         company,
         assets: assets
@@ -113,6 +102,21 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         thread_subject: own_thread(cx, rep).and_then(|c| c.subject.clone()),
         lead,
     })
+}
+
+/// The company as the CRM knows it, else as the form gave it. The CRM's name
+/// may be what an earlier form wrote there, so it gets the lead's rules: plain
+/// text (`normalise`), and no URL-like text.
+pub(super) fn company_name(cx: &StepCx<'_>, lead: &Lead) -> Option<String> {
+    cx.state
+        .company
+        .as_ref()
+        .and_then(|c| c.name.as_deref())
+        .map(|name| normalise::plain_text(name, 200, false).0)
+        .filter(|name| {
+            !name.is_empty() && !links::has_url_like(name, &[lead.email_domain.as_str()])
+        })
+        .or_else(|| lead.company.clone())
 }
 
 /// The conversation, when it lives in the rep's own mailbox (the only one the

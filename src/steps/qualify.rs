@@ -1,11 +1,16 @@
 //! Step 7, qualify and classify: the lead's intent and a 0–100 score, by rules.
-//! The form's own intent field wins; otherwise keywords in the message (in a few
-//! languages) decide; spam signals override both.
+//! The form's own intent field wins; otherwise keywords in the message decide
+//! (whole words, seven languages: `domain::intent`); spam signals override both.
+//! A support request that reports a problem is marked so: only then may the
+//! reply apologise.
+
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::Intent;
 use crate::domain::Lead;
+use crate::domain::intent::{self, Keywords};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
@@ -13,55 +18,11 @@ pub struct Qualification {
     pub score: u8,
     /// The rules that fired, for the workflow detail.
     pub reasons: Vec<String>,
+    /// A support request whose message reports something wrong (an error, a
+    /// failure, "does not work"…): the one case where the reply may apologise.
+    #[serde(default)]
+    pub problem_reported: bool,
 }
-
-/// Keywords per intent, checked in this order (the first match wins).
-const KEYWORDS: &[(Intent, &[&str])] = &[
-    (
-        Intent::Support,
-        &[
-            "support",
-            "bug",
-            "broken",
-            "not working",
-            "error",
-            "ticket",
-            "hilfe",
-            "ayuda",
-            "problème",
-        ],
-    ),
-    (
-        Intent::Pricing,
-        &[
-            "pricing", "price", "cost", "quote", "budget", "preis", "kosten", "precio", "prix",
-            "tarif", "料金",
-        ],
-    ),
-    (
-        Intent::Demo,
-        &[
-            "demo",
-            "démo",
-            "demonstration",
-            "walkthrough",
-            "trial",
-            "vorführung",
-            "demostración",
-            "デモ",
-        ],
-    ),
-    (
-        Intent::Partnership,
-        &[
-            "partner",
-            "reseller",
-            "integration partner",
-            "affiliate",
-            "partenariat",
-        ],
-    ),
-];
 
 /// Lead sellers, link builders, and text written to steer an assistant rather
 /// than to ask a question.
@@ -76,6 +37,7 @@ const SPAM_SIGNALS: &[&str] = &[
     "verified leads",
     "email list",
 ];
+static SPAM: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SPAM_SIGNALS));
 
 /// Text written to steer an assistant. A sentence holding one is set aside
 /// before the message is read, so it can neither change the intent nor the
@@ -90,6 +52,7 @@ const INJECTION_SIGNALS: &[&str] = &[
     "you are now",
     "new instructions",
 ];
+static INJECTION: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(INJECTION_SIGNALS));
 
 /// The message without its sentences that address an assistant, and whether
 /// there were any.
@@ -108,12 +71,10 @@ fn without_injections(message: &str) -> (String, bool) {
         }
     }
     sentences.push(&message[start..]);
-    let found = sentences
-        .iter()
-        .any(|s| INJECTION_SIGNALS.iter().any(|signal| s.contains(signal)));
+    let found = sentences.iter().any(|s| INJECTION.find(s).is_some());
     let kept: String = sentences
         .into_iter()
-        .filter(|s| !INJECTION_SIGNALS.iter().any(|signal| s.contains(signal)))
+        .filter(|s| INJECTION.find(s).is_none())
         .collect();
     (kept, found)
 }
@@ -147,7 +108,10 @@ const SENIOR_TITLES: &[&str] = &[
     "director",
     "geschäftsführer",
     "directeur",
+    "svp",
+    "evp",
 ];
+static SENIOR: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SENIOR_TITLES));
 
 pub fn qualify(lead: &Lead) -> Qualification {
     let mut reasons = Vec::new();
@@ -157,7 +121,7 @@ pub fn qualify(lead: &Lead) -> Qualification {
         reasons.push("instructions to an assistant set aside".into());
     }
     let links = message.matches("http://").count() + message.matches("https://").count();
-    let spam = SPAM_SIGNALS.iter().find(|s| message.contains(*s));
+    let spam = SPAM.find(&message);
     let intent = if let Some(signal) = spam {
         reasons.push(format!("spam signal {signal:?}"));
         Intent::Spam
@@ -181,6 +145,12 @@ pub fn qualify(lead: &Lead) -> Qualification {
         reasons.push("no intent signal".into());
         Intent::Question
     };
+    let problem = (intent == Intent::Support)
+        .then(|| intent::reported_problem(&message))
+        .flatten();
+    if let Some(word) = problem {
+        reasons.push(format!("problem reported ({word:?})"));
+    }
     let score = if intent == Intent::Spam {
         0
     } else {
@@ -190,23 +160,16 @@ pub fn qualify(lead: &Lead) -> Qualification {
         intent,
         score,
         reasons,
+        problem_reported: problem.is_some(),
     }
 }
 
 fn from_field(raw: &str) -> Option<Intent> {
-    let raw = raw.to_lowercase();
-    by_keyword(&raw)
-        .map(|(intent, _)| intent)
-        .or_else(|| (raw.contains("question") || raw.contains("other")).then_some(Intent::Question))
+    intent::from_field(&raw.to_lowercase())
 }
 
-fn by_keyword(text: &str) -> Option<(Intent, &'static str)> {
-    KEYWORDS.iter().find_map(|(intent, words)| {
-        words
-            .iter()
-            .find(|w| text.contains(*w))
-            .map(|w| (*intent, *w))
-    })
+fn by_keyword(text: &str) -> Option<(Intent, &str)> {
+    intent::by_keyword(text)
 }
 
 fn score(lead: &Lead, intent: Intent, reasons: &mut Vec<String>) -> u8 {
@@ -229,7 +192,7 @@ fn score(lead: &Lead, intent: Intent, reasons: &mut Vec<String>) -> u8 {
         add(5, "company named");
     }
     let title = lead.job_title.as_deref().unwrap_or_default().to_lowercase();
-    if SENIOR_TITLES.iter().any(|t| title.contains(t)) {
+    if SENIOR.find(&title).is_some() {
         add(15, "senior title");
     }
     let size: Option<u32> = lead.company_size.as_deref().and_then(|s| {
@@ -345,6 +308,69 @@ mod tests {
         ];
         for (values, intent) in cases {
             assert_eq!(qualify(&lead(&values)).intent, intent, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn words_inside_other_words_decide_nothing() {
+        let demo = qualify(&lead(&[
+            ("email", "a@acme.com"),
+            (
+                "message",
+                "Our page has an onerror handler; we would like a demo",
+            ),
+        ]));
+        assert_eq!(demo.intent, Intent::Demo);
+        assert!(!demo.problem_reported);
+        let coordinator = qualify(&lead(&[
+            ("email", "a@acme.com"),
+            ("jobtitle", "Coordinator"),
+            (
+                "message",
+                "We use cryptography in our product; a demo please",
+            ),
+        ]));
+        assert_eq!(coordinator.intent, Intent::Demo, "crypto is a whole word");
+        assert!(!coordinator.reasons.iter().any(|r| r.contains("senior")));
+    }
+
+    #[test]
+    fn requests_in_chinese_and_japanese_are_understood() {
+        for (message, intent) in [
+            ("您好，我们希望预约一次产品演示。", Intent::Demo),
+            ("製品のデモをお願いしたいです。", Intent::Demo),
+            ("请问企业版的价格是多少？", Intent::Pricing),
+            ("見積もりをお願いします", Intent::Pricing),
+        ] {
+            let q = qualify(&lead(&[("email", "a@acme.com"), ("message", message)]));
+            assert_eq!(q.intent, intent, "{message}");
+        }
+    }
+
+    #[test]
+    fn only_a_support_request_with_a_problem_is_a_reported_problem() {
+        for (message, intent, problem) in [
+            ("The export is broken since Monday", Intent::Support, true),
+            ("Der Export funktioniert nicht mehr", Intent::Support, true),
+            ("导出功能一直报错", Intent::Support, true),
+            ("I need support to set up SSO", Intent::Support, false),
+            (
+                "A demo please; our current tool crashes daily",
+                Intent::Demo,
+                false,
+            ),
+            (
+                "How much does it cost? We had an error with another vendor",
+                Intent::Pricing,
+                false,
+            ),
+        ] {
+            let q = qualify(&lead(&[("email", "a@acme.com"), ("message", message)]));
+            assert_eq!(
+                (q.intent, q.problem_reported),
+                (intent, problem),
+                "{message}"
+            );
         }
     }
 

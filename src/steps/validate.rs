@@ -1,6 +1,7 @@
 //! Step 2, validate and normalise: the submission becomes a [`Lead`] — email
-//! checked and lowercased, names split, every field treated as untrusted text
-//! (control characters removed, sizes bounded) — or is skipped with a reason.
+//! checked and lowercased, names split, every field made plain text once
+//! (`domain::normalise`: markup, entities, control and hidden characters,
+//! sizes) — or is skipped with a reason.
 
 use super::{StepCx, StepDone, StepError};
 use crate::domain::WorkflowStatus;
@@ -95,15 +96,53 @@ mod tests {
         let s = submission(&[
             ("email", "a@b.co"),
             ("firstname", "Bob\r\nBcc: victim"),
-            ("lastname", "Bob\r\nBcc: victim@x.com"),
+            ("lastname", "Bob\u{2028}Bcc: victim@x.com"),
+            ("company", "Acme\u{85}Bcc: x"),
             ("message", "line one\r\nline two\u{0}"),
         ]);
         let lead = validate(&s, &ValidationRules::default()).unwrap();
-        assert_eq!(lead.first_name.as_deref(), Some("Bob Bcc: victim"));
-        // An address is URL-like text: the field is withheld altogether.
+        // A name with a line break is no name; other fields join their lines.
+        assert_eq!(lead.first_name, None);
         assert_eq!(lead.last_name, None);
-        assert_eq!(lead.withheld, ["last_name"]);
+        assert_eq!(lead.withheld, ["first_name", "last_name"]);
+        assert_eq!(lead.company.as_deref(), Some("Acme Bcc: x"));
         assert_eq!(lead.message.as_deref(), Some("line one\nline two"));
+    }
+
+    #[test]
+    fn every_field_is_plain_text_before_anything_reads_it() {
+        let s = submission(&[
+            ("email", "a@b.co"),
+            ("firstname", "<b>ana</b>"),
+            ("lastname", "&lt;i&gt;Ruiz&#x3C;/i&#x3E;"),
+            ("company", "<script>alert(1)</script>Acme &amp; Co"),
+            ("jobtitle", "Head\u{202e} of IT<!-- x -->"),
+            ("message", "<p>Hello</p><p>We &hearts; demos</p>"),
+        ]);
+        let lead = validate(&s, &ValidationRules::default()).unwrap();
+        assert_eq!(lead.first_name.as_deref(), Some("ana"));
+        assert_eq!(lead.last_name.as_deref(), Some("Ruiz"));
+        assert_eq!(lead.company.as_deref(), Some("Acme & Co"));
+        assert_eq!(lead.job_title.as_deref(), Some("Head of IT"));
+        assert_eq!(lead.message.as_deref(), Some("Hello\n\nWe \u{2665} demos"));
+        // A field that is nothing but markup is absent, not empty.
+        let s = submission(&[("email", "a@b.co"), ("company", "<script>x</script>")]);
+        assert_eq!(
+            validate(&s, &ValidationRules::default()).unwrap().company,
+            None
+        );
+    }
+
+    #[test]
+    fn internationalised_domains_must_have_an_ascii_form() {
+        let s = submission(&[("email", "Ana@München.de")]);
+        let lead = validate(&s, &ValidationRules::default()).unwrap();
+        assert_eq!(lead.email, "ana@münchen.de");
+        let s = submission(&[("email", "ana@xn--zz-.com")]);
+        assert_eq!(
+            validate(&s, &ValidationRules::default()),
+            Err(Rejection::InvalidEmail)
+        );
     }
 
     #[test]

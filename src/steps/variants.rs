@@ -20,12 +20,7 @@ pub async fn apply_to_draft(
     let rep = cx.rep().await?;
     let facts = Facts {
         first_name: lead.first_name.clone(),
-        company: cx
-            .state
-            .company
-            .as_ref()
-            .and_then(|c| c.name.clone())
-            .or_else(|| lead.company.clone()),
+        company: super::compose::company_name(cx, lead),
         rep_name: rep.name.clone(),
     };
     let mut out = Vec::new();

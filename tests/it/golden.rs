@@ -261,6 +261,7 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         min_chars: 80,
         max_chars: 3000,
         domains: vec![],
+        problem_reported: o.steps["qualify"]["problem_reported"] == json!(true),
     };
     let draft = Draft {
         subject: o.draft.subject.clone(),

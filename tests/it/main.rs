@@ -27,6 +27,7 @@ mod observability;
 mod policies;
 mod private_pg;
 mod prospect_day;
+mod prospect_text;
 mod quota;
 mod sandbox;
 mod secrets_at_rest;
