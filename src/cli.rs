@@ -40,6 +40,14 @@ enum Command {
         /// Seconds to wait for every workflow to finish.
         #[arg(long, default_value_t = 90)]
         timeout_secs: u64,
+        /// Keep the service and the sandbox running afterwards and print
+        /// `Console: <url>` (a link that signs you in once) and `Sandbox: <url>`;
+        /// the service listens on SALES_AGENT_BIND. Ctrl-C stops both.
+        #[arg(long)]
+        serve: bool,
+        /// With --serve: the sandbox's address (default: a free port on loopback).
+        #[arg(long, default_value = "127.0.0.1:0", requires = "serve")]
+        sandbox_bind: std::net::SocketAddr,
     },
     /// Run one performance benchmark and print its figures and ratios
     /// (intake, speed, quota, footprint, admin; see docs/PERFORMANCE.md).
@@ -82,12 +90,18 @@ pub fn run() -> anyhow::Result<()> {
             Command::Demo {
                 database_url,
                 timeout_secs,
+                serve,
+                sandbox_bind,
             } => {
                 let options = crate::demo::DemoOptions {
                     database_url,
                     timeout: std::time::Duration::from_secs(timeout_secs),
                     webhook_secret: config.webhook.client_secrets.first().cloned(),
                     admin_token: config.admin_token.clone(),
+                    serve: serve.then_some(crate::demo::ServeOptions {
+                        bind: config.bind,
+                        sandbox_bind,
+                    }),
                 };
                 if !crate::demo::run_demo(options).await? {
                     anyhow::bail!("the demo did not finish as expected");

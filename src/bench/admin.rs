@@ -1,27 +1,38 @@
-//! Admin at scale: 1,000,000 workflows (with their events) in a PostgreSQL
-//! database; p95 of the workflow list and its filters through the admin API
-//! (HTTP, bearer auth, JSON) beside the same query — the same function over the
-//! same pool — run bare in the same run. Target: ≤ 2 × bare.
+//! Admin at scale: 1,000,000 workflows (`fill.rs`) in a PostgreSQL database or
+//! a SQLite file (`--backend`); p95 of the workflow list and its filters through
+//! the admin API (HTTP, bearer auth, JSON) beside the same query — the same
+//! function over the same pool — run bare in the same run (target: ≤ 2 × bare);
+//! then the web console's list and detail pages (`console.rs`, target p95 ≤ 50 ms).
 
 use std::time::Instant;
 
-use chrono::NaiveDateTime;
-use diesel::RunQueryDsl;
+use chrono::NaiveTime;
 
-use super::BenchArgs;
-use super::rig::{self, PgDatabase};
+use super::rig::{self, PgDatabase, SqliteFile};
 use super::stats::{Summary, millis, percentile, verdict};
+use super::{Backend, BenchArgs, console, fill};
 use crate::sandbox::QuotaConfig;
+use crate::store::Store;
 use crate::store::admin_queries::{WorkflowFilter, list_workflows};
 use crate::store::workflows::WorkflowStatus;
-use crate::store::{DbConn, Store, StoreError};
 
 const TOKEN: &str = "bench-admin-token";
 const REQUESTS_PER_RUN: usize = 100;
+const ISO: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let rows = args.size.unwrap_or(1_000_000);
-    let pg = PgDatabase::create(&args.pg_url, "admin")?;
+    let (pg, sqlite);
+    let database_url = match args.backend {
+        Backend::Postgres => {
+            pg = PgDatabase::create(&args.pg_url, "admin")?;
+            &pg.url
+        }
+        Backend::Sqlite => {
+            sqlite = SqliteFile::create();
+            &sqlite.url
+        }
+    };
     let (sandbox, fixture) = rig::sandbox(
         Default::default(),
         QuotaConfig {
@@ -31,7 +42,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     )?;
     let secret = rig::secret();
     let env = rig::service_env(
-        &pg.url,
+        database_url,
         &sandbox,
         &fixture,
         &secret,
@@ -43,12 +54,18 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let app = rig::start_service(&env).await?;
     let store = app.state.store.clone();
     let started = Instant::now();
-    store.run(move |c| fill(c, rows)).await?;
+    let newest = fill::newest();
+    store.run(move |c| fill::fill(c, rows, newest)).await?;
     println!(
-        "{rows} workflows and events stored in {:.0} s (PostgreSQL); {REQUESTS_PER_RUN} requests per case per run\n",
-        started.elapsed().as_secs_f64()
+        "{rows} workflows with their events, step runs, ledger and audit rows stored in {:.0} s ({:?}); {REQUESTS_PER_RUN} requests per case per run\n",
+        started.elapsed().as_secs_f64(),
+        args.backend,
     );
-    let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok();
+    let day = |days: i64| {
+        (newest - chrono::TimeDelta::days(days))
+            .date()
+            .and_time(NaiveTime::MIN)
+    };
     let cases: Vec<(&str, String, WorkflowFilter)> = vec![
         ("newest 50", "limit=50".into(), filter(|_| {})),
         (
@@ -63,18 +80,22 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         ),
         (
             "from/to one day",
-            "from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&limit=50".into(),
+            format!(
+                "from={}&to={}&limit=50",
+                day(30).format(ISO),
+                day(29).format(ISO)
+            ),
             filter(|f| {
-                f.created_from = at("2026-11-01 00:00:00");
-                f.created_to = at("2026-11-02 00:00:00");
+                f.created_from = Some(day(30));
+                f.created_to = Some(day(29));
             }),
         ),
         (
             "status=pending, oldest page",
-            "status=pending&to=2026-10-01T00:00:00Z&limit=50".into(),
+            format!("status=pending&to={}&limit=50", day(60).format(ISO)),
             filter(|f| {
                 f.status = Some(WorkflowStatus::Pending);
-                f.created_to = at("2026-10-01 00:00:00");
+                f.created_to = Some(day(60));
             }),
         ),
     ];
@@ -123,9 +144,9 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             verdict(ratio.median, "≤ 2", ratio.median <= 2.0)
         );
     }
+    console::run(args, &app, newest, rows).await?;
     app.stop().await;
     sandbox.stop().await;
-    drop(pg);
     Ok(())
 }
 
@@ -142,38 +163,4 @@ async fn bare_query(store: &Store, filter: WorkflowFilter) -> anyhow::Result<usi
     Ok(store
         .run(move |c| list_workflows(c, &filter).map(|rows| rows.len()))
         .await?)
-}
-
-/// `rows` events and workflows over the last ~80 days, one every 7 s: 90%
-/// completed, 4% dead-lettered, 3% skipped, 2% pending, 1% cancelled; 200,000
-/// addresses; a submission of a realistic size.
-fn fill(conn: &mut DbConn, rows: usize) -> Result<(), StoreError> {
-    let DbConn::Postgres(pg) = conn else {
-        return Err(StoreError::Unavailable(
-            "the admin benchmark needs PostgreSQL".into(),
-        ));
-    };
-    let submission = rig::submission("fill", 0).replace('\'', "''");
-    let start = "TIMESTAMP '2026-11-24 00:00:00'";
-    diesel::sql_query(format!(
-        "INSERT INTO inbound_events (id, idempotency_key, source, signature_version, raw_body, received_at) \
-         SELECT 'ev' || i, 'key' || i, 'hubspot', 'v3', '{submission}', {start} - i * INTERVAL '7 seconds' \
-         FROM generate_series(1, {rows}) AS i"
-    ))
-    .execute(pg)?;
-    diesel::sql_query(format!(
-        "INSERT INTO workflows (id, event_id, idempotency_key, email, submission, status, attempts, \
-                                next_run_at, last_error, created_at, updated_at, finished_at) \
-         SELECT 'wf' || lpad(i::text, 8, '0'), 'ev' || i, 'key' || i, \
-                'lead' || (i % 200000) || '@prospect' || (i % 97) || '.example', '{submission}', \
-                CASE WHEN i % 100 < 90 THEN 'completed' WHEN i % 100 < 94 THEN 'dead_lettered' \
-                     WHEN i % 100 < 97 THEN 'skipped' WHEN i % 100 < 99 THEN 'pending' ELSE 'cancelled' END, \
-                1, {start}, CASE WHEN i % 100 BETWEEN 90 AND 93 THEN 'hubspot: 400 invalid email' END, \
-                {start} - i * INTERVAL '7 seconds', {start} - i * INTERVAL '7 seconds', \
-                {start} - i * INTERVAL '7 seconds' + INTERVAL '3 seconds' \
-         FROM generate_series(1, {rows}) AS i"
-    ))
-    .execute(pg)?;
-    diesel::sql_query("ANALYZE").execute(pg)?;
-    Ok(())
 }

@@ -13,9 +13,13 @@
 //! quota.rs      completed workflows/min under HubSpot's quota vs its bound
 //! footprint.rs  RSS with 10,000 workflows in flight vs idle
 //! admin.rs      list/filter p95 over 1,000,000 workflows vs the same query bare
+//! fill.rs       a million leads in a few SQL statements, on either backend
+//! console.rs    the console's list and detail pages over them vs 50 ms
 //! ```
 
 mod admin;
+mod console;
+mod fill;
 mod footprint;
 mod intake;
 mod quota;
@@ -44,6 +48,15 @@ pub struct BenchArgs {
     /// (10,000 at HubSpot; shorter keeps the run short with the same ratio).
     #[arg(long, default_value_t = 2_000)]
     pub window_ms: u64,
+    /// admin: the database the million workflows go into.
+    #[arg(long, value_enum, default_value_t = Backend::Postgres)]
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -4,8 +4,10 @@
 //! and the benchmarks.
 
 mod run;
+mod serve;
 
 pub use run::{DemoOptions, run_demo};
+pub use serve::ServeOptions;
 
 use std::collections::BTreeMap;
 

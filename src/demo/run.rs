@@ -2,11 +2,13 @@
 //! SQLite file; the fixture's sample submissions go through the signed webhook;
 //! then a table of what happened and where to look. Succeeds only if every
 //! workflow finished as expected (answered with a draft, or skipped with a reason).
+//! With `--serve` both keep running afterwards (`serve.rs`).
 
 use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::serve::{ServeOptions, keep_serving};
 use super::{reps_from_fixture, sandbox_config};
 use crate::app::Application;
 use crate::config::Config;
@@ -25,6 +27,8 @@ pub struct DemoOptions {
     /// The webhook signing secret and admin token to use; random when unset.
     pub webhook_secret: Option<SecretString>,
     pub admin_token: Option<SecretString>,
+    /// Keep the service and the sandbox running after the report (`--serve`).
+    pub serve: Option<ServeOptions>,
 }
 
 impl Default for DemoOptions {
@@ -34,6 +38,7 @@ impl Default for DemoOptions {
             timeout: Duration::from_secs(90),
             webhook_secret: None,
             admin_token: None,
+            serve: None,
         }
     }
 }
@@ -45,6 +50,7 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     let fixture = Fixture::demo();
     let sandbox = spawn(SandboxOptions {
         fixture: Some(fixture.clone()),
+        bind: options.serve.as_ref().map(|s| s.sandbox_bind),
         ..SandboxOptions::default()
     })?;
     let random = || SecretString::from(uuid::Uuid::new_v4().simple().to_string());
@@ -57,8 +63,18 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
             chrono::Utc::now().format("%Y%m%d-%H%M%S")
         )
     });
-    config.bind = "127.0.0.1:0".parse()?;
-    config.public_url = PUBLIC_URL.parse()?;
+    // A served demo listens where asked and is its own public URL, so the
+    // console's cookies and links work over plain http on this machine.
+    let listener = std::net::TcpListener::bind(match &options.serve {
+        Some(serve) => serve.bind,
+        None => "127.0.0.1:0".parse()?,
+    })?;
+    config.bind = listener.local_addr()?;
+    config.public_url = match &options.serve {
+        Some(_) => super::serve::reachable_url(config.bind)?,
+        None => PUBLIC_URL.parse()?,
+    };
+    let public_url = config.public_url.clone();
     config.webhook.client_secrets = vec![secret.clone()];
     config.admin_token = Some(admin_token.clone());
     config.supervisor_poll = Duration::from_millis(500);
@@ -66,7 +82,9 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     let config = sandbox_config(config, &sandbox.base_url(), &fixture);
     let database = config.database_url.clone();
 
-    let app = Application::build(config).await?.spawn();
+    let app = Application::build_with_listener(config, listener)
+        .await?
+        .spawn();
     let store = app.state.store.clone();
     let demo_reps = reps_from_fixture(&fixture);
     store
@@ -95,7 +113,7 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
         let signature = sign_v3(
             secret.expose_secret(),
             "POST",
-            &format!("{PUBLIC_URL}/webhooks/hubspot"),
+            public_url.join("webhooks/hubspot")?.as_str(),
             body.as_bytes(),
             ts,
         );
@@ -126,6 +144,9 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     let audit = format!("http://127.0.0.1:{}/api/audit?limit=200", app.port);
     print_audit(&client, &audit, &admin_token).await?;
     println!("\nDatabase: {database}");
+    if options.serve.is_some() {
+        return keep_serving(app, sandbox, ok).await;
+    }
     println!(
         "Next: `sales-agent serve` with SALES_AGENT_ADMIN_TOKEN set, then GET /api/workflows/<id> for every step;"
     );

@@ -74,7 +74,7 @@ pub use clock::Clock;
 pub use faults::{FaultSpec, Faults, Phase};
 pub use fixture::{Fixture, FixtureError};
 pub use quota::QuotaConfig;
-pub use serve::{ENDPOINTS, SandboxArgs, ServeError, help, serve};
+pub use serve::{ENDPOINTS, SandboxArgs, ServeError, help, serve, shutdown_signal};
 pub use state::World;
 
 /// Counters for one endpoint, served by `GET /_sandbox/stats`.

@@ -187,7 +187,7 @@ pub async fn serve(args: SandboxArgs) -> Result<(), ServeError> {
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() -> Result<(), ServeError> {
+pub async fn shutdown_signal() -> Result<(), ServeError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -23,6 +23,7 @@ pub mod schema;
 pub mod sessions;
 pub mod settings;
 pub mod side_effects;
+pub mod signin_links;
 pub mod slot_holds;
 pub mod step_runs;
 pub mod suppressions;

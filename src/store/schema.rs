@@ -222,3 +222,14 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    console_signin_links (token_hash) {
+        token_hash -> Text,
+        role -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}

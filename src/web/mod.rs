@@ -9,7 +9,7 @@
 
 mod admin;
 pub mod auth;
-mod console;
+pub mod console;
 mod error;
 mod health;
 pub mod intake_queue;

@@ -10,6 +10,7 @@ mod console;
 mod contracts;
 mod conversation;
 mod crash;
+mod demo_serve;
 mod docs;
 mod engine;
 mod experiments;

@@ -6,6 +6,7 @@
 //! | route | who |
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout` | anyone / signed in |
+//! | `GET /signin/once/{token}` (a confirm button), `POST` (spends the link) | holder of a one-time link |
 //! | `GET /` overview | viewer |
 //! | `GET /leads?status=&rep=&intent=&email=&from=&to=&cursor=`, `GET /leads/{id}` | viewer |
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
@@ -39,6 +40,7 @@ mod reps;
 mod session;
 mod settings;
 mod signin;
+mod signin_once;
 mod static_files;
 mod templates;
 mod view;
@@ -46,12 +48,17 @@ mod voice;
 
 use actix_web::web;
 
+pub use session::random_token;
+pub use signin_once::LINK_MINUTES;
+
 /// Registers the console's routes; called from `web::routes`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(overview::show))
         .route("/signin", web::get().to(signin::form))
         .route("/signin", web::post().to(signin::sign_in))
         .route("/signout", web::post().to(signin::sign_out))
+        .route("/signin/once/{token}", web::get().to(signin_once::confirm))
+        .route("/signin/once/{token}", web::post().to(signin_once::redeem))
         .route("/leads", web::get().to(leads::list))
         .route("/leads/retry-dead", web::post().to(actions::retry_dead))
         .route("/leads/{id}", web::get().to(lead::show))

@@ -16,7 +16,8 @@ use super::page;
 use super::session::{self, SESSION_HOURS, Session};
 use super::static_files::CSS_PATH;
 use super::templates;
-use crate::store::{audit, sessions};
+use crate::store::signin_links::LinkGrant;
+use crate::store::{DbConn, StoreError, audit, sessions};
 use crate::web::AppState;
 use crate::web::auth::{Role, clean_actor, matches};
 
@@ -38,15 +39,25 @@ fn show(
     )
     .map_err(|e| ConsoleError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut builder = HttpResponse::build(status);
-    builder.cookie(
-        Cookie::build(SIGNIN_COOKIE, csrf)
-            .path("/signin")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(state.config.public_url.scheme() == "https")
-            .finish(),
-    );
+    builder.cookie(form_cookie(state, csrf));
     Ok(page::html(builder, body))
+}
+
+/// The double-submit cookie of a sign-in form (no session exists yet to hold
+/// its CSRF token); it covers every form under `/signin`.
+pub(super) fn form_cookie(state: &AppState, csrf: String) -> Cookie<'static> {
+    Cookie::build(SIGNIN_COOKIE, csrf)
+        .path("/signin")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.public_url.scheme() == "https")
+        .finish()
+}
+
+/// True when a sign-in form's `csrf` field matches its cookie.
+pub(super) fn form_csrf_ok(req: &HttpRequest, csrf: &str) -> bool {
+    req.cookie(SIGNIN_COOKIE)
+        .is_some_and(|c| bool::from(c.value().as_bytes().ct_eq(csrf.as_bytes())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,8 +75,7 @@ pub async fn sign_in(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     session::check_origin(&req)?;
-    let expected = req.cookie(SIGNIN_COOKIE).map(|c| c.value().to_string());
-    if !expected.is_some_and(|e| bool::from(e.as_bytes().ct_eq(form.csrf.as_bytes()))) {
+    if !form_csrf_ok(&req, &form.csrf) {
         return show(
             &state,
             StatusCode::FORBIDDEN,
@@ -91,36 +101,67 @@ pub async fn sign_in(
     } else {
         format!("{base}:{name}")
     };
+    let grant = LinkGrant {
+        role: base.to_string(),
+        actor,
+    };
+    let opened = open_session(&state, json!({ "role": base }), move |_| {
+        Ok(Some(grant.clone()))
+    })
+    .await?;
+    Ok(opened.expect("a checked token always grants a session"))
+}
+
+/// Opens a session for whom `grant` names — it runs first, inside the same
+/// transaction as the session row and the audit entry, and may refuse (`None`,
+/// nothing written) — and answers with the cookie and a redirect to `/`.
+pub(super) async fn open_session<F>(
+    state: &AppState,
+    detail: serde_json::Value,
+    grant: F,
+) -> Result<Option<HttpResponse>, ConsoleError>
+where
+    F: Fn(&mut DbConn) -> Result<Option<LinkGrant>, StoreError> + Send + 'static,
+{
     let (cookie_token, csrf) = (session::random_token(), session::random_token());
     let expires = crate::store::now() + chrono::TimeDelta::hours(SESSION_HOURS);
     let stored = cookie_token.clone();
-    state
+    let opened = state
         .store
         .run(move |c| {
             diesel::Connection::transaction(c, |c| {
+                let Some(who) = grant(c)? else {
+                    return Ok(false);
+                };
                 // Sessions that ended a week ago are of no further use; forget them.
                 sessions::delete_ended(c, crate::store::now() - chrono::TimeDelta::days(7))?;
-                sessions::insert(c, &stored, base, &actor, &csrf, expires)?;
+                sessions::insert(c, &stored, &who.role, &who.actor, &csrf, expires)?;
                 audit::append(
                     c,
                     &audit::Entry {
-                        actor: &actor,
+                        actor: &who.actor,
                         action: "console.signed_in",
                         workflow_id: None,
                         reason: None,
-                        detail: json!({ "role": base }),
+                        detail: detail.clone(),
                     },
-                )
+                )?;
+                Ok(true)
             })
         })
         .await?;
+    if !opened {
+        return Ok(None);
+    }
     let mut gone = Cookie::build(SIGNIN_COOKIE, "").path("/signin").finish();
     gone.make_removal();
-    Ok(HttpResponse::SeeOther()
-        .cookie(session::cookie(&state, cookie_token))
-        .cookie(gone)
-        .insert_header((actix_web::http::header::LOCATION, "/"))
-        .finish())
+    Ok(Some(
+        HttpResponse::SeeOther()
+            .cookie(session::cookie(state, cookie_token))
+            .cookie(gone)
+            .insert_header((actix_web::http::header::LOCATION, "/"))
+            .finish(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("error.html", include_str!("templates/error.html")),
     ("signin.html", include_str!("templates/signin.html")),
+    (
+        "signin_once.html",
+        include_str!("templates/signin_once.html"),
+    ),
     ("overview.html", include_str!("templates/overview.html")),
     ("leads.html", include_str!("templates/leads.html")),
     (
