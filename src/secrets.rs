@@ -58,6 +58,12 @@ impl SecretKey {
     }
 }
 
+/// A fresh random key, as 64 hex digits — for a throwaway database only (the
+/// demo's): a key for real data is the operator's, never the service's.
+pub fn generate_key() -> SecretString {
+    SecretString::from(hex::encode(XChaCha20Poly1305::generate_key(&mut OsRng)))
+}
+
 /// A value as stored: which key sealed it, and base64 of nonce then ciphertext.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {
@@ -296,6 +302,11 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(from_file.current_id(), ring(KEY_A, None).current_id());
+        let fresh = generate_key();
+        assert_ne!(
+            ring(fresh.expose_secret(), None).current_id(),
+            from_file.current_id()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -63,6 +63,11 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
             chrono::Utc::now().format("%Y%m%d-%H%M%S")
         )
     });
+    // Its own fresh database gets its own key: the reps' tokens are sealed at
+    // rest in the demo exactly as in production.
+    if options.database_url.is_none() {
+        config.secret_keys.key = Some(crate::secrets::generate_key());
+    }
     // A served demo listens where asked and is its own public URL, so the
     // console's cookies and links work over plain http on this machine.
     let listener = std::net::TcpListener::bind(match &options.serve {
