@@ -2,7 +2,11 @@
 //! run through the whole engine against the sandbox, each draft checked property
 //! by property — greeting, company, slots free and sensible for both parties,
 //! relevant real assets, only allowed links, the rep's voice, threading — and each
-//! prompt-injection twin compared with its clean original.
+//! prompt-injection twin compared with its clean original. The set is also the
+//! adversarial one (the `adv-` cases): markup, entities, control, bidi and
+//! line-separator characters, internationalised domains, names in many scripts,
+//! intents in several languages and phone numbers whose area code fixes the zone.
+//! Every submission is delivered twice and must make one workflow.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -36,7 +40,7 @@ async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) 
     let golden: Value = serde_json::from_str(include_str!("../fixtures/golden/submissions.json"))
         .expect("golden set parses");
     let cases = golden["submissions"].as_array().unwrap();
-    assert!(cases.len() >= 25);
+    assert!(cases.len() >= 40);
     let stack = spawn_stack(&db).await;
     let started = Utc::now();
     let mut ids = Vec::new();
@@ -60,6 +64,15 @@ async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) 
             .as_str()
             .unwrap()
             .to_string();
+        // HubSpot redelivers: the same submission again is the same workflow.
+        let again = stack.app.post_signed(&body.to_string()).await;
+        assert!(again.status().is_success(), "{}", case["name"]);
+        assert_eq!(
+            crate::helpers::json(again).await["workflow_id"],
+            id.as_str(),
+            "{}: one workflow per duplicate",
+            case["name"]
+        );
         ids.push(id);
     }
     let statuses = stack.wait_finished(&ids, Duration::from_secs(120)).await;
@@ -140,12 +153,15 @@ async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome
 fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
     let (name, expect, body) = (&o.name, &o.expect, &o.body);
 
-    // Greeting, intent, company.
-    assert_eq!(
-        body.lines().next(),
-        expect["greeting"].as_str(),
-        "{name}:\n{body}"
-    );
+    // Greeting (the name as written, in any script), intent, company.
+    let greeting = body.lines().next().unwrap_or_default();
+    match expect["greeting"].as_str() {
+        Some(expected) => assert_eq!(greeting, expected, "{name}:\n{body}"),
+        None => assert!(
+            greeting.starts_with("Hi ") && greeting.ends_with(','),
+            "{name}: {greeting:?}"
+        ),
+    }
     assert_eq!(o.steps["qualify"]["intent"], expect["intent"], "{name}");
     if let Some(company) = expect["company"].as_str() {
         assert!(body.contains(company), "{name}: company {company}:\n{body}");
@@ -186,7 +202,7 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         assert!(
             !matches!(p_start.weekday(), Weekday::Sat | Weekday::Sun)
                 && p_start.time() >= NaiveTime::from_hms_opt(8, 0, 0).unwrap()
-                && p_end.time() <= NaiveTime::from_hms_opt(19, 0, 0).unwrap()
+                && p_end.time() <= NaiveTime::from_hms_opt(18, 0, 0).unwrap()
                 && p_start.date_naive() == p_end.date_naive(),
             "{name}: {p_start} not sensible for the prospect"
         );
@@ -282,6 +298,8 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         o.steps["deliver"]["held"], "draft-only mode",
         "{name}: not held for review"
     );
+    let to = o.draft.to.join(", ");
+    let case_never = expect["never"].as_array().into_iter().flatten();
     for never in [
         "<script",
         "<b>",
@@ -290,12 +308,41 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         "competitor",
         "pirate",
         "$1",
-    ] {
+    ]
+    .into_iter()
+    .chain(case_never.map(|v| v.as_str().unwrap()))
+    {
         assert!(
-            !body.contains(never) && !o.draft.subject.contains(never),
-            "{name}: {never}"
+            !body.contains(never) && !o.draft.subject.contains(never) && !to.contains(never),
+            "{name}: {never:?} in\n{to}\n{}\n{body}",
+            o.draft.subject
         );
     }
+    if let Some(address) = expect["to_contains"].as_str() {
+        assert!(to.contains(address), "{name}: To {to}");
+    }
+    // One address, its display name free of markup and control characters.
+    assert_eq!(o.draft.to.len(), 1, "{name}: To {to:?}");
+    assert!(
+        !to.chars().any(char::is_control) && to.matches('<').count() <= 1,
+        "{name}: To {to:?}"
+    );
+
+    // No URL-like text but the assets' own links (and the booking link).
+    let mut text = format!("{}\n{body}", o.draft.subject);
+    for link in linked.iter().chain(o.rep.booking_link.as_ref()) {
+        text = text.replace(link.as_str(), " ");
+    }
+    let domain = o.email.rsplit('@').next().unwrap_or_default();
+    let left = sales_agent::compose::links::url_like(&text, &[domain]);
+    assert!(left.is_empty(), "{name}: {left:?} in\n{text}");
+
+    // An apology only for a problem the prospect reported.
+    let apologises = ["sorry", "apolog"]
+        .iter()
+        .any(|w| body.to_lowercase().contains(w));
+    let problem = expect["apology"].as_bool().unwrap_or(false);
+    assert_eq!(apologises, problem, "{name}: apology\n{body}");
 
     // Threaded exactly where a thread with the prospect exists.
     if expect["thread"].as_bool().unwrap() {
@@ -312,6 +359,10 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         assert!(
             o.draft.in_reply_to.is_some() && o.draft.subject.starts_with("Re:"),
             "{name}"
+        );
+        assert!(
+            body.contains("Good to hear from you again."),
+            "{name}: picks the conversation up\n{body}"
         );
     } else {
         assert!(
