@@ -136,11 +136,58 @@ const REGIONS: &[(&str, &[&str], &str)] = &[
     ),
     ("us", &["hi", "hawaii"], "Pacific/Honolulu"),
     ("us", &["ak", "alaska"], "America/Anchorage"),
+    (
+        "us",
+        &["nd", "north dakota", "sd", "south dakota"],
+        "America/Chicago",
+    ),
     ("ca", &["bc", "british columbia"], "America/Vancouver"),
     ("ca", &["ab", "alberta"], "America/Edmonton"),
+    ("ca", &["nt", "northwest territories"], "America/Edmonton"),
+    ("ca", &["yt", "yukon"], "America/Whitehorse"),
+    ("ca", &["sk", "saskatchewan"], "America/Regina"),
+    ("ca", &["mb", "manitoba"], "America/Winnipeg"),
+    (
+        "ca",
+        &["on", "ontario", "qc", "quebec", "québec"],
+        "America/Toronto",
+    ),
+    (
+        "ca",
+        &[
+            "nb",
+            "new brunswick",
+            "ns",
+            "nova scotia",
+            "pe",
+            "prince edward island",
+        ],
+        "America/Halifax",
+    ),
+    (
+        "ca",
+        &["nl", "newfoundland and labrador", "newfoundland"],
+        "America/St_Johns",
+    ),
+    ("ca", &["nu", "nunavut"], "America/Iqaluit"),
     ("au", &["wa", "western australia"], "Australia/Perth"),
     ("au", &["qld", "queensland"], "Australia/Brisbane"),
     ("au", &["sa", "south australia"], "Australia/Adelaide"),
+    ("au", &["nt", "northern territory"], "Australia/Darwin"),
+    (
+        "au",
+        &[
+            "nsw",
+            "new south wales",
+            "act",
+            "australian capital territory",
+        ],
+        "Australia/Sydney",
+    ),
+    ("au", &["vic", "victoria"], "Australia/Melbourne"),
+    ("au", &["tas", "tasmania"], "Australia/Hobart"),
+    ("mx", &["bc", "baja california"], "America/Tijuana"),
+    ("mx", &["son", "sonora"], "America/Hermosillo"),
     ("br", &["am", "amazonas"], "America/Manaus"),
     ("us", &["pr", "puerto rico"], "America/Puerto_Rico"),
     ("us", &["gu", "guam"], "Pacific/Guam"),
@@ -223,4 +270,30 @@ pub fn all_zones() -> impl Iterator<Item = &'static str> {
         .map(|(_, z)| *z)
         .chain(REGIONS.iter().map(|(_, _, z)| *z))
         .chain(CITIES.iter().map(|(_, _, z)| *z))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_region_of_a_multi_zone_country_names_its_own_zone() {
+        for (country, state, zone) in [
+            ("ca", "Manitoba", "America/Winnipeg"),
+            ("ca", "SK", "America/Regina"),
+            ("ca", "Québec", "America/Toronto"),
+            ("ca", "Nova Scotia", "America/Halifax"),
+            ("ca", "NL", "America/St_Johns"),
+            ("au", "Tasmania", "Australia/Hobart"),
+            ("au", "NSW", "Australia/Sydney"),
+            ("au", "Northern Territory", "Australia/Darwin"),
+            ("mx", "Baja California", "America/Tijuana"),
+            ("us", "South Dakota", "America/Chicago"),
+        ] {
+            assert_eq!(region_zone(country, state), Some(zone), "{country} {state}");
+            assert!(zone.parse::<chrono_tz::Tz>().is_ok(), "{zone}");
+        }
+        // A code means its own country's region only.
+        assert_eq!(region_zone("us", "NL"), None);
+    }
 }
