@@ -9,8 +9,8 @@ use std::path::Path;
 /// The floors, bottom first. A module may import its own floor or lower ones.
 const FLOORS: &[&[&str]] = &[
     &["domain"],
-    &["config", "metrics", "store", "telemetry"],
-    &["intake", "unsubscribe", "connectors"],
+    &["config", "metrics", "secrets", "store", "telemetry"],
+    &["accounts", "intake", "unsubscribe", "connectors"],
     &["services"],
     &["compose", "assets", "experiments"],
     &["steps"],

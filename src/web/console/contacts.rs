@@ -56,9 +56,9 @@ pub async fn list(
         .map(|f| {
             let lead = LeadRow::new(&f.latest, &outputs);
             let submission = view::parse(Some(&f.latest.submission));
-            let name = [&submission["fields"]["first_name"], &submission["fields"]["last_name"]]
+            let name = ["first_name", "last_name"]
                 .iter()
-                .map(|v| view::text(v))
+                .map(|field| view::prospect_field(&submission, field))
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(" ");

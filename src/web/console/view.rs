@@ -45,7 +45,7 @@ impl LeadRow {
         LeadRow {
             id: row.id.clone(),
             email: row.email.clone(),
-            company: text(&submission["fields"]["company"]),
+            company: prospect_field(&submission, "company"),
             status: row.status.clone(),
             step: row.current_step.clone().unwrap_or_default(),
             attempts: row.attempts,
@@ -64,6 +64,14 @@ pub fn text(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A form field as the engine reads it: made plain by the same normaliser as
+/// validation (markup, entities and hidden characters out, one line, bounded), so
+/// lists show what the reply used, whatever the lead's status.
+pub fn prospect_field(submission: &Value, name: &str) -> String {
+    let raw = text(&submission["fields"][name]);
+    crate::domain::normalise::plain_text(&raw, 200, false).0
 }
 
 /// A submission as (field, value) pairs, every value plain text.
@@ -146,5 +154,21 @@ impl DraftView {
                 )
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_show_prospect_fields_as_the_engine_reads_them() {
+        let submission = serde_json::json!({"fields": {
+            "company": "<b>Acme</b> &amp; Co\u{202e}\r\nBcc: x",
+            "first_name": "&lt;script&gt;alert(1)&lt;/script&gt;Ana",
+        }});
+        assert_eq!(prospect_field(&submission, "company"), "Acme & Co Bcc: x");
+        assert_eq!(prospect_field(&submission, "first_name"), "Ana");
+        assert_eq!(prospect_field(&submission, "missing"), "");
     }
 }
