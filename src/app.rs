@@ -102,6 +102,8 @@ impl Application {
             config.connectors.google_refresh_tokens.clone(),
         )
         .await?;
+        // Phone numbering data is built on first use; build it now, beside start-up.
+        tokio::task::spawn_blocking(crate::compose::timezone::warm);
         let metrics = Metrics::new();
         let connectors = connector::start(
             Clients::from_config(&connectors_config),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Lead;
 
 pub use countries::country;
-pub use phone::PhoneZones;
+pub use phone::{PhoneZones, warm};
 
 /// How much to trust an inferred zone. Below `Medium`, times are shown in the
 /// rep's zone as well.
