@@ -9,11 +9,13 @@
 //! ```text
 //! domain/        shared types: submission, lead, intent, reps, voice, steps and their
 //!                needs, outcomes, statuses, tags, variants (imports nothing of the crate)
-//! config/ metrics.rs store/ telemetry.rs
-//!                settings; one Metrics struct; diesel over SQLite | PostgreSQL; logs
-//! intake/ unsubscribe.rs connectors/
-//!                step 1's parsing and signatures; unsubscribe tokens; external API
-//!                clients, error classification, limits, breaker, connector mailboxes
+//! config/ metrics.rs secrets.rs store/ telemetry.rs
+//!                settings; one Metrics struct; the keyring sealing stored tokens;
+//!                diesel over SQLite | PostgreSQL; logs
+//! accounts.rs intake/ unsubscribe.rs connectors/
+//!                connected accounts' grants (sealed at rest); step 1's parsing and
+//!                signatures; unsubscribe tokens; external API clients, error
+//!                classification, limits, breaker, connector mailboxes
 //! services.rs    what a workflow reaches the world through (store, connectors, config, metrics)
 //! compose/ assets/ experiments/
 //!                the reply (time zone, slots, voice, composers, guardrails); the asset
