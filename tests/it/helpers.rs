@@ -503,7 +503,12 @@ impl Stack {
 
     /// Submits the fixture's sample for `email` and waits until its workflow completes.
     pub async fn answered(&self, email: &str) -> String {
-        let response = self.app.post_signed(&self.sample(email)).await;
+        self.completed(&self.sample(email)).await
+    }
+
+    /// Posts `body` signed, waits until its workflow completes; its id.
+    pub async fn completed(&self, body: &str) -> String {
+        let response = self.app.post_signed(body).await;
         assert_eq!(response.status(), 202);
         let id = json(response).await["workflow_id"]
             .as_str()
@@ -512,7 +517,7 @@ impl Stack {
         let statuses = self
             .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
             .await;
-        assert_eq!(statuses, ["completed"]);
+        assert_eq!(statuses, ["completed"], "{id}");
         id
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::helpers::{Stack, TestDb, json, spawn_stack, spawn_stack_with};
+use crate::helpers::{Stack, TestDb, spawn_stack, spawn_stack_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -46,16 +46,7 @@ fn submission(conversion_id: &str, email: &str, fields: &[(&str, &str)]) -> Stri
 
 /// Posts a submission, waits for its workflow to complete; its step outputs.
 async fn answered(stack: &Stack, body: &str) -> std::collections::BTreeMap<String, Value> {
-    let response = stack.app.post_signed(body).await;
-    assert_eq!(response.status(), 202);
-    let id = json(response).await["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let statuses = stack
-        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(30))
-        .await;
-    assert_eq!(statuses, ["completed"], "{id}");
+    let id = stack.completed(body).await;
     stack.step_outputs(&id).await
 }
 

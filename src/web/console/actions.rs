@@ -3,7 +3,6 @@
 //! function the admin API calls, which checks the role and writes the audit entry
 //! with the signed-in person.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -22,21 +21,16 @@ pub struct ActionForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    reason: String,
+    pub(super) reason: String,
     #[serde(default)]
     confirm: String,
 }
 
 impl ActionForm {
-    fn check(&self, req: &HttpRequest, session: &Session) -> Result<(), ConsoleError> {
+    /// An admin's form, with its CSRF token and the confirmation ticked.
+    pub(super) fn check(&self, req: &HttpRequest, session: &Session) -> Result<(), ConsoleError> {
         session.check_admin_form(req, &self.csrf)?;
-        if self.confirm != "yes" {
-            return Err(ConsoleError::new(
-                StatusCode::BAD_REQUEST,
-                "tick the confirmation box to go ahead",
-            ));
-        }
-        Ok(())
+        super::settings::confirmed(&self.confirm)
     }
 }
 

@@ -6,7 +6,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
-use serde::Deserialize;
 
 use super::error::ConsoleError;
 use super::page::{self, see_other};
@@ -155,25 +154,14 @@ pub async fn create(
     Ok(see_other(&format!("/experiments/{}", created.id)))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StopForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    confirm: String,
-}
-
 pub async fn stop(
     req: HttpRequest,
     session: Session,
     id: web::Path<String>,
-    form: web::Form<StopForm>,
+    form: web::Form<super::actions::ActionForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    session.check_form(&req, &form.csrf)?;
-    super::settings::confirmed(&form.confirm)?;
+    form.check(&req, &session)?;
     let id = id.into_inner();
     admin::stop_experiment(&state, session.caller(), id.clone(), &form.reason).await?;
     Ok(see_other(&format!("/experiments/{id}")))
