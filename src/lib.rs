@@ -12,7 +12,7 @@
 //! config/ metrics.rs secrets.rs store/ telemetry.rs
 //!                settings; one Metrics struct; the keyring sealing stored tokens;
 //!                diesel over SQLite | PostgreSQL; logs
-//! accounts.rs intake/ unsubscribe.rs connectors/
+//! accounts/ intake/ unsubscribe.rs connectors/
 //!                connected accounts' grants (sealed at rest); step 1's parsing and
 //!                signatures; unsubscribe tokens; external API clients, error
 //!                classification, limits, breaker, connector mailboxes
