@@ -9,8 +9,7 @@ use chrono::Utc;
 use crate::compose::voice::proper_case;
 use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
 use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
-use crate::services::Services;
-use crate::steps::once::{Earlier, find_or_create};
+use crate::steps::once::{Earlier, Fence, find_or_create};
 use crate::steps::send::HELD_WITHOUT_UNSUBSCRIBE;
 use crate::steps::send::{SendOutcome, SendRequest, send_once};
 use crate::steps::state::Delivery;
@@ -90,8 +89,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let raw = mime::build(&email)
         .map_err(|e| StepError::Permanent(format!("the reply cannot be built as email: {e}")))?;
     let draft_id = ensure_draft(
-        cx.services,
-        &cx.workflow.id,
+        Fence::of(cx),
         &rep.email,
         &message_id,
         raw,
@@ -144,13 +142,13 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
 /// The workflow's draft: from the ledger, else found in Gmail by its Message-ID
 /// (a crash after creating it), else created now.
 async fn ensure_draft(
-    services: &Services,
-    workflow_id: &str,
+    fence: Fence<'_>,
     mailbox: &str,
     message_id: &str,
     raw: Vec<u8>,
     thread_id: Option<String>,
 ) -> Result<String, StepError> {
+    let (services, workflow_id) = (fence.services(), fence.workflow_id());
     let (wf, key, owner) = (
         workflow_id.to_string(),
         message_id.to_string(),
@@ -172,6 +170,7 @@ async fn ensure_draft(
     };
     let draft_id = find_or_create(
         earlier,
+        fence,
         || {
             let (lookup_box, lookup_id) = (mailbox.to_string(), message_id.to_string());
             services.gmail(mailbox, &DRAFTS_LIST, move |g| {

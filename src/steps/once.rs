@@ -2,11 +2,19 @@
 //! or task) are made at most once by looking for them before making them. When
 //! the provider fails in a way that may have taken effect, look again before the
 //! next try, rather than handing the whole workflow back for a later retry.
+//!
+//! Looking first is only safe while no one else is writing the same thing: a
+//! process whose lease lapsed (its renewals queued behind work, or it paused) may
+//! still be mid-step while another process has claimed the workflow. So every
+//! write passes the [`Fence`] first: the lease must still be this process's, and
+//! is stretched to a full lease for the write that follows.
 
 use std::future::Future;
 
-use super::StepError;
+use super::{StepCx, StepError};
 use crate::connectors::ConnectorError;
+use crate::services::Services;
+use crate::store::leases;
 
 /// Tries to make a write this many times when its outcome keeps coming back unknown.
 const ATTEMPTS: u32 = 3;
@@ -21,9 +29,62 @@ pub enum Earlier {
     Possible,
 }
 
-/// The id of the earlier write `lookup` finds, else of the one `create` makes.
+/// The lease a workflow's external writes are made under.
+#[derive(Clone, Copy)]
+pub struct Fence<'a> {
+    services: &'a Services,
+    workflow_id: &'a str,
+    /// `None` when the workflow runs outside the engine's leases (a step run by
+    /// itself in a test): there is no other runner to fence against.
+    owner: Option<&'a str>,
+}
+
+impl<'a> Fence<'a> {
+    pub fn of(cx: &'a StepCx<'a>) -> Self {
+        Fence {
+            services: cx.services,
+            workflow_id: &cx.workflow.id,
+            owner: cx.workflow.lease_owner.as_deref(),
+        }
+    }
+
+    pub fn services(&self) -> &'a Services {
+        self.services
+    }
+
+    pub fn workflow_id(&self) -> &'a str {
+        self.workflow_id
+    }
+
+    /// Ok when this process still holds the workflow's lease, now stretched to a
+    /// full lease; [`StepError::LeaseLost`] when it does not, and nothing is written.
+    pub async fn hold(&self) -> Result<(), StepError> {
+        let Some(owner) = self.owner else {
+            return Ok(());
+        };
+        let (owner, id, lease) = (
+            owner.to_string(),
+            self.workflow_id.to_string(),
+            self.services.config.engine.lease,
+        );
+        let held = self
+            .services
+            .store
+            .run(move |c| leases::hold_for_write(c, &owner, &id, lease))
+            .await?;
+        if held {
+            Ok(())
+        } else {
+            Err(StepError::LeaseLost)
+        }
+    }
+}
+
+/// The id of the earlier write `lookup` finds, else of the one `create` makes —
+/// each `create` only after the fence holds.
 pub async fn find_or_create<L, LF, C, CF>(
     earlier: Earlier,
+    fence: Fence<'_>,
     lookup: L,
     create: C,
 ) -> Result<String, StepError>
@@ -39,6 +100,7 @@ where
         if may_exist && let Some(id) = lookup().await? {
             return Ok(id);
         }
+        fence.hold().await?;
         match create().await {
             Ok(id) => return Ok(id),
             Err(error @ ConnectorError::OutcomeUnknown { .. }) => unknown = Some(error),

@@ -8,7 +8,7 @@ use crate::connectors::hubspot::{
     ASSOCIATIONS_LIST, Engagement, NOTES_CREATE, NewNote, NewTask, TASKS_CREATE,
 };
 use crate::domain::Rep;
-use crate::services::Services;
+use crate::steps::once::Fence;
 use crate::steps::state::RecordInfo;
 use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::side_effects::{self, EffectKind, EffectState};
@@ -67,9 +67,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         task_type: "EMAIL".into(),
         owner_id: rep.hubspot_owner_id.clone(),
     };
+    let fence = Fence::of(cx);
     let note_id = ensure(
-        cx.services,
-        &cx.workflow.id,
+        fence,
         Engagement::Note,
         &note_marker,
         &contact.id,
@@ -77,8 +77,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     )
     .await?;
     let task_id = ensure(
-        cx.services,
-        &cx.workflow.id,
+        fence,
         Engagement::Task,
         &task_marker,
         &contact.id,
@@ -96,13 +95,13 @@ enum Write {
 /// The engagement's id: from the ledger, else found on the contact by marker,
 /// else created now.
 async fn ensure(
-    services: &Services,
-    workflow_id: &str,
+    fence: Fence<'_>,
     kind: Engagement,
     marker: &str,
     contact_id: &str,
     write: Write,
 ) -> Result<String, StepError> {
+    let (services, workflow_id) = (fence.services(), fence.workflow_id());
     let effect_kind = match kind {
         Engagement::Note => EffectKind::HubspotNote,
         Engagement::Task => EffectKind::HubspotTask,
@@ -119,6 +118,7 @@ async fn ensure(
     }
     let id = crate::steps::once::find_or_create(
         crate::steps::once::Earlier::Possible,
+        fence,
         || {
             let (contact, mark) = (contact_id.to_string(), marker.to_string());
             services.hubspot(&ASSOCIATIONS_LIST, move |h| {

@@ -127,6 +127,33 @@ pub fn holds(conn: &mut DbConn, owner: &str, id: &str) -> Result<bool, StoreErro
     Ok(held == 1)
 }
 
+/// The fence before an external write: true when `owner` still holds the lease on
+/// `id`, which is then stretched to a full `lease` from now, in one statement. A
+/// lease that lapsed (another process may have claimed the workflow since) is not
+/// revived, so the caller makes no write; one that holds cannot be claimed by
+/// anyone else for `lease`, which covers the write that follows.
+pub fn hold_for_write(
+    conn: &mut DbConn,
+    owner: &str,
+    id: &str,
+    lease: Duration,
+) -> Result<bool, StoreError> {
+    let at = now();
+    let held = diesel::update(
+        workflows::table
+            .filter(workflows::id.eq(id))
+            .filter(workflows::lease_owner.eq(owner))
+            .filter(workflows::status.eq(WorkflowStatus::Running.as_str()))
+            .filter(workflows::lease_expires_at.ge(at)),
+    )
+    .set((
+        workflows::lease_expires_at.eq(at + lease_delta(lease)),
+        workflows::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(held == 1)
+}
+
 /// Ends the workflow's run: sets its status (finished, or `retry_wait` with a due
 /// time) and drops the lease — only if `owner` still holds it. Returns whether it did.
 pub fn release(

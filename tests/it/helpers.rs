@@ -506,6 +506,34 @@ impl Stack {
         self.completed(&self.sample(email)).await
     }
 
+    /// The workflow's state as its committed steps left it (what a re-run reads).
+    pub async fn state_of(&self, workflow_id: &str) -> sales_agent::steps::WorkflowState {
+        let id = workflow_id.to_string();
+        let runs = self
+            .app
+            .app
+            .state
+            .store
+            .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
+            .await
+            .expect("step runs");
+        let mut state = sales_agent::steps::WorkflowState::default();
+        for run in &runs {
+            let output: serde_json::Value = run
+                .output
+                .as_deref()
+                .map(|o| serde_json::from_str(o).expect("step output is JSON"))
+                .unwrap_or(serde_json::Value::Null);
+            state
+                .apply(
+                    sales_agent::steps::Step::parse(&run.step).expect("known step"),
+                    &output,
+                )
+                .expect("output applies");
+        }
+        state
+    }
+
     /// Posts `body` signed, waits until its workflow completes; its id.
     pub async fn completed(&self, body: &str) -> String {
         let response = self.app.post_signed(body).await;

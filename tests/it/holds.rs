@@ -9,7 +9,6 @@ use futures_util::future::join_all;
 use sales_agent::steps::Step;
 use sales_agent::steps::{StepCx, WorkflowState};
 use sales_agent::store::{now, slot_holds};
-use serde_json::Value;
 
 use crate::helpers::{Stack, TestDb, json, spawn_stack};
 use crate::on_both_backends;
@@ -68,26 +67,7 @@ const LAURA: &str = "laura.martinez@brightpath-health.com";
 const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
 
 async fn slots_of(stack: &Stack, workflow_id: &str) -> (WorkflowState, Vec<(String, String)>) {
-    let id = workflow_id.to_string();
-    let runs = stack
-        .app
-        .app
-        .state
-        .store
-        .run(move |c| sales_agent::store::step_runs::list_for_workflow(c, &id))
-        .await
-        .unwrap();
-    let mut state = WorkflowState::default();
-    for run in &runs {
-        let output: Value = run
-            .output
-            .as_deref()
-            .map(|o| serde_json::from_str(o).unwrap())
-            .unwrap_or(Value::Null);
-        state
-            .apply(Step::parse(&run.step).unwrap(), &output)
-            .unwrap();
-    }
+    let state = stack.state_of(workflow_id).await;
     let slots = spans(
         state
             .slots

@@ -14,6 +14,7 @@ mod demo_serve;
 mod docs;
 mod engine;
 mod experiments;
+mod fence;
 mod floor_plan;
 mod fuzz;
 mod golden;
