@@ -23,8 +23,13 @@ struct Cli {
 enum Command {
     /// Run the service: webhook intake, workflows, admin API, metrics (default).
     Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit; with `--to`, move the schema
+    /// to that migration instead (reverting newer ones: a rollback).
+    Migrate {
+        /// A migration version (e.g. 20261203000009) or directory name.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Reseal every stored token under SALES_AGENT_SECRET_KEY; the old key goes in
     /// SALES_AGENT_SECRET_KEY_PREVIOUS until this has run.
     RotateKey,
@@ -76,15 +81,7 @@ pub fn run() -> anyhow::Result<()> {
                 let app = Application::build(config).await?;
                 app.run_until_stopped().await?;
             }
-            Command::Migrate => {
-                let store = Store::open(&config.database_url, 1, config.db_busy_timeout)
-                    .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
-                let applied = store
-                    .migrate()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
-                println!("migrations applied: {applied}");
-            }
+            Command::Migrate { to } => migrate(&config, to.as_deref()).await?,
             Command::RotateKey => rotate_key(&config).await?,
             Command::Sandbox(args) => crate::sandbox::serve(args).await?,
             Command::Demo {
@@ -111,6 +108,36 @@ pub fn run() -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `migrate`: pending migrations applied, or the schema moved to `--to`.
+async fn migrate(config: &Config, to: Option<&str>) -> anyhow::Result<()> {
+    let store = Store::open(&config.database_url, 1, config.db_busy_timeout)
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let Some(target) = to else {
+        let applied = store
+            .migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+        println!("migrations applied: {applied}");
+        return Ok(());
+    };
+    let moved = store
+        .migrate_to(target)
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    for version in &moved.reverted {
+        println!("reverted {version}");
+    }
+    for version in &moved.applied {
+        println!("applied {version}");
+    }
+    println!(
+        "schema at {target}: {} reverted, {} applied",
+        moved.reverted.len(),
+        moved.applied.len()
+    );
+    Ok(())
 }
 
 /// `rotate-key`: migrations first (a new database has nothing to reseal), then

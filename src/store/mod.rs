@@ -17,7 +17,7 @@ mod events_pg;
 pub mod experiments;
 pub mod grants;
 pub mod leases;
-mod migrations;
+pub mod migrations;
 pub mod reps;
 pub mod schema;
 pub mod sessions;
@@ -62,6 +62,11 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// The database was migrated by a newer build: starting on it could corrupt data.
+    #[error(
+        "the database's schema has migration(s) {unknown} that this build does not know: a newer sales-agent migrated it. Run that newer build's `sales-agent migrate --to {latest}` first to roll the schema back (see docs/OPERATIONS.md), or run the newer build"
+    )]
+    SchemaNewer { unknown: String, latest: String },
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }
@@ -158,6 +163,13 @@ impl Store {
     /// Applies pending migrations; safe when several processes start at once.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         self.run(migrations::run_pending).await
+    }
+
+    /// Moves the schema to migration `target`, reverting newer ones (a rollback)
+    /// or applying older pending ones.
+    pub async fn migrate_to(&self, target: &str) -> Result<migrations::Moved, StoreError> {
+        let target = target.to_string();
+        self.run(move |c| migrations::migrate_to(c, &target)).await
     }
 
     /// True when the database answers and no migration is pending.

@@ -25,6 +25,7 @@ mod leases;
 mod ledger;
 mod lifecycle;
 mod llm_fallback;
+mod migrations;
 mod observability;
 mod policies;
 mod private_pg;
