@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `sandbox`, `demo` and `bench`.
+//! The command line: `serve` (the default), `migrate`, `backup`, `restore`,
+//! `rotate-key`, `sandbox`, `demo` and `bench`.
 //! `--help` lists every environment variable with its default.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -30,6 +31,12 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Write a consistent copy of the database to FILE while the service runs
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump's custom format).
+    Backup { file: std::path::PathBuf },
+    /// Restore FILE (made by `backup`) into the new, empty database DATABASE_URL
+    /// names, then migrate it.
+    Restore { file: std::path::PathBuf },
     /// Reseal every stored token under SALES_AGENT_SECRET_KEY; the old key goes in
     /// SALES_AGENT_SECRET_KEY_PREVIOUS until this has run.
     RotateKey,
@@ -82,6 +89,20 @@ pub fn run() -> anyhow::Result<()> {
                 app.run_until_stopped().await?;
             }
             Command::Migrate { to } => migrate(&config, to.as_deref()).await?,
+            Command::Backup { file } => {
+                let store = Store::open(&config.database_url, 1, config.db_busy_timeout)
+                    .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+                crate::store::backup::backup(&store, &config.database_url, &file).await?;
+                println!("backup written to {}", file.display());
+            }
+            Command::Restore { file } => {
+                let store = crate::store::backup::restore(&config.database_url, &file).await?;
+                let workflows = store.run(crate::store::workflows::count).await?;
+                println!(
+                    "restored {} into DATABASE_URL: {workflows} workflows",
+                    file.display()
+                );
+            }
             Command::RotateKey => rotate_key(&config).await?,
             Command::Sandbox(args) => crate::sandbox::serve(args).await?,
             Command::Demo {

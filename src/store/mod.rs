@@ -10,6 +10,7 @@
 pub mod admin_queries;
 pub mod assets;
 pub mod audit;
+pub mod backup;
 mod connection;
 pub mod console_queries;
 pub mod events;

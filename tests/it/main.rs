@@ -4,6 +4,7 @@
 mod admin;
 mod admin_retry_load;
 mod assets;
+mod backup;
 mod chaos;
 mod connectors;
 mod console;
