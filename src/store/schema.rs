@@ -32,6 +32,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        draft_ms -> Nullable<BigInt>,
+        company_key -> Nullable<Text>,
+        name_key -> Nullable<Text>,
+        surname_key -> Nullable<Text>,
     }
 }
 
