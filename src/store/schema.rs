@@ -237,3 +237,13 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    speed_days (day) {
+        day -> Text,
+        leads -> BigInt,
+        p50_ms -> BigInt,
+        p95_ms -> BigInt,
+        computed_at -> Timestamp,
+    }
+}

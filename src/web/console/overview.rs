@@ -37,7 +37,7 @@ pub async fn show(
                 console_queries::status_counts(c, week)?,
                 console_queries::dead_letter_reasons(c, 10)?,
                 console_queries::drafts_waiting(c, 100)?.len(),
-                speed::speed_days(c, week)?,
+                speed::speed_days(c, first_day)?,
             ))
         })
         .await?;

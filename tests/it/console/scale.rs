@@ -5,7 +5,7 @@
 
 use chrono::{NaiveTime, TimeDelta};
 use diesel::prelude::*;
-use sales_agent::store::schema::workflows;
+use sales_agent::store::schema::{speed_days, workflows};
 use sales_agent::store::step_runs::{self, NewStepRun, Outcome};
 use sales_agent::store::{Store, console_queries, leases, speed};
 
@@ -112,7 +112,7 @@ async fn the_speed_chart_takes_each_days_median_and_95th_percentile(db: TestDb) 
             .await
             .unwrap();
     }
-    let week = today - TimeDelta::days(6);
+    let week = (today - TimeDelta::days(6)).date();
     let days = store
         .run(move |c| speed::speed_days(c, week))
         .await
@@ -132,6 +132,31 @@ async fn the_speed_chart_takes_each_days_median_and_95th_percentile(db: TestDb) 
         },
     ];
     assert_eq!(days, expected);
+
+    // A settled day is computed once and kept: a lead of three days ago
+    // answered now (later than `SETTLE`) no longer moves its figures.
+    let kept: i64 = store
+        .run(|c| Ok(speed_days::table.count().get_result(c)?))
+        .await
+        .unwrap();
+    assert!(
+        kept >= 5,
+        "the week's settled days kept, days without leads too: {kept}"
+    );
+    store
+        .run(move |c| {
+            diesel::update(workflows::table.filter(workflows::draft_ms.eq(20_000i64)))
+                .set(workflows::draft_ms.eq(Some(900_000i64)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let again = store
+        .run(move |c| speed::speed_days(c, week))
+        .await
+        .unwrap();
+    assert_eq!(again, expected);
 
     // The overview draws those figures.
     let cookie = viewer(&store).await;
