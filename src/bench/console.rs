@@ -43,7 +43,20 @@ fn pages(newest: NaiveDateTime, rows: usize) -> Vec<(&'static str, String)> {
         ),
         ("/drafts", "/drafts".into()),
         ("/contacts", "/contacts".into()),
-        ("/contacts?q=… (search)", "/contacts?q=lead4242%40".into()),
+        ("/contacts?q=… (address)", "/contacts?q=lead4242%40".into()),
+        // `fill.rs`: "Prospect 4242 Ltd" is ten addresses' company (~50 leads).
+        (
+            "/contacts?q=… (company)",
+            "/contacts?q=Prospect+4242".into(),
+        ),
+        (
+            "/contacts?q=… (last name)",
+            "/contacts?q=watanabe4242".into(),
+        ),
+        (
+            "/leads company=…",
+            "/leads?company=prospect+4242+ltd".into(),
+        ),
         ("/leads/{id} newest", "/leads/wf00000042".into()),
         (
             "/leads/{id} old, dead",

@@ -70,6 +70,22 @@ pub fn chi_square(arms: &[(u64, u64)]) -> Option<Significance> {
     })
 }
 
+/// The 95% Wilson score interval of a rate of `successes` in `trials`, as
+/// (low, high); `None` without trials. Unlike the normal approximation it stays
+/// within 0–1 and is not zero-width at 0 or n successes, which small arms need.
+pub fn wilson(successes: u64, trials: u64) -> Option<(f64, f64)> {
+    if trials == 0 {
+        return None;
+    }
+    let (x, n) = (successes as f64, trials as f64);
+    let z = Normal::standard().inverse_cdf(0.975);
+    let p = x / n;
+    let z2n = z * z / n;
+    let centre = (p + z2n / 2.0) / (1.0 + z2n);
+    let half = z * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt() / (1.0 + z2n);
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +117,20 @@ mod tests {
         assert_eq!(s.test, "chi_square");
         assert!((s.statistic - 100.0 / 21.0).abs() < 1e-9, "{s:?}");
         assert!((s.p_value - (-50.0f64 / 21.0).exp()).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn wilson_intervals_match_published_values() {
+        let close = |a: f64, b: f64| (a - b).abs() < 5e-4;
+        let (lo, hi) = wilson(5, 10).unwrap();
+        assert!(close(lo, 0.2366) && close(hi, 0.7634), "{lo} {hi}");
+        let (lo, hi) = wilson(0, 10).unwrap();
+        assert!(lo == 0.0 && close(hi, 0.2775), "{lo} {hi}");
+        let (lo, hi) = wilson(10, 10).unwrap();
+        assert!(close(lo, 0.7225) && close(hi, 1.0), "{lo} {hi}");
+        let (lo, hi) = wilson(81, 263).unwrap();
+        assert!(close(lo, 0.2553) && close(hi, 0.3662), "{lo} {hi}");
+        assert_eq!(wilson(0, 0), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use super::{DbConn, FromStore, StoreError, audit, now};
 pub struct WorkflowFilter {
     pub status: Option<WorkflowStatus>,
     pub email: Option<String>,
+    /// Leads whose company name starts with this (see [`super::search`]).
+    pub company: Option<String>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
     pub before: Option<(NaiveDateTime, String)>,
@@ -58,6 +60,13 @@ pub fn list_workflows_with(
     }
     if let Some(email) = &filter.email {
         query = query.filter(workflows::email.eq(email.trim().to_lowercase()));
+    }
+    if let Some((low, high)) = filter.company.as_deref().and_then(super::search::key_range) {
+        query = query.filter(
+            workflows::company_key
+                .ge(low)
+                .and(workflows::company_key.lt(high)),
+        );
     }
     if let Some(from) = filter.created_from {
         query = query.filter(workflows::created_at.ge(from));

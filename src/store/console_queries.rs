@@ -111,8 +111,6 @@ pub fn step_outputs(
         .load(conn)?)
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
 /// One prospect: their address, how many submissions, the newest.
 #[derive(Debug, Clone)]
 pub struct ContactSummary {
@@ -121,9 +119,10 @@ pub struct ContactSummary {
     pub latest: WorkflowRow,
 }
 
-/// Prospects by address, after `after`, optionally those whose address or
-/// submission (name, company, …) contains `search`, case-insensitively. Two
-/// queries: the grouped page, then the page's workflows.
+/// Prospects by address, after `after`, optionally those whose address,
+/// company, name or last name starts with `search` (see [`super::search`]:
+/// index ranges, not a scan of every submission). Two queries: the grouped
+/// page, then the page's workflows.
 pub fn contacts(
     conn: &mut DbConn,
     search: Option<&str>,
@@ -134,14 +133,8 @@ pub fn contacts(
         .group_by(workflows::email)
         .select((workflows::email, count_star()))
         .into_boxed();
-    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = super::admin_queries::contains_pattern(&search.to_lowercase());
-        query = query.filter(
-            workflows::email
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(workflows::submission).like(pattern).escape('\\')),
-        );
+    if let Some(matches) = search.and_then(super::search::matches) {
+        query = query.filter(matches);
     }
     if let Some(after) = after {
         query = query.filter(workflows::email.gt(after.to_string()));
@@ -167,18 +160,4 @@ pub fn contacts(
             })
         })
         .collect())
-}
-
-/// (received, reply drafted or sent) for leads received since `since` whose
-/// deliver step ran: the samples of speed to lead.
-pub fn speed_samples(
-    conn: &mut DbConn,
-    since: NaiveDateTime,
-) -> Result<Vec<(NaiveDateTime, NaiveDateTime)>, StoreError> {
-    Ok(workflows::table
-        .inner_join(step_runs::table)
-        .filter(workflows::created_at.ge(since))
-        .filter(step_runs::step.eq("deliver"))
-        .select((workflows::created_at, step_runs::finished_at))
-        .load(conn)?)
 }

@@ -32,6 +32,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        draft_ms -> Nullable<BigInt>,
+        company_key -> Nullable<Text>,
+        name_key -> Nullable<Text>,
+        surname_key -> Nullable<Text>,
     }
 }
 
@@ -231,5 +235,15 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    speed_days (day) {
+        day -> Text,
+        leads -> BigInt,
+        p50_ms -> BigInt,
+        p95_ms -> BigInt,
+        computed_at -> Timestamp,
     }
 }

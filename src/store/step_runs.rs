@@ -85,6 +85,18 @@ pub fn record(conn: &mut DbConn, owner: &str, run: &NewStepRun<'_>) -> Result<()
                 workflows::updated_at.eq(finished),
             ))
             .execute(c)?;
+        if run.step == Step::Deliver.as_str() {
+            // Speed to lead (submission to reply drafted or sent), kept on the
+            // workflow so the console's chart reads one narrow index.
+            let created: chrono::NaiveDateTime = workflows::table
+                .find(run.workflow_id)
+                .select(workflows::created_at)
+                .first(c)?;
+            let draft_ms = (finished - created).num_milliseconds().max(0);
+            diesel::update(workflows::table.find(run.workflow_id))
+                .set(workflows::draft_ms.eq(Some(draft_ms)))
+                .execute(c)?;
+        }
         Ok(())
     })
 }

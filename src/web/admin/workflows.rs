@@ -84,6 +84,7 @@ pub async fn list(
             .transpose()?,
         before: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit,
+        ..WorkflowFilter::default()
     };
     let rows = state
         .store

@@ -1,6 +1,7 @@
 //! `GET /contacts` and `GET /contacts/{email}`: every prospect processed (name,
-//! company, rep, intent, last outcome, submissions), searchable by address or
-//! submission text; a contact's page lists all their leads. Three queries a page.
+//! company, rep, intent, last outcome, submissions), searchable by the start of
+//! an address, company, name or last name (`store::search`); a contact's page
+//! lists all their leads. Three queries a page.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;

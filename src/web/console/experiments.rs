@@ -1,12 +1,14 @@
 //! `GET /experiments` (the list and a form to create one, with up to
 //! [`ROWS`] variants) and `GET /experiments/{id}` (per-variant results with
-//! rates, a bar chart and the p-value, and a form to stop it). `POST /experiments`
+//! rates, their 95% Wilson intervals as error bars and the p-values, and a
+//! form to stop it). `POST /experiments`
 //! and `POST /experiments/{id}/stop` go through the admin API's own functions.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 
+use super::charts;
 use super::error::ConsoleError;
 use super::page::{self, see_other};
 use super::session::Session;
@@ -63,14 +65,21 @@ pub async fn show(
     let experiment =
         found.ok_or_else(|| ConsoleError::new(StatusCode::NOT_FOUND, "no such experiment"))?;
     let results = results::tally(&experiment.variants, &assignments);
-    let pct = |r: Option<f64>| r.map_or("–".to_string(), |r| format!("{:.1}%", r * 100.0));
+    let arms: Vec<(String, u64, u64, u64)> = results
+        .variants
+        .iter()
+        .map(|v| (v.variant.clone(), v.assigned, v.replies, v.meetings))
+        .collect();
+    let chart = charts::rates_chart(&arms);
     let rows: Vec<_> = results
         .variants
         .iter()
-        .enumerate()
-        .map(|(i, v)| context! { name => v.variant.clone(), assigned => v.assigned, replies => v.replies, meetings => v.meetings,
-                                  reply_rate => pct(v.reply_rate), meeting_rate => pct(v.meeting_rate),
-                                  y => 10 + i * 28, width => (v.reply_rate.unwrap_or(0.0) * 400.0).round() })
+        .zip(&chart.variants)
+        .map(|(v, bars)| {
+            let text = |b: &Option<charts::RateBar>| b.as_ref().map_or("–".to_string(), |b| b.text.clone());
+            context! { name => v.variant.clone(), assigned => v.assigned, replies => v.replies, meetings => v.meetings,
+                       reply_rate => text(&bars.replies), meeting_rate => text(&bars.meetings) }
+        })
         .collect();
     let p = |s: &Option<crate::experiments::stats::Significance>| {
         s.as_ref().map_or("not defined yet".to_string(), |s| {
@@ -82,8 +91,7 @@ pub async fn show(
         &session,
         draft_only,
         "experiments",
-        context! { id => experiment.id.clone(), name => experiment.name.clone(), status => experiment.status.clone(), rows,
-        height => 20 + results.variants.len() * 28,
+        context! { id => experiment.id.clone(), name => experiment.name.clone(), status => experiment.status.clone(), rows, chart,
         replies_p => p(&results.replies_significance), meetings_p => p(&results.meetings_significance) },
     )
 }

@@ -1,5 +1,5 @@
 //! `GET /leads`: every lead, newest first, with filters (status, rep, intent,
-//! email, date range) and cursor paging over the admin API's query. Two queries a page:
+//! email, company, date range) and cursor paging over the admin API's query. Two queries a page:
 //! the workflows, then their intent and rep. htmx refreshes the table in place.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -30,6 +30,9 @@ pub struct Filters {
     pub intent: String,
     #[serde(default)]
     pub email: String,
+    /// A prefix of the company's name (see `store::search`).
+    #[serde(default)]
+    pub company: String,
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -51,6 +54,7 @@ impl Filters {
                 })?),
             },
             email: opt(&self.email),
+            company: opt(&self.company),
             created_from: opt(&self.from)
                 .map(|raw| parse_time("from", &raw))
                 .transpose()

@@ -11,7 +11,7 @@ use super::charts;
 use super::error::ConsoleError;
 use super::page;
 use super::session::Session;
-use crate::store::{console_queries, settings};
+use crate::store::{console_queries, settings, speed};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -37,7 +37,7 @@ pub async fn show(
                 console_queries::status_counts(c, week)?,
                 console_queries::dead_letter_reasons(c, 10)?,
                 console_queries::drafts_waiting(c, 100)?.len(),
-                console_queries::speed_samples(c, week)?,
+                speed::speed_days(c, first_day)?,
             ))
         })
         .await?;

@@ -7,6 +7,7 @@ mod journey;
 mod manage;
 mod pages;
 mod roles;
+mod scale;
 mod xss;
 
 /// A dead-lettered lead, made by the real intake and a status change in the database.

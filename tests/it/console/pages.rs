@@ -4,13 +4,21 @@
 //! stops an experiment, searches suppressions and filters leads by rep and
 //! intent — each new page and state checked by axe-core and screenshotted.
 
-use std::time::Duration;
-
 use super::browser::Browser;
 use crate::helpers::{ADMIN_TOKEN, TestDb, spawn_stack};
 use crate::on_both_backends;
 
 on_both_backends!(an_admin_trains_imports_tags_syncs_and_runs_an_experiment);
+
+/// Clicks a control that submits a form and waits until the page it leads to
+/// has replaced this one. Waiting for a path cannot tell: most of these forms
+/// lead back to the path they are on (`/assets` → `POST /assets/sync` →
+/// `/assets?synced=…`), so under load the old page was still the one read.
+async fn submit(browser: &Browser, css: &str) {
+    browser.mark_page().await;
+    browser.click(css).await;
+    browser.wait_for_new_page().await;
+}
 
 async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     let stack = spawn_stack(&db).await;
@@ -31,8 +39,8 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     // Training: a preview first, nothing stored until applied.
     let before = stored("maya-chen").await.map(|p| (p.source, p.updated_at));
     browser.open("/reps/maya-chen").await;
-    browser.click("#train-button").await;
-    browser.wait_for_path("/reps/maya-chen/train").await;
+    submit(&browser, "#train-button").await;
+    assert_eq!(browser.path().await, "/reps/maya-chen/train");
     let summary = browser.text("#train-summary").await;
     assert!(summary.contains("would change"), "{summary}");
     assert!(browser.text("#train-changes").await.contains("Sign off"));
@@ -44,8 +52,8 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser.check_page("voice-train").await;
     browser.fill("#apply-reason", "learn Maya's voice").await;
     browser.click("#apply-confirm").await;
-    browser.click("#apply-button").await;
-    browser.wait_for_path("/reps/maya-chen").await;
+    submit(&browser, "#apply-button").await;
+    assert_eq!(browser.path().await, "/reps/maya-chen");
     let trained = stored("maya-chen").await.expect("applied");
     assert_eq!(
         (trained.source.as_str(), trained.updated_by.as_str()),
@@ -91,8 +99,8 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser
         .fill("#import-reason", "restore the approved voice")
         .await;
-    browser.click("#import-button").await;
-    browser.wait_for_path("/reps/maya-chen").await;
+    submit(&browser, "#import-button").await;
+    assert_eq!(browser.path().await, "/reps/maya-chen");
     let imported = stored("maya-chen").await.expect("imported");
     assert_eq!(imported.profile.sign_off, "Cheers from the file,");
     assert_eq!(imported.source, "import");
@@ -101,7 +109,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
         .fill("#import-text", "{\"format\": 1, \"profiles\": [")
         .await;
     browser.fill("#import-reason", "try a broken file").await;
-    browser.click("#import-button").await;
+    submit(&browser, "#import-button").await;
     assert!(browser.text("#problem").await.contains("is not JSON"));
     browser.check_page("voice-import-error").await;
     assert_eq!(
@@ -112,8 +120,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
 
     // Assets: sync now, then edit a file's tags (an unknown intent is refused).
     browser.open("/assets").await;
-    browser.click("#sync-button").await;
-    browser.wait_for_path("/assets").await;
+    submit(&browser, "#sync-button").await;
     assert!(browser.text("#sync-result").await.contains("Synced"));
     assert_ne!(browser.text("#last-sync").await, "never");
     browser
@@ -124,8 +131,8 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser
         .fill("#tag-1-reason", "used in pricing replies")
         .await;
-    browser.click("#tags-button-1").await;
-    browser.wait_for_path("/assets").await;
+    submit(&browser, "#tags-button-1").await;
+    assert_eq!(browser.path().await, "/assets");
     let first = browser.text("#assets tbody tr:first-child .tags").await;
     assert!(first.contains("intent: demo, pricing"), "{first}");
     browser
@@ -133,7 +140,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
         .await;
     browser.fill("#tag-1-intent", "everything").await;
     browser.fill("#tag-1-reason", "typo").await;
-    browser.click("#tags-button-1").await;
+    submit(&browser, "#tags-button-1").await;
     assert!(browser.text("#problem").await.contains("is not one of"));
 
     // Experiments: create with two variants, read the results, stop it.
@@ -143,24 +150,33 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser.fill("#v2-name", "short").await;
     browser.fill("#v2-subject", "Demo?").await;
     browser.fill("#exp-reason", "test a shorter subject").await;
-    browser.click("#experiment-button").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&browser, "#experiment-button").await;
     assert_ne!(
         browser.path().await,
         "/experiments",
         "on the new experiment's page"
     );
     assert_eq!(browser.text("#experiment-status").await, "Running");
+    let chart = browser.text("#rates-chart").await;
+    assert!(
+        chart.contains("plain") && chart.contains("short"),
+        "a row per variant: {chart}"
+    );
     assert_eq!(
-        browser.count("svg.chart line.bar").await,
-        2,
-        "a bar per variant"
+        browser.count("#rates-chart line.bar").await,
+        0,
+        "no rate (nor interval) before anyone is assigned"
+    );
+    assert_eq!(
+        browser
+            .text("#rates-table tbody tr:first-child td:nth-child(4)")
+            .await,
+        "–"
     );
     browser.check_page("experiment-running").await;
     browser.fill("#stop-reason", "enough data").await;
     browser.click("#stop-confirm").await;
-    browser.click("#stop-button").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&browser, "#stop-button").await;
     assert_eq!(browser.text("#experiment-status").await, "Stopped");
     assert_eq!(browser.count("#stop-form").await, 0);
 
@@ -181,8 +197,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     }
     browser.open("/settings").await;
     browser.fill("#supp-search", "acme").await;
-    browser.click("form[role=search] button").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&browser, "form[role=search] button").await;
     let list = browser.text("#suppressions").await;
     assert!(
         list.contains("alice@acme.example") && !list.contains("carol@other.example"),

@@ -1,0 +1,1 @@
+DROP TABLE speed_days;
