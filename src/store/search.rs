@@ -1,7 +1,7 @@
 //! What the console's searches match, and how an index serves them: a search
 //! text is a *prefix* of the prospect's address, company, name ("first last")
 //! or last name. The keys are columns the database derives from each stored
-//! submission (migration `2026-12-03-000020_console_search`), lowered for A–Z
+//! submission (migration `2026-12-03-170020_console_search`), lowered for A–Z
 //! only and cut to 100 characters; both backends compare them byte by byte, so
 //! a prefix is a range `[text, text + U+10FFFF)` that a B-tree index answers
 //! without reading the other rows. The same on SQLite and PostgreSQL.
