@@ -116,6 +116,12 @@ pub fn pkce_challenge(verifier: &str) -> String {
 }
 
 impl GoogleOAuth {
+    /// The authorization endpoint's origin (`https://accounts.google.com`), for a
+    /// page's Content Security Policy.
+    pub fn authorization_origin(&self) -> String {
+        self.auth_url.origin().ascii_serialization()
+    }
+
     /// Where to send the browser. The URL carries no secret: the verifier is
     /// only hashed, and state and nonce are single-use.
     pub fn authorization_url(&self, request: &AuthRequest<'_>, pending: &Pending) -> Url {

@@ -25,8 +25,21 @@ use crate::web::auth::{Role, clean_actor, matches};
 
 const SIGNIN_COOKIE: &str = "sa_signin";
 
-pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, ConsoleError> {
-    show(&state, StatusCode::OK, None)
+#[derive(Debug, Deserialize)]
+pub struct FormQuery {
+    /// Why a Google sign-in was refused (`signin_google::problem_text`).
+    #[serde(default)]
+    problem: String,
+}
+
+pub async fn form(
+    query: web::Query<FormQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    match super::signin_google::problem_text(&query.problem) {
+        Some(problem) => show(&state, StatusCode::FORBIDDEN, Some(problem)),
+        None => show(&state, StatusCode::OK, None),
+    }
 }
 
 /// The sign-in page with `problem` explained on it (and `status`).
@@ -47,7 +60,31 @@ pub(super) fn show(
     .map_err(|e| ConsoleError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut builder = HttpResponse::build(status);
     builder.cookie(form_cookie(state, csrf));
-    Ok(page::html(builder, body))
+    let mut response = page::html(builder, body);
+    if let Some(google) = &state.google {
+        allow_form_redirect_to(&mut response, &google.authorization_origin());
+    }
+    Ok(response)
+}
+
+/// Browsers apply the page's CSP `form-action` to where a form's answer
+/// redirects too: the Google button's POST ends at the provider's origin.
+fn allow_form_redirect_to(response: &mut HttpResponse, origin: &str) {
+    use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
+    let widened = response
+        .headers()
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|csp| {
+            csp.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+            )
+        })
+        .and_then(|csp| HeaderValue::from_str(&csp).ok());
+    if let Some(csp) = widened {
+        response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+    }
 }
 
 /// The double-submit cookie of a sign-in form (no session exists yet to hold

@@ -129,11 +129,7 @@ pub async fn callback(
         _ => None,
     };
     let Some(attempt) = attempt else {
-        return refuse(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "This sign-in was not started in this browser, or took too long. Please start again.",
-        );
+        return refuse(&state, "expired");
     };
     let pending = Pending {
         state: attempt.state,
@@ -167,11 +163,7 @@ pub async fn callback(
     .await?;
     match opened {
         Some(response) => Ok(clear_attempt(&state, response)),
-        None => refuse(
-            &state,
-            StatusCode::FORBIDDEN,
-            "Your Google account is not allowed to use this console. Ask an admin to add you.",
-        ),
+        None => refuse(&state, "not_allowed"),
     }
 }
 
@@ -203,40 +195,49 @@ pub fn role_for(
 }
 
 fn refuse_for(state: &AppState, error: &OAuthError) -> Result<HttpResponse, ConsoleError> {
-    let (status, text) = match error {
-        OAuthError::Denied => (
-            StatusCode::FORBIDDEN,
-            "Google sign-in was cancelled. You can try again.",
-        ),
-        OAuthError::IdToken(IdTokenError::WrongDomain) => (
-            StatusCode::FORBIDDEN,
-            "Your Google account is not in a domain allowed to use this console.",
-        ),
-        OAuthError::IdToken(IdTokenError::EmailNotVerified) => (
-            StatusCode::FORBIDDEN,
-            "Your Google account's email address is not verified.",
-        ),
-        OAuthError::Unavailable(_) | OAuthError::IdToken(IdTokenError::KeysUnavailable(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Google could not be reached. Please try again in a minute.",
-        ),
-        OAuthError::Misconfigured(_) => (
-            StatusCode::BAD_GATEWAY,
-            "Sign in with Google is misconfigured; tell your operator.",
-        ),
-        _ => (
-            StatusCode::BAD_REQUEST,
-            "This sign-in could not be completed. Please start again.",
-        ),
+    let problem = match error {
+        OAuthError::Denied => "cancelled",
+        OAuthError::IdToken(IdTokenError::WrongDomain) => "domain",
+        OAuthError::IdToken(IdTokenError::EmailNotVerified) => "unverified",
+        OAuthError::Unavailable(_) | OAuthError::IdToken(IdTokenError::KeysUnavailable(_)) => {
+            "unavailable"
+        }
+        OAuthError::Misconfigured(_) => "misconfigured",
+        _ => "failed",
     };
     // The reason, never the code, the token or the address.
     tracing::warn!(reason = %error, "google sign-in refused");
-    refuse(state, status, text)
+    refuse(state, problem)
 }
 
-fn refuse(state: &AppState, status: StatusCode, text: &str) -> Result<HttpResponse, ConsoleError> {
-    let response = show(state, status, Some(text))?;
+/// Back to the sign-in page, which explains `problem` (a key of [`problem_text`]).
+/// A redirect, not a page here: this URL holds the (spent) code and the state,
+/// which must not stay in the address bar or the history.
+fn refuse(state: &AppState, problem: &str) -> Result<HttpResponse, ConsoleError> {
+    let response = HttpResponse::SeeOther()
+        .insert_header((LOCATION, format!("/signin?problem={problem}")))
+        .finish();
     Ok(clear_attempt(state, response))
+}
+
+/// What the sign-in page says for a refused Google sign-in; unknown keys say
+/// nothing (the query is anyone's to write).
+pub fn problem_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "cancelled" => "Google sign-in was cancelled. You can try again.",
+        "domain" => "Your Google account is not in a domain allowed to use this console.",
+        "unverified" => "Your Google account's email address is not verified.",
+        "unavailable" => "Google could not be reached. Please try again in a minute.",
+        "misconfigured" => "Sign in with Google is misconfigured; tell your operator.",
+        "not_allowed" => {
+            "Your Google account is not allowed to use this console. Ask an admin to add you."
+        }
+        "expired" => {
+            "This sign-in was not started in this browser, or took too long. Please start again."
+        }
+        "failed" => "This sign-in could not be completed. Please start again.",
+        _ => return None,
+    })
 }
 
 fn clear_attempt(state: &AppState, mut response: HttpResponse) -> HttpResponse {

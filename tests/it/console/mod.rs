@@ -3,6 +3,8 @@
 //! Screenshots land in `<target>/tmp/console-screenshots/`.
 
 mod browser;
+mod google;
+mod google_signin;
 mod journey;
 mod manage;
 mod pages;
