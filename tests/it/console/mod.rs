@@ -4,6 +4,7 @@
 
 mod browser;
 mod google;
+mod google_flow;
 mod google_signin;
 mod journey;
 mod manage;
