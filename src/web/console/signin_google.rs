@@ -247,3 +247,53 @@ fn clear_attempt(state: &AppState, mut response: HttpResponse) -> HttpResponse {
     let _ = response.add_cookie(&gone);
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(others: OthersPolicy) -> ConsoleAccessConfig {
+        ConsoleAccessConfig {
+            admins: vec!["boss@example.com".into()],
+            domains: vec!["example.com".into()],
+            others,
+            token_signin: false,
+        }
+    }
+
+    fn person(email: &str, hd: Option<&str>) -> IdClaims {
+        IdClaims {
+            subject: "1".into(),
+            email: email.into(),
+            hosted_domain: hd.map(str::to_string),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn named_admins_then_named_people_then_the_domain_policy() {
+        let viewer = access(OthersPolicy::Viewer);
+        let refuse = access(OthersPolicy::Refuse);
+        let boss = person("boss@example.com", Some("example.com"));
+        let named = person("named@example.com", Some("example.com"));
+        let other = person("other@example.com", Some("example.com"));
+        let outsider = person("x@gmail.com", None);
+        assert_eq!(role_for(&refuse, None, &boss), Some(Role::Admin));
+        assert_eq!(role_for(&refuse, Some("admin"), &named), Some(Role::Admin));
+        assert_eq!(
+            role_for(&viewer, Some("viewer"), &named),
+            Some(Role::Viewer)
+        );
+        assert_eq!(role_for(&viewer, None, &other), Some(Role::Viewer));
+        assert_eq!(role_for(&refuse, None, &other), None);
+        assert_eq!(role_for(&viewer, None, &outsider), None);
+        // A role the table should not hold grants nothing.
+        assert_eq!(role_for(&refuse, Some("owner"), &named), None);
+    }
+
+    #[test]
+    fn only_known_problems_are_shown() {
+        assert!(problem_text("domain").unwrap().contains("domain"));
+        assert_eq!(problem_text("<script>"), None);
+    }
+}
