@@ -109,6 +109,12 @@ impl Application {
             Clients::from_config(&connectors_config),
             Policies::from_config(&config.connectors, &metrics),
         );
+        // One client for the process: it holds the provider's signing keys.
+        let google = crate::connectors::google_oauth::GoogleOAuth::from_config(
+            &config,
+            crate::connectors::http::client(config.connectors.timeout),
+        )
+        .map(Arc::new);
         let config = Arc::new(config);
         let services = Arc::new(Services {
             store: store.clone(),
@@ -126,6 +132,7 @@ impl Application {
             store,
             metrics,
             accepted: web.address().recipient(),
+            google,
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();

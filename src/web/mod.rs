@@ -44,6 +44,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The web actor, which hands accepted workflows to the supervisor.
     pub accepted: Recipient<WorkflowAccepted>,
+    /// Google OAuth / OpenID Connect (sign-in, connecting a mailbox); `None` when
+    /// no Google client is configured.
+    pub google: Option<Arc<crate::connectors::google_oauth::GoogleOAuth>>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.

@@ -7,6 +7,8 @@ mod faults;
 mod gmail;
 mod google;
 mod hubspot;
+mod oauth;
+mod oidc;
 
 use base64::Engine;
 use reqwest::{Client, StatusCode};

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 mod batch;
 mod links;
+pub mod oauth_model;
 mod objects;
 mod rules;
 pub mod search;

@@ -3,6 +3,9 @@
 //! Screenshots land in `<target>/tmp/console-screenshots/`.
 
 mod browser;
+mod google;
+mod google_flow;
+mod google_signin;
 mod journey;
 mod manage;
 mod pages;
