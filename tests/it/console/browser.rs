@@ -195,6 +195,16 @@ impl Browser {
         }
     }
 
+    /// Clicks a control that submits a form and waits until the page it leads to
+    /// has replaced this one. Waiting for a path cannot tell: most forms lead back
+    /// to the path they are on (`/assets` → `POST /assets/sync` → `/assets?synced=…`),
+    /// so under load the old page was still the one read.
+    pub async fn submit(&self, css: &str) {
+        self.mark_page().await;
+        self.click(css).await;
+        self.wait_for_new_page().await;
+    }
+
     pub async fn wait_for_path(&self, path: &str) {
         let started = Instant::now();
         while self.path().await != path {

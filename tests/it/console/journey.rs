@@ -149,8 +149,8 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
         .fill("#mode-reason", "launch day: send directly")
         .await;
     browser.click("#mode-confirm").await;
-    browser.click("#mode-button").await;
-    browser.wait_for_path("/settings").await;
+    browser.submit("#mode-button").await;
+    assert_eq!(browser.path().await, "/settings");
     assert!(browser.text("#mode-banner").await.contains("SENDING"));
     let log = browser.text("#audit-log").await;
     assert!(
@@ -164,8 +164,8 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     browser.open(&format!("/leads/{dead}")).await;
     browser.fill("#retry-reason", "token renewed").await;
     browser.click("#retry-confirm").await;
-    browser.click("#retry-button").await;
-    browser.wait_for_path(&format!("/leads/{dead}")).await;
+    browser.submit("#retry-button").await;
+    assert_eq!(browser.path().await, format!("/leads/{dead}"));
     // The retry ran the lead again (its empty submission dead-letters it once more).
     let trail = audit_of(&store, &dead).await;
     assert!(
@@ -196,8 +196,8 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
         .await
         .unwrap();
     browser.fill("#voice-reason", "warmer sign-off").await;
-    browser.click("#voice-button").await;
-    browser.wait_for_path("/reps/maya-chen").await;
+    browser.submit("#voice-button").await;
+    assert_eq!(browser.path().await, "/reps/maya-chen");
     let stored = store
         .run(|c| sales_agent::store::voice_profiles::find_by_rep(c, "maya-chen"))
         .await

@@ -10,16 +10,6 @@ use crate::on_both_backends;
 
 on_both_backends!(an_admin_trains_imports_tags_syncs_and_runs_an_experiment);
 
-/// Clicks a control that submits a form and waits until the page it leads to
-/// has replaced this one. Waiting for a path cannot tell: most of these forms
-/// lead back to the path they are on (`/assets` → `POST /assets/sync` →
-/// `/assets?synced=…`), so under load the old page was still the one read.
-async fn submit(browser: &Browser, css: &str) {
-    browser.mark_page().await;
-    browser.click(css).await;
-    browser.wait_for_new_page().await;
-}
-
 async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     let stack = spawn_stack(&db).await;
     let store = stack.app.app.state.store.clone();
@@ -39,7 +29,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     // Training: a preview first, nothing stored until applied.
     let before = stored("maya-chen").await.map(|p| (p.source, p.updated_at));
     browser.open("/reps/maya-chen").await;
-    submit(&browser, "#train-button").await;
+    browser.submit("#train-button").await;
     assert_eq!(browser.path().await, "/reps/maya-chen/train");
     let summary = browser.text("#train-summary").await;
     assert!(summary.contains("would change"), "{summary}");
@@ -52,7 +42,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser.check_page("voice-train").await;
     browser.fill("#apply-reason", "learn Maya's voice").await;
     browser.click("#apply-confirm").await;
-    submit(&browser, "#apply-button").await;
+    browser.submit("#apply-button").await;
     assert_eq!(browser.path().await, "/reps/maya-chen");
     let trained = stored("maya-chen").await.expect("applied");
     assert_eq!(
@@ -99,7 +89,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser
         .fill("#import-reason", "restore the approved voice")
         .await;
-    submit(&browser, "#import-button").await;
+    browser.submit("#import-button").await;
     assert_eq!(browser.path().await, "/reps/maya-chen");
     let imported = stored("maya-chen").await.expect("imported");
     assert_eq!(imported.profile.sign_off, "Cheers from the file,");
@@ -109,7 +99,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
         .fill("#import-text", "{\"format\": 1, \"profiles\": [")
         .await;
     browser.fill("#import-reason", "try a broken file").await;
-    submit(&browser, "#import-button").await;
+    browser.submit("#import-button").await;
     assert!(browser.text("#problem").await.contains("is not JSON"));
     browser.check_page("voice-import-error").await;
     assert_eq!(
@@ -120,7 +110,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
 
     // Assets: sync now, then edit a file's tags (an unknown intent is refused).
     browser.open("/assets").await;
-    submit(&browser, "#sync-button").await;
+    browser.submit("#sync-button").await;
     assert!(browser.text("#sync-result").await.contains("Synced"));
     assert_ne!(browser.text("#last-sync").await, "never");
     browser
@@ -131,7 +121,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser
         .fill("#tag-1-reason", "used in pricing replies")
         .await;
-    submit(&browser, "#tags-button-1").await;
+    browser.submit("#tags-button-1").await;
     assert_eq!(browser.path().await, "/assets");
     let first = browser.text("#assets tbody tr:first-child .tags").await;
     assert!(first.contains("intent: demo, pricing"), "{first}");
@@ -140,7 +130,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
         .await;
     browser.fill("#tag-1-intent", "everything").await;
     browser.fill("#tag-1-reason", "typo").await;
-    submit(&browser, "#tags-button-1").await;
+    browser.submit("#tags-button-1").await;
     assert!(browser.text("#problem").await.contains("is not one of"));
 
     // Experiments: create with two variants, read the results, stop it.
@@ -150,7 +140,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser.fill("#v2-name", "short").await;
     browser.fill("#v2-subject", "Demo?").await;
     browser.fill("#exp-reason", "test a shorter subject").await;
-    submit(&browser, "#experiment-button").await;
+    browser.submit("#experiment-button").await;
     assert_ne!(
         browser.path().await,
         "/experiments",
@@ -176,7 +166,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     browser.check_page("experiment-running").await;
     browser.fill("#stop-reason", "enough data").await;
     browser.click("#stop-confirm").await;
-    submit(&browser, "#stop-button").await;
+    browser.submit("#stop-button").await;
     assert_eq!(browser.text("#experiment-status").await, "Stopped");
     assert_eq!(browser.count("#stop-form").await, 0);
 
@@ -197,7 +187,7 @@ async fn an_admin_trains_imports_tags_syncs_and_runs_an_experiment(db: TestDb) {
     }
     browser.open("/settings").await;
     browser.fill("#supp-search", "acme").await;
-    submit(&browser, "form[role=search] button").await;
+    browser.submit("form[role=search] button").await;
     let list = browser.text("#suppressions").await;
     assert!(
         list.contains("alice@acme.example") && !list.contains("carol@other.example"),
