@@ -90,7 +90,7 @@ impl Application {
         );
         if let Some(path) = &config.engine.reps_file {
             let loaded = reps_from_file(&store, path).await?;
-            tracing::info!(reps = loaded, "reps loaded");
+            tracing::info!(reps_added = loaded, "reps file read");
         }
         // The grants: configured tokens sealed in when a key is given, every
         // stored one opened; a database of sealed grants without its key stops here.
@@ -189,19 +189,18 @@ impl RunningApp {
     }
 }
 
-/// Loads and stores the reps of a seed file, with an audit entry.
+/// Seeds the reps of a seed file that the database does not hold yet, with an
+/// audit entry; returns how many it added. A rep already stored keeps what the
+/// console or the admin API made of it: the file seeds, it does not overwrite.
 async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
     let loaded = crate::domain::rep::load_file(path).map_err(StartError::Reps)?;
-    let count = loaded.len();
-    store
+    let added = store
         .run(move |c| {
+            let mut added = 0;
             for rep in &loaded {
-                // Processes starting together insert the same new rep at once; the
-                // one that loses the race finds the row committed and updates it.
-                match reps::upsert(c, rep) {
-                    Err(e) if e.is_unique_violation() => reps::upsert(c, rep)?,
-                    other => other?,
-                }
+                // Processes starting together may insert the same new rep at once;
+                // the one that loses the race finds it stored and leaves it.
+                added += usize::from(reps::insert_if_absent(c, rep)?);
             }
             audit::append(
                 c,
@@ -210,10 +209,11 @@ async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, 
                     action: "reps.loaded",
                     workflow_id: None,
                     reason: None,
-                    detail: serde_json::json!({ "count": loaded.len() }),
+                    detail: serde_json::json!({ "count": loaded.len(), "added": added }),
                 },
-            )
+            )?;
+            Ok(added)
         })
         .await?;
-    Ok(count)
+    Ok(added)
 }

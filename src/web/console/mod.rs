@@ -16,6 +16,7 @@
 //! | `GET /experiments`, `GET /experiments/{id}`, `POST /experiments` name, variants, `reason`, `POST /experiments/{id}/stop` `reason` | viewer / admin |
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
+//! | `POST /reps` (add), `POST /reps/{id}/edit`, `POST /reps/{id}/deactivate`, `POST /reps/{id}/activate`, each with `reason` | admin |
 //! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
 //! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
 //! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
@@ -37,6 +38,7 @@ mod leads;
 mod overview;
 mod page;
 mod reps;
+mod reps_edit;
 mod session;
 mod settings;
 mod signin;
@@ -69,7 +71,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/contacts", web::get().to(contacts::list))
         .route("/contacts/{email}", web::get().to(contacts::show))
         .route("/reps", web::get().to(reps::list))
+        .route("/reps", web::post().to(reps_edit::create))
         .route("/reps/{id}", web::get().to(reps::show))
+        .route("/reps/{id}/edit", web::post().to(reps_edit::update))
+        .route(
+            "/reps/{id}/deactivate",
+            web::post().to(reps_edit::deactivate),
+        )
+        .route("/reps/{id}/activate", web::post().to(reps_edit::activate))
         .route("/reps/{id}/voice", web::post().to(reps::set_voice))
         .route("/reps/{id}/train", web::post().to(voice::train_preview))
         .route("/reps/{id}/train/apply", web::post().to(voice::train_apply))

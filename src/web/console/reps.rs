@@ -1,6 +1,7 @@
-//! `GET /reps` and `GET /reps/{id}`: each rep's mailbox, calendar, zone, working
-//! hours, territories and voice profile; `POST /reps/{id}/voice` replaces the
-//! profile (edited as JSON, validated by the admin API's own rule).
+//! `GET /reps` and `GET /reps/{id}`: each rep (active or not) with mailbox,
+//! calendar, zone, working hours, territories and voice profile, and the forms
+//! that add and edit reps (handled in `reps_edit`); `POST /reps/{id}/voice`
+//! replaces the profile (edited as JSON, validated by the admin API's own rule).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,6 +25,11 @@ fn rep_view(rep: &Rep) -> minijinja::Value {
         calendar => rep.calendar_id.clone(), zone => rep.time_zone.clone(),
         hours => format!("{} {}–{}", days.join(" "), hours.start.format("%H:%M"), hours.end.format("%H:%M")),
         territories => rep.territories.join(", "), active => rep.active,
+        // The edit form's values, as the form takes them back.
+        hours_field => format!("{}-{}", hours.start.format("%H:%M"), hours.end.format("%H:%M")),
+        days_field => days.join(",").to_lowercase(),
+        owner => rep.hubspot_owner_id.clone().unwrap_or_default(),
+        booking_link => rep.booking_link.clone().unwrap_or_default(),
     }
 }
 
@@ -36,7 +42,7 @@ pub async fn list(
         .run(|c| {
             Ok((
                 settings::draft_only(c)?,
-                reps::list_active(c)?,
+                reps::list_all(c)?,
                 voice_profiles::list(c)?,
             ))
         })
