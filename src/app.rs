@@ -8,6 +8,7 @@ use actix::{Actor, Addr, AsyncContext, Context};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::accounts::google::{GoogleAccounts, SYNC_PERIOD};
 use crate::actors::connector;
 use crate::actors::supervisor::Supervisor;
 use crate::actors::web::{Ended, Shutdown, WebServer};
@@ -28,6 +29,7 @@ pub struct Application {
     web: Context<WebServer>,
     supervisor: Addr<Supervisor>,
     state: AppState,
+    account_sync: tokio::task::JoinHandle<()>,
 }
 
 /// A service running in the background of the current actix system.
@@ -37,6 +39,7 @@ pub struct RunningApp {
     supervisor: Addr<Supervisor>,
     web: Addr<WebServer>,
     ended: Ended,
+    account_sync: tokio::task::AbortHandle,
 }
 
 /// Why the service could not start.
@@ -98,17 +101,27 @@ impl Application {
         let mut connectors_config = config.connectors.clone();
         connectors_config.google_refresh_tokens = crate::accounts::open_google_grants(
             &store,
-            keyring,
+            keyring.clone(),
             config.connectors.google_refresh_tokens.clone(),
         )
         .await?;
         // Phone numbering data is built on first use; build it now, beside start-up.
         tokio::task::spawn_blocking(crate::compose::timezone::warm);
         let metrics = Metrics::new();
-        let connectors = connector::start(
-            Clients::from_config(&connectors_config),
-            Policies::from_config(&config.connectors, &metrics),
-        );
+        let clients = Clients::from_config(&connectors_config);
+        // The grants as this process uses them: a grant stored as dead before a
+        // restart stays dead until reconnected; the gauge is set before serving.
+        let accounts = Arc::new(GoogleAccounts::new(
+            store.clone(),
+            keyring,
+            clients.credentials.clone(),
+            clients.google_tokens.clone(),
+            metrics.clone(),
+        ));
+        accounts.sync().await?;
+        let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
+        let connectors =
+            connector::start(clients, Policies::from_config(&config.connectors, &metrics));
         let config = Arc::new(config);
         let services = Arc::new(Services {
             store: store.clone(),
@@ -126,6 +139,7 @@ impl Application {
             store,
             metrics,
             accepted: web.address().recipient(),
+            accounts,
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
@@ -143,6 +157,7 @@ impl Application {
             web,
             supervisor,
             state,
+            account_sync,
         })
     }
 
@@ -160,6 +175,7 @@ impl Application {
     /// Serves in the background; the returned handle stops it.
     pub fn spawn(self) -> RunningApp {
         let (port, state, supervisor) = (self.port, self.state.clone(), self.supervisor.clone());
+        let account_sync = self.account_sync.abort_handle();
         let (web, ended) = self.start_web();
         RunningApp {
             port,
@@ -167,6 +183,7 @@ impl Application {
             supervisor,
             web,
             ended,
+            account_sync,
         }
     }
 
@@ -184,6 +201,7 @@ impl RunningApp {
     /// Stops accepting requests, lets those in flight and the running workflows
     /// finish, and waits.
     pub async fn stop(self) {
+        self.account_sync.abort();
         let _ = self.web.send(Shutdown).await;
         let _ = self.ended.await;
     }

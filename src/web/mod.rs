@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The web actor, which hands accepted workflows to the supervisor.
     pub accepted: Recipient<WorkflowAccepted>,
+    /// The reps' Google grants: reconnection, and what the console shows.
+    pub accounts: Arc<crate::accounts::google::GoogleAccounts>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.
