@@ -23,10 +23,18 @@ pub const SCHEMA: &str = r#"Fixture (JSON; every section optional; keys camelCas
       "formSubmissions": [{"portalId","formGuid","conversionId",
                            "submittedAt" (ms) | "ageMinutes",
                            "pageUrl","values":[{"name","value"}]}],
-      "searchLagMs": 0 },                      new records hidden from search this long
+      "searchLagMs": 0,                        new records hidden from search this long
+      "hubDomain": "northwind.hubspot.com",
+      "apps": [{"appId","clientId","clientSecret","redirectUris":[...],"scopes":[...]}] },
+                                               OAuth apps that may be installed
     "google": {
       "clientId", "clientSecret",
       "refreshTokens": [{"token","email","scope","revoked"?}],
+      "redirectUris": [...],          registered for the client (more via /_sandbox/oauth/redirect-uris)
+      "users": [{"email","name","hd"?}],           Google accounts on the chooser
+                                      (every mailbox is one too, hd = its domain)
+      "serviceAccounts": [{"clientEmail","clientId","privateKeyId","publicKey" (PEM),
+                           "domain","scopes":[...]}],   domain-wide delegation
       "mailboxes": [{"email","name","timeZone",
          "messages":[{"thread","labels":["INBOX"|"SENT"|...],"from","to":[...],
                       "subject","messageId","inReplyTo"?,"body",
@@ -44,6 +52,11 @@ starts, so the demo always looks recent."#;
 
 /// The demo fixture shipped in the binary.
 pub const DEMO: &str = include_str!("fixtures/demo.json");
+
+/// The key file of the demo fixture's service account, in Google's JSON key
+/// format (the private key the sandbox itself never holds), for clients of the
+/// JWT-bearer grant.
+pub const DEMO_SERVICE_ACCOUNT_KEY: &str = include_str!("fixtures/service-account.json");
 
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -78,6 +91,24 @@ pub struct HubSpotFixture {
     pub form_submissions: Vec<Value>,
     /// Milliseconds before a new record shows up in search (default 0).
     pub search_lag_ms: u64,
+    /// The portal's domain, as the token-info endpoint reports it.
+    pub hub_domain: String,
+    /// OAuth apps a portal admin may install (`/oauth/authorize`).
+    pub apps: Vec<HubSpotAppFixture>,
+}
+
+/// A HubSpot OAuth app: its credentials, redirect URLs and the scopes it is
+/// configured for (an install URL asking for others is refused).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HubSpotAppFixture {
+    pub app_id: u64,
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +144,12 @@ pub struct GoogleFixture {
     pub client_id: String,
     pub client_secret: String,
     pub refresh_tokens: Vec<RefreshTokenFixture>,
+    /// Redirect URIs registered for the OAuth client (exact match, as Google does).
+    pub redirect_uris: Vec<String>,
+    /// Google accounts offered on the account chooser, besides the mailboxes.
+    pub users: Vec<UserFixture>,
+    /// Service accounts with domain-wide delegation (the JWT-bearer grant).
+    pub service_accounts: Vec<ServiceAccountFixture>,
     pub mailboxes: Vec<MailboxFixture>,
     pub calendars: Vec<CalendarFixture>,
     pub drive: DriveFixture,
@@ -127,6 +164,31 @@ pub struct RefreshTokenFixture {
     pub scope: String,
     #[serde(default)]
     pub revoked: bool,
+}
+
+/// A Google account; `hd` is its Workspace domain (absent for a consumer account).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserFixture {
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub hd: Option<String>,
+}
+
+/// A service account: the public half of its key, and what a Workspace admin
+/// delegated to it (users of `domain`, these scopes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountFixture {
+    pub client_email: String,
+    pub client_id: String,
+    pub private_key_id: String,
+    pub public_key: String,
+    pub domain: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -23,15 +23,20 @@
 //! clock.rs      advanceable clock
 //! fixture.rs    the fixture schema (+ fixtures/demo.json)
 //! state.rs      the world the handlers change
-//! hubspot/      CRM objects, batch, search, rules, associations, owners, forms
+//! hubspot/      CRM objects, batch, search, rules, associations, owners, forms,
+//!               OAuth app install, tokens and token info
 //! gmail/        threads, messages, drafts, send, `q` search
 //! mime.rs       RFC 5322 parsing
-//! oauth.rs      /token and /revoke
+//! oauth/        Google's OAuth 2.0 / OpenID Connect provider: authorize +
+//!               consent page, /token (code + PKCE, refresh, JWT bearer),
+//!               /revoke, discovery, JWKS, userinfo
+//! consent.rs    the consent driver: clicks through a consent page over HTTP
 //! scopes.rs     which Google scopes permit which endpoint
 //! calendar.rs   freeBusy, events
 //! drive.rs      files, permissions          drive_query.rs  Drive `q`
 //! llm.rs        /v1/chat/completions, /v1/models
-//! control.rs    /_sandbox/* (stats, faults, quotas, clock, revoke)
+//! control.rs    /_sandbox/* (stats, faults, quotas, clock, revoke, redirect
+//!               URIs, scope removal, signing-key rotation, issued tokens)
 //! serve.rs      `sales-agent sandbox`: flags, --help, run until a signal
 //! ```
 
@@ -55,6 +60,7 @@ mod scopes;
 mod serve;
 
 pub mod clock;
+pub mod consent;
 pub mod faults;
 pub mod fixture;
 pub mod mime;
@@ -387,7 +393,19 @@ impl SandboxHandle {
 
     /// Revokes a refresh token, as a user removing the app's access would.
     pub fn revoke_refresh_token(&self, token: &str) -> bool {
-        oauth::revoke(&mut self.sandbox.lock_world(), token)
+        let mut world = self.sandbox.lock_world();
+        oauth::revoke(&mut world, token) || world.hubspot.oauth.revoke(token)
+    }
+
+    /// Registers a redirect URI for the Google client (`client_id` `None`) or
+    /// a HubSpot app; false for an unknown client id.
+    pub fn register_redirect_uri(&self, client_id: Option<&str>, uri: &str) -> bool {
+        oauth::register_redirect_uri(&mut self.sandbox.lock_world(), client_id, uri)
+    }
+
+    /// Every refresh and access token issued (Google and HubSpot), revoked or not.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        oauth::issued_tokens(&self.sandbox.lock_world())
     }
 
     /// Back to the fixture's state (see [`Sandbox::reset`]).

@@ -60,6 +60,7 @@ fn accepted(endpoint: &str) -> &'static [&'static str] {
             "drive.metadata.readonly",
         ],
         "drive.permissions.create" => &["drive", "drive.file"],
+        "oauth.userinfo" => &["openid", "userinfo.email", "userinfo.profile"],
         _ => &[],
     }
 }

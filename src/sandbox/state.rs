@@ -98,6 +98,10 @@ pub struct HubSpot {
     /// How long a new record stays invisible to search (search is eventually
     /// consistent in HubSpot; reads by id are not).
     pub search_lag_ms: u64,
+    pub hub_domain: String,
+    pub apps: Vec<super::fixture::HubSpotAppFixture>,
+    /// The OAuth side: install pages, codes, refresh and access tokens.
+    pub oauth: super::hubspot::oauth_model::HubSpotOAuth,
 }
 
 impl HubSpot {
@@ -143,29 +147,7 @@ impl HubSpot {
     }
 }
 
-/// A refresh token and whether it has been revoked.
-#[derive(Debug, Clone)]
-pub struct Grant {
-    pub email: String,
-    pub scope: String,
-    pub revoked: bool,
-}
-
-/// An access token the token endpoint issued.
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    pub email: String,
-    pub scope: String,
-    pub expires_at_ms: u64,
-}
-
-#[derive(Debug, Default)]
-pub struct Google {
-    pub client_id: String,
-    pub client_secret: String,
-    pub grants: BTreeMap<String, Grant>,
-    pub access_tokens: BTreeMap<String, AccessToken>,
-}
+pub use super::oauth::model::{AccessToken, Google, Grant, User};
 
 /// One user's Gmail.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -294,16 +276,9 @@ impl World {
         }
 
         let g = &fixture.google;
-        world.google.client_id = g.client_id.clone();
-        world.google.client_secret = g.client_secret.clone();
-        for t in &g.refresh_tokens {
-            let grant = Grant {
-                email: t.email.to_ascii_lowercase(),
-                scope: t.scope.clone(),
-                revoked: t.revoked,
-            };
-            world.google.grants.insert(t.token.clone(), grant);
-        }
+        world.google = Google::from_fixture(g);
+        world.hubspot.apps = hs.apps.clone();
+        world.hubspot.hub_domain = hs.hub_domain.clone();
         for m in &g.mailboxes {
             world.load_mailbox(m, now)?;
         }

@@ -7,6 +7,9 @@ mod faults;
 mod gmail;
 mod google;
 mod hubspot;
+mod hubspot_oauth;
+mod oauth;
+mod oidc;
 
 use base64::Engine;
 use reqwest::{Client, StatusCode};
