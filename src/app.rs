@@ -122,6 +122,12 @@ impl Application {
         let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
         let connectors =
             connector::start(clients, Policies::from_config(&config.connectors, &metrics));
+        // One client for the process: it holds the provider's signing keys.
+        let google = crate::connectors::google_oauth::GoogleOAuth::from_config(
+            &config,
+            crate::connectors::http::client(config.connectors.timeout),
+        )
+        .map(Arc::new);
         let config = Arc::new(config);
         let services = Arc::new(Services {
             store: store.clone(),
@@ -140,6 +146,7 @@ impl Application {
             metrics,
             accepted: web.address().recipient(),
             accounts,
+            google,
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();

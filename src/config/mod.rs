@@ -7,6 +7,7 @@
 
 mod connectors;
 mod engine;
+mod oauth;
 mod settings;
 mod source;
 
@@ -20,6 +21,7 @@ use url::Url;
 
 pub use connectors::ConnectorsConfig;
 pub use engine::{ComposerMode, EngineConfig};
+pub use oauth::{ConsoleAccessConfig, GoogleOAuthConfig, OthersPolicy};
 pub use settings::{SETTINGS, Setting};
 use source::Source;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub connectors: ConnectorsConfig,
     pub engine: EngineConfig,
+    pub google_oauth: GoogleOAuthConfig,
+    pub console_access: ConsoleAccessConfig,
 }
 
 /// What the webhook endpoint needs to authenticate and bound a delivery.
@@ -99,6 +103,7 @@ impl Config {
         let mut client_secrets = Vec::new();
         client_secrets.extend(source.secret("SALES_AGENT_HUBSPOT_CLIENT_SECRET"));
         client_secrets.extend(source.secret("SALES_AGENT_HUBSPOT_CLIENT_SECRET_PREVIOUS"));
+        let console_access = oauth::console_access_config(&source, &public_url)?;
         Ok(Config {
             database_url: source.string("DATABASE_URL"),
             bind,
@@ -143,6 +148,8 @@ impl Config {
             },
             connectors: connectors::connectors_config(&source)?,
             engine: engine::engine_config(&source)?,
+            google_oauth: oauth::google_oauth_config(&source)?,
+            console_access,
         })
     }
 

@@ -97,6 +97,26 @@ pub const SETTINGS: &[Setting] = &[
         "SALES_AGENT_VIEWER_TOKEN",
         "Bearer token for read-only access to the admin API.",
     ),
+    setting(
+        "SALES_AGENT_CONSOLE_ADMINS",
+        "",
+        "Google accounts (emails, comma-separated) that sign in to the console as admins.",
+    ),
+    setting(
+        "SALES_AGENT_CONSOLE_DOMAINS",
+        "",
+        "Google Workspace domains (the ID token's hd, comma-separated) whose users may sign in.",
+    ),
+    setting(
+        "SALES_AGENT_CONSOLE_OTHERS",
+        "viewer",
+        "viewer or refuse: what other users of an allowed domain get at sign-in.",
+    ),
+    setting(
+        "SALES_AGENT_CONSOLE_TOKEN_SIGNIN",
+        "auto",
+        "on, off or auto: the pasted-token (break-glass) sign-in; auto is off when the public URL is https.",
+    ),
     secret(
         "SALES_AGENT_SECRET_KEY",
         "32-byte key (64 hex digits or base64) sealing every stored token; never stored by the service.",
@@ -161,6 +181,21 @@ pub const SETTINGS: &[Setting] = &[
     secret(
         "SALES_AGENT_GOOGLE_CLIENT_SECRET",
         "Google OAuth client secret.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_AUTH_URL",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "Google OAuth authorization endpoint (sign-in and connecting a mailbox).",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_ISSUER",
+        "https://accounts.google.com",
+        "OpenID issuer whose ID tokens are accepted; its discovery document names the signing keys.",
+    ),
+    setting(
+        "SALES_AGENT_GOOGLE_JWKS_URL",
+        "",
+        "Google's signing keys (JWKS). Unset: the jwks_uri of the issuer's discovery document.",
     ),
     secret(
         "SALES_AGENT_GOOGLE_REFRESH_TOKENS",

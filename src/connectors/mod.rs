@@ -8,6 +8,7 @@
 //! http.rs         shared reqwest plumbing and endpoint tables (checked by the contract test)
 //! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
+//! google_oauth/   Google OAuth / OpenID Connect: authorization URL, code exchange, ID tokens
 //! gmail.rs        Gmail v1 threads, drafts, messages (shapes in gmail_types.rs)
 //! mime.rs         RFC 5322 messages (mail-builder), header-injection safe
 //! calendar.rs     Calendar v3 freeBusy and events.insert
@@ -28,6 +29,7 @@ pub mod gateway;
 pub mod gmail;
 mod gmail_types;
 pub mod google_auth;
+pub mod google_oauth;
 pub mod http;
 pub mod hubspot;
 mod hubspot_api;

@@ -21,6 +21,16 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Where the session was opened from, when known (shown beside it, never trusted).
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Where a sign-in came from, as the console shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// The stored form of a cookie token.
@@ -37,6 +47,27 @@ pub fn insert(
     csrf_token: &str,
     expires_at: NaiveDateTime,
 ) -> Result<SessionRow, StoreError> {
+    insert_from(
+        conn,
+        token,
+        role,
+        actor,
+        csrf_token,
+        expires_at,
+        &Client::default(),
+    )
+}
+
+/// [`insert`], recording where the sign-in came from.
+pub fn insert_from(
+    conn: &mut DbConn,
+    token: &str,
+    role: &str,
+    actor: &str,
+    csrf_token: &str,
+    expires_at: NaiveDateTime,
+    client: &Client,
+) -> Result<SessionRow, StoreError> {
     let row = SessionRow {
         token_hash: hash_token(token),
         role: role.to_string(),
@@ -45,6 +76,8 @@ pub fn insert(
         created_at: now(),
         expires_at,
         revoked_at: None,
+        client_ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
     };
     diesel::insert_into(console_sessions::table)
         .values((
@@ -54,6 +87,8 @@ pub fn insert(
             console_sessions::csrf_token.eq(&row.csrf_token),
             console_sessions::created_at.eq(row.created_at),
             console_sessions::expires_at.eq(row.expires_at),
+            console_sessions::client_ip.eq(&row.client_ip),
+            console_sessions::user_agent.eq(&row.user_agent),
         ))
         .execute(conn)?;
     Ok(row)
@@ -80,6 +115,45 @@ pub fn revoke(conn: &mut DbConn, token: &str) -> Result<bool, StoreError> {
     .set(console_sessions::revoked_at.eq(now()))
     .execute(conn)?;
     Ok(changed > 0)
+}
+
+/// Live sessions, newest first (at most `limit`), for the people page.
+pub fn list_live(conn: &mut DbConn, limit: i64) -> Result<Vec<SessionRow>, StoreError> {
+    Ok(console_sessions::table
+        .filter(console_sessions::revoked_at.is_null())
+        .filter(console_sessions::expires_at.gt(now()))
+        .order(console_sessions::created_at.desc())
+        .limit(limit)
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// Ends the live session stored as `token_hash` (an admin revoking someone's
+/// session: the page knows the hash, never the cookie); returns its actor.
+pub fn revoke_by_hash(conn: &mut DbConn, token_hash: &str) -> Result<Option<String>, StoreError> {
+    let actor = console_sessions::table
+        .find(token_hash)
+        .filter(console_sessions::revoked_at.is_null())
+        .select(console_sessions::actor)
+        .first::<String>(conn)
+        .optional()?;
+    if actor.is_some() {
+        diesel::update(console_sessions::table.find(token_hash))
+            .set(console_sessions::revoked_at.eq(now()))
+            .execute(conn)?;
+    }
+    Ok(actor)
+}
+
+/// Ends every live session of one person (their role changed or was removed).
+pub fn revoke_actor(conn: &mut DbConn, actor: &str) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        console_sessions::table
+            .filter(console_sessions::actor.eq(actor))
+            .filter(console_sessions::revoked_at.is_null()),
+    )
+    .set(console_sessions::revoked_at.eq(now()))
+    .execute(conn)?)
 }
 
 /// Ends every live session of a role (say, after the viewer token was rotated).

@@ -46,6 +46,9 @@ pub struct AppState {
     pub accepted: Recipient<WorkflowAccepted>,
     /// The reps' Google grants: reconnection, and what the console shows.
     pub accounts: Arc<crate::accounts::google::GoogleAccounts>,
+    /// Google OAuth / OpenID Connect (sign-in, connecting a mailbox); `None` when
+    /// no Google client is configured.
+    pub google: Option<Arc<crate::connectors::google_oauth::GoogleOAuth>>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.

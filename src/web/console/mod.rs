@@ -7,6 +7,8 @@
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout` | anyone / signed in |
 //! | `GET /signin/once/{token}` (a confirm button), `POST` (spends the link) | holder of a one-time link |
+//! | `POST /signin/google`, `GET /signin/google/callback?code=&state=` | anyone (Google decides) |
+//! | `GET /people`, `POST /people` email, role, `POST /people/remove` email, `POST /people/sessions/revoke` session | viewer / admin |
 //! | `GET /` overview | viewer |
 //! | `GET /leads?status=&rep=&intent=&email=&from=&to=&cursor=`, `GET /leads/{id}` | viewer |
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
@@ -37,11 +39,13 @@ mod lead;
 mod leads;
 mod overview;
 mod page;
+mod people;
 mod reps;
 mod reps_edit;
 mod session;
 mod settings;
 mod signin;
+mod signin_google;
 mod signin_once;
 mod static_files;
 mod templates;
@@ -59,6 +63,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/signin", web::get().to(signin::form))
         .route("/signin", web::post().to(signin::sign_in))
         .route("/signout", web::post().to(signin::sign_out))
+        .route("/signin/google", web::post().to(signin_google::start))
+        .route(
+            "/signin/google/callback",
+            web::get().to(signin_google::callback),
+        )
+        .route("/people", web::get().to(people::show))
+        .route("/people", web::post().to(people::name))
+        .route("/people/remove", web::post().to(people::remove))
+        .route("/people/sessions/revoke", web::post().to(people::revoke))
         .route("/signin/once/{token}", web::get().to(signin_once::confirm))
         .route("/signin/once/{token}", web::post().to(signin_once::redeem))
         .route("/leads", web::get().to(leads::list))

@@ -1,6 +1,8 @@
-//! Signing in and out. Until Google sign-in exists, a person pastes the admin or
-//! viewer token once into a form (never a URL); the server keeps a session row
-//! and hands the browser a cookie. The sign-in form has its own CSRF token, a
+//! Signing in and out. People sign in with Google (`signin_google`); as
+//! break-glass, a person may paste the admin or viewer token once into a form
+//! (never a URL) when `SALES_AGENT_CONSOLE_TOKEN_SIGNIN` allows (off by default
+//! on an https console). Either way the server keeps a session row and hands the
+//! browser a cookie. The sign-in forms have their own CSRF token, a
 //! double-submit cookie, because no session exists yet.
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -27,7 +29,8 @@ pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, ConsoleErr
     show(&state, StatusCode::OK, None)
 }
 
-fn show(
+/// The sign-in page with `problem` explained on it (and `status`).
+pub(super) fn show(
     state: &AppState,
     status: StatusCode,
     problem: Option<&str>,
@@ -35,7 +38,11 @@ fn show(
     let csrf = session::random_token();
     let body = templates::render(
         "signin.html",
-        context! { csrf => csrf.clone(), problem, css_path => CSS_PATH },
+        context! {
+            csrf => csrf.clone(), problem, css_path => CSS_PATH,
+            google => state.google.is_some(),
+            token_signin => state.config.console_access.token_signin,
+        },
     )
     .map_err(|e| ConsoleError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut builder = HttpResponse::build(status);
@@ -75,6 +82,13 @@ pub async fn sign_in(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     session::check_origin(&req)?;
+    if !state.config.console_access.token_signin {
+        return show(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("Signing in with a token is switched off here. Sign in with Google."),
+        );
+    }
     if !form_csrf_ok(&req, &form.csrf) {
         return show(
             &state,
@@ -105,11 +119,27 @@ pub async fn sign_in(
         role: base.to_string(),
         actor,
     };
-    let opened = open_session(&state, json!({ "role": base }), move |_| {
-        Ok(Some(grant.clone()))
-    })
+    let opened = open_session_from(
+        &state,
+        json!({ "role": base }),
+        client_of(&req),
+        move |_| Ok(Some(grant.clone())),
+    )
     .await?;
     Ok(opened.expect("a checked token always grants a session"))
+}
+
+/// Where a request comes from, as a session records it: the peer's address and
+/// the browser's own description, cut short. Shown to people, never trusted.
+pub(super) fn client_of(req: &HttpRequest) -> sessions::Client {
+    sessions::Client {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(160).collect()),
+    }
 }
 
 /// Opens a session for whom `grant` names — it runs first, inside the same
@@ -118,6 +148,19 @@ pub async fn sign_in(
 pub(super) async fn open_session<F>(
     state: &AppState,
     detail: serde_json::Value,
+    grant: F,
+) -> Result<Option<HttpResponse>, ConsoleError>
+where
+    F: Fn(&mut DbConn) -> Result<Option<LinkGrant>, StoreError> + Send + 'static,
+{
+    open_session_from(state, detail, sessions::Client::default(), grant).await
+}
+
+/// [`open_session`], recording where the browser signed in from.
+pub(super) async fn open_session_from<F>(
+    state: &AppState,
+    detail: serde_json::Value,
+    client: sessions::Client,
     grant: F,
 ) -> Result<Option<HttpResponse>, ConsoleError>
 where
@@ -135,7 +178,7 @@ where
                 };
                 // Sessions that ended a week ago are of no further use; forget them.
                 sessions::delete_ended(c, crate::store::now() - chrono::TimeDelta::days(7))?;
-                sessions::insert(c, &stored, &who.role, &who.actor, &csrf, expires)?;
+                sessions::insert_from(c, &stored, &who.role, &who.actor, &csrf, expires, &client)?;
                 audit::append(
                     c,
                     &audit::Entry {

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("draft.html", include_str!("templates/draft.html")),
     ("drafts.html", include_str!("templates/drafts.html")),
     ("settings.html", include_str!("templates/settings.html")),
+    ("people.html", include_str!("templates/people.html")),
     ("reps.html", include_str!("templates/reps.html")),
     ("assets.html", include_str!("templates/assets.html")),
     (
