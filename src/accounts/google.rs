@@ -1,6 +1,7 @@
 //! Reps' Google grants while running: reconnecting a mailbox (a new refresh
 //! token, sealed and stored, the account marked connected, the running
 //! connector's credentials updated, the leads waiting for it woken, audited),
+//! the consents started from a rep's page that are waiting for their callback,
 //! and the sync that keeps each process's view of every account in step with
 //! the database — a grant found dead or reconnected by another process, or
 //! before a restart — and the `account_connected` gauge with it.
@@ -14,6 +15,7 @@ use super::{AccountsError, GOOGLE, owner};
 use crate::connectors::google_auth::{
     AccountStatus, CredentialStore, GoogleTokens, InMemoryCredentials,
 };
+use crate::connectors::google_oauth::Pending;
 use crate::metrics::Metrics;
 use crate::secrets::Keyring;
 use crate::store::{Store, audit, grants};
@@ -23,8 +25,34 @@ use crate::store::{Store, audit, grants};
 /// account was being reconnected is woken, within this.
 pub const SYNC_PERIOD: Duration = Duration::from_secs(15);
 
+/// How long a consent started from a rep's page may take to come back.
+const CONSENT_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// A consent in progress: the provider's `state`, nonce and PKCE verifier, the
+/// rep it is for, and the console session that started it.
+pub struct Consent {
+    pub pending: Pending,
+    pub rep_id: String,
+    /// The starting session's CSRF token: the callback must come back in it.
+    pub session: String,
+    started: std::time::Instant,
+}
+
+impl Consent {
+    pub fn new(pending: Pending, rep_id: String, session: String) -> Self {
+        Consent {
+            pending,
+            rep_id,
+            session,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
 /// The Google grants of the reps, as this process holds and uses them.
 pub struct GoogleAccounts {
+    /// Consents in progress by `state`; single use, for [`CONSENT_TTL`].
+    consents: std::sync::Mutex<std::collections::HashMap<String, Consent>>,
     store: Store,
     keyring: Option<Arc<Keyring>>,
     credentials: Arc<InMemoryCredentials>,
@@ -50,12 +78,28 @@ impl GoogleAccounts {
     ) -> Self {
         tokens.watch(store.clone(), metrics.clone());
         GoogleAccounts {
+            consents: Default::default(),
             store,
             keyring,
             credentials,
             tokens,
             metrics,
         }
+    }
+
+    /// Keeps a consent until its callback (or for [`CONSENT_TTL`]).
+    pub fn begin_consent(&self, consent: Consent) {
+        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
+        consents.retain(|_, c| c.started.elapsed() < CONSENT_TTL);
+        consents.insert(consent.pending.state.clone(), consent);
+    }
+
+    /// The consent `state` names, once: a second callback with it finds nothing.
+    pub fn take_consent(&self, state: &str) -> Option<Consent> {
+        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
+        consents
+            .remove(state)
+            .filter(|c| c.started.elapsed() < CONSENT_TTL)
     }
 
     /// Whether a grant can be stored here: only sealed, so only with a key.

@@ -30,6 +30,7 @@ mod private_pg;
 mod prospect_day;
 mod prospect_text;
 mod quota;
+mod rep_connect;
 mod rep_grants;
 mod reps_admin;
 mod sandbox;

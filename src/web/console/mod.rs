@@ -19,6 +19,7 @@
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `POST /reps` (add), `POST /reps/{id}/edit`, `POST /reps/{id}/deactivate`, `POST /reps/{id}/activate`, each with `reason` | admin |
+//! | `POST /reps/{id}/connect` (to Google's consent), `GET /reps/connect/callback` | admin |
 //! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
 //! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
 //! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
@@ -41,6 +42,7 @@ mod overview;
 mod page;
 mod people;
 mod reps;
+mod reps_connect;
 mod reps_edit;
 mod session;
 mod settings;
@@ -85,7 +87,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/contacts/{email}", web::get().to(contacts::show))
         .route("/reps", web::get().to(reps::list))
         .route("/reps", web::post().to(reps_edit::create))
+        .route(
+            "/reps/connect/callback",
+            web::get().to(reps_connect::callback),
+        )
         .route("/reps/{id}", web::get().to(reps::show))
+        .route("/reps/{id}/connect", web::post().to(reps_connect::start))
         .route("/reps/{id}/edit", web::post().to(reps_edit::update))
         .route(
             "/reps/{id}/deactivate",
