@@ -8,6 +8,7 @@ use actix::{Actor, Addr, AsyncContext, Context};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::accounts::google::{GoogleAccounts, SYNC_PERIOD};
 use crate::actors::connector;
 use crate::actors::supervisor::Supervisor;
 use crate::actors::web::{Ended, Shutdown, WebServer};
@@ -28,6 +29,7 @@ pub struct Application {
     web: Context<WebServer>,
     supervisor: Addr<Supervisor>,
     state: AppState,
+    account_sync: tokio::task::JoinHandle<()>,
 }
 
 /// A service running in the background of the current actix system.
@@ -37,6 +39,7 @@ pub struct RunningApp {
     supervisor: Addr<Supervisor>,
     web: Addr<WebServer>,
     ended: Ended,
+    account_sync: tokio::task::AbortHandle,
 }
 
 /// Why the service could not start.
@@ -90,7 +93,7 @@ impl Application {
         );
         if let Some(path) = &config.engine.reps_file {
             let loaded = reps_from_file(&store, path).await?;
-            tracing::info!(reps = loaded, "reps loaded");
+            tracing::info!(reps_added = loaded, "reps file read");
         }
         // The grants: configured tokens sealed in when a key is given, every
         // stored one opened; a database of sealed grants without its key stops here.
@@ -98,17 +101,27 @@ impl Application {
         let mut connectors_config = config.connectors.clone();
         connectors_config.google_refresh_tokens = crate::accounts::open_google_grants(
             &store,
-            keyring,
+            keyring.clone(),
             config.connectors.google_refresh_tokens.clone(),
         )
         .await?;
         // Phone numbering data is built on first use; build it now, beside start-up.
         tokio::task::spawn_blocking(crate::compose::timezone::warm);
         let metrics = Metrics::new();
-        let connectors = connector::start(
-            Clients::from_config(&connectors_config),
-            Policies::from_config(&config.connectors, &metrics),
-        );
+        let clients = Clients::from_config(&connectors_config);
+        // The grants as this process uses them: a grant stored as dead before a
+        // restart stays dead until reconnected; the gauge is set before serving.
+        let accounts = Arc::new(GoogleAccounts::new(
+            store.clone(),
+            keyring,
+            clients.credentials.clone(),
+            clients.google_tokens.clone(),
+            metrics.clone(),
+        ));
+        accounts.sync().await?;
+        let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
+        let connectors =
+            connector::start(clients, Policies::from_config(&config.connectors, &metrics));
         // One client for the process: it holds the provider's signing keys.
         let google = crate::connectors::google_oauth::GoogleOAuth::from_config(
             &config,
@@ -132,6 +145,7 @@ impl Application {
             store,
             metrics,
             accepted: web.address().recipient(),
+            accounts,
             google,
         };
         let port = listener.local_addr()?.port();
@@ -150,6 +164,7 @@ impl Application {
             web,
             supervisor,
             state,
+            account_sync,
         })
     }
 
@@ -167,6 +182,7 @@ impl Application {
     /// Serves in the background; the returned handle stops it.
     pub fn spawn(self) -> RunningApp {
         let (port, state, supervisor) = (self.port, self.state.clone(), self.supervisor.clone());
+        let account_sync = self.account_sync.abort_handle();
         let (web, ended) = self.start_web();
         RunningApp {
             port,
@@ -174,6 +190,7 @@ impl Application {
             supervisor,
             web,
             ended,
+            account_sync,
         }
     }
 
@@ -191,24 +208,24 @@ impl RunningApp {
     /// Stops accepting requests, lets those in flight and the running workflows
     /// finish, and waits.
     pub async fn stop(self) {
+        self.account_sync.abort();
         let _ = self.web.send(Shutdown).await;
         let _ = self.ended.await;
     }
 }
 
-/// Loads and stores the reps of a seed file, with an audit entry.
+/// Seeds the reps of a seed file that the database does not hold yet, with an
+/// audit entry; returns how many it added. A rep already stored keeps what the
+/// console or the admin API made of it: the file seeds, it does not overwrite.
 async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, StartError> {
     let loaded = crate::domain::rep::load_file(path).map_err(StartError::Reps)?;
-    let count = loaded.len();
-    store
+    let added = store
         .run(move |c| {
+            let mut added = 0;
             for rep in &loaded {
-                // Processes starting together insert the same new rep at once; the
-                // one that loses the race finds the row committed and updates it.
-                match reps::upsert(c, rep) {
-                    Err(e) if e.is_unique_violation() => reps::upsert(c, rep)?,
-                    other => other?,
-                }
+                // Processes starting together may insert the same new rep at once;
+                // the one that loses the race finds it stored and leaves it.
+                added += usize::from(reps::insert_if_absent(c, rep)?);
             }
             audit::append(
                 c,
@@ -217,10 +234,11 @@ async fn reps_from_file(store: &Store, path: &std::path::Path) -> Result<usize, 
                     action: "reps.loaded",
                     workflow_id: None,
                     reason: None,
-                    detail: serde_json::json!({ "count": loaded.len() }),
+                    detail: serde_json::json!({ "count": loaded.len(), "added": added }),
                 },
-            )
+            )?;
+            Ok(added)
         })
         .await?;
-    Ok(count)
+    Ok(added)
 }

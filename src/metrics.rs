@@ -86,6 +86,8 @@ pub struct Metrics {
     pub connector_rate_limit_wait: CounterVec,
     /// Circuit breaker state by connector: 0 closed, 1 half-open, 2 open.
     pub connector_breaker_state: IntGaugeVec,
+    /// Whether the service can act for a connected account (1) or it needs reconnecting (0), by provider and account.
+    pub account_connected: IntGaugeVec,
 }
 
 fn help(name: &str, text: &str) -> Opts {
@@ -242,6 +244,14 @@ impl Metrics {
                 &["connector"],
             )
             .expect(ok),
+            account_connected: IntGaugeVec::new(
+                help(
+                    "account_connected",
+                    "Whether the service can act for a connected account (1) or it needs reconnecting (0), by provider and account.",
+                ),
+                &["provider", "account"],
+            )
+            .expect(ok),
             registry,
         };
         for collector in metrics.collectors() {
@@ -275,6 +285,7 @@ impl Metrics {
             Box::new(self.connector_retries.clone()),
             Box::new(self.connector_rate_limit_wait.clone()),
             Box::new(self.connector_breaker_state.clone()),
+            Box::new(self.account_connected.clone()),
         ]
     }
 

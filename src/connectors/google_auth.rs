@@ -1,7 +1,11 @@
 //! Google OAuth for rep mailboxes: the refresh-token grant (form-encoded POST to the
 //! token endpoint), access tokens cached per mailbox until a minute before expiry,
 //! one refresh in flight per mailbox, and the account status that a dead grant
-//! (`invalid_grant`) flips to `NeedsReauth` so later calls fail fast instead of retrying.
+//! (`invalid_grant`, or a 403 for a scope the grant no longer has) flips to
+//! `NeedsReauth` so later calls fail fast instead of retrying. Once watched
+//! ([`GoogleTokens::watch`]), a dead grant is also written to the database
+//! (so every process and a restart see it) and to the per-account gauge before
+//! the call that found it returns.
 //!
 //! The refresh grant is a single form POST, so it is written here on the shared
 //! reqwest client rather than through the oauth2 crate (whose bundled client pins
@@ -17,6 +21,36 @@ use tokio::time::Instant;
 
 use super::error::{ConnectorError, Provider, classify};
 use super::http;
+use crate::metrics::Metrics;
+use crate::store::{Store, grants};
+
+/// The provider name of a rep's Google grant, as stored and as the metric label.
+pub const PROVIDER: &str = "google";
+
+/// Why an account needs reconnecting, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The token endpoint refused the refresh token (revoked, expired, password changed).
+    InvalidGrant,
+    /// An API refused the token for a scope it no longer carries.
+    ScopeRemoved,
+    /// No refresh token is held for the account.
+    NoGrant,
+}
+
+impl Trouble {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trouble::InvalidGrant => "invalid_grant",
+            Trouble::ScopeRemoved => "scope_removed",
+            Trouble::NoGrant => "no_grant",
+        }
+    }
+}
+
+/// Google's message for a token without the scope a method needs
+/// (403, `insufficientPermissions`, `WWW-Authenticate: … error="insufficient_scope"`).
+const SCOPE_MESSAGE: &str = "insufficient authentication scopes";
 
 /// Refresh this long before the provider's expiry, so a token never dies in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
@@ -55,6 +89,11 @@ impl InMemoryCredentials {
     pub fn set(&self, account: &str, token: SecretString) {
         self.lock()
             .insert(account.to_ascii_lowercase(), (token, AccountStatus::Active));
+    }
+
+    /// The accounts a grant is held for (lower-case).
+    pub fn accounts(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (SecretString, AccountStatus)>> {
@@ -98,6 +137,8 @@ pub struct GoogleTokens {
     store: Arc<dyn CredentialStore>,
     /// One async lock per mailbox: concurrent callers wait for one refresh.
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    /// Where a dead grant is recorded besides memory, once the service is wired.
+    watch: std::sync::OnceLock<(Store, Metrics)>,
 }
 
 #[derive(Deserialize)]
@@ -127,7 +168,40 @@ impl GoogleTokens {
             client_secret,
             store,
             slots: Mutex::new(HashMap::new()),
+            watch: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records dead grants in `store` and in the `account_connected` gauge from now on.
+    pub fn watch(&self, store: Store, metrics: Metrics) {
+        let _ = self.watch.set((store, metrics));
+    }
+
+    /// The grant of `account` is dead: fail fast from now on, here and (once
+    /// watched) in every process, and say so on the gauge.
+    async fn lost(&self, account: &str, trouble: Trouble) -> ConnectorError {
+        self.store.mark_needs_reauth(account);
+        let account = account.to_ascii_lowercase();
+        if let Some((store, metrics)) = self.watch.get() {
+            metrics
+                .account_connected
+                .with_label_values(&[PROVIDER, &account])
+                .set(0);
+            let (who, why) = (account.clone(), trouble.as_str());
+            let stored = store
+                .run(move |c| grants::set_status(c, PROVIDER, &who, false, Some(why)))
+                .await;
+            match stored {
+                Ok(true) => tracing::warn!(
+                    connector.name = "google_oauth",
+                    reason = why,
+                    "a mailbox's grant is dead; it needs reconnecting"
+                ),
+                Ok(false) => {}
+                Err(error) => tracing::error!(%error, "the account status could not be stored"),
+            }
+        }
+        ConnectorError::NeedsReauth { account }
     }
 
     pub fn status(&self, account: &str) -> AccountStatus {
@@ -151,7 +225,9 @@ impl GoogleTokens {
         if self.store.status(account) == AccountStatus::NeedsReauth {
             return Err(needs_reauth());
         }
-        let refresh = self.store.refresh_token(account).ok_or_else(needs_reauth)?;
+        let Some(refresh) = self.store.refresh_token(account) else {
+            return Err(self.lost(account, Trouble::NoGrant).await);
+        };
         let fresh = self.refresh(account, &refresh).await?;
         *cached = Some(fresh.clone());
         Ok(fresh.token)
@@ -159,6 +235,8 @@ impl GoogleTokens {
 
     /// Sends a request as `account`. A 401 means the cached token went stale early:
     /// drop it, refresh once and send once more (Google's advice); a second 401 stands.
+    /// A 403 for a missing scope means the grant lost a scope the steps need: the
+    /// account needs reconnecting.
     pub async fn send(
         &self,
         account: &str,
@@ -166,11 +244,21 @@ impl GoogleTokens {
     ) -> Result<reqwest::Response, ConnectorError> {
         let token = self.access_token(account).await?;
         let first = http::send(build().bearer_auth(token.expose_secret()), Provider::Google).await;
-        match first {
+        let outcome = match first {
             Err(ConnectorError::Unauthorized(_)) => {
                 self.invalidate_stale(account, &token).await;
                 let token = self.access_token(account).await?;
                 http::send(build().bearer_auth(token.expose_secret()), Provider::Google).await
+            }
+            other => other,
+        };
+        match outcome {
+            Err(ConnectorError::Permanent {
+                status: 403,
+                message,
+            }) if message.to_ascii_lowercase().contains(SCOPE_MESSAGE) => {
+                self.invalidate(account).await;
+                Err(self.lost(account, Trouble::ScopeRemoved).await)
             }
             other => other,
         }
@@ -244,10 +332,7 @@ impl GoogleTokens {
                 connector.name = "google_oauth",
                 "refresh grant rejected; mailbox needs re-authorisation"
             );
-            self.store.mark_needs_reauth(account);
-            return Err(ConnectorError::NeedsReauth {
-                account: account.to_string(),
-            });
+            return Err(self.lost(account, Trouble::InvalidGrant).await);
         }
         let message = error
             .error_description

@@ -45,6 +45,12 @@ pub fn sandbox_env(sandbox_url: &str, fixture: &Fixture) -> BTreeMap<String, Str
     set("SALES_AGENT_GMAIL_BASE_URL", base.to_string());
     set("SALES_AGENT_GOOGLE_API_BASE_URL", base.to_string());
     set("SALES_AGENT_GOOGLE_TOKEN_URL", format!("{base}/token"));
+    // Google's consent and sign-in: the sandbox is the issuer it is reached at.
+    set(
+        "SALES_AGENT_GOOGLE_AUTH_URL",
+        format!("{base}/o/oauth2/v2/auth"),
+    );
+    set("SALES_AGENT_GOOGLE_ISSUER", base.to_string());
     set("SALES_AGENT_LLM_BASE_URL", format!("{base}/v1"));
     set(
         "SALES_AGENT_HUBSPOT_TOKEN",
@@ -76,6 +82,7 @@ pub fn sandbox_config(mut config: Config, sandbox_url: &str, fixture: &Fixture) 
     let wired =
         Config::from_lookup(|name| env.get(name).cloned()).expect("the sandbox settings are valid");
     config.connectors = wired.connectors;
+    config.google_oauth = wired.google_oauth;
     config.engine.asset_folders = wired.engine.asset_folders;
     config
 }

@@ -33,6 +33,9 @@ pub enum WorkflowStatus {
     Pending,
     Running,
     RetryWait,
+    /// Waits for a connected account (a rep's Google mailbox) to be reconnected;
+    /// reconnecting it makes the workflow pending again.
+    Waiting,
     Completed,
     Skipped,
     DeadLettered,
@@ -40,10 +43,11 @@ pub enum WorkflowStatus {
 }
 
 impl WorkflowStatus {
-    pub const ALL: [WorkflowStatus; 7] = [
+    pub const ALL: [WorkflowStatus; 8] = [
         WorkflowStatus::Pending,
         WorkflowStatus::Running,
         WorkflowStatus::RetryWait,
+        WorkflowStatus::Waiting,
         WorkflowStatus::Completed,
         WorkflowStatus::Skipped,
         WorkflowStatus::DeadLettered,
@@ -51,10 +55,11 @@ impl WorkflowStatus {
     ];
 
     /// Statuses of workflows that still have work to do.
-    pub const UNFINISHED: [WorkflowStatus; 3] = [
+    pub const UNFINISHED: [WorkflowStatus; 4] = [
         WorkflowStatus::Pending,
         WorkflowStatus::Running,
         WorkflowStatus::RetryWait,
+        WorkflowStatus::Waiting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +67,7 @@ impl WorkflowStatus {
             WorkflowStatus::Pending => "pending",
             WorkflowStatus::Running => "running",
             WorkflowStatus::RetryWait => "retry_wait",
+            WorkflowStatus::Waiting => "waiting",
             WorkflowStatus::Completed => "completed",
             WorkflowStatus::Skipped => "skipped",
             WorkflowStatus::DeadLettered => "dead_lettered",

@@ -1,5 +1,6 @@
 //! What the driver writes: each step's result (fenced on the workflow's lease),
-//! and the end of a run — finished, retry later with backoff, or deferred.
+//! and the end of a run — finished, retry later with backoff, deferred, or
+//! waiting for a rep's mailbox to be reconnected.
 
 use std::time::Duration;
 
@@ -147,6 +148,48 @@ pub(super) async fn defer(
     .await?;
     Ok(if released {
         RunEnd::Deferred
+    } else {
+        RunEnd::NotOurs
+    })
+}
+
+/// Sets the workflow `waiting` for `account` (a Google mailbox), with a reason
+/// that names the rep, not the address; reconnecting the account wakes it.
+pub(super) async fn wait(
+    services: &Services,
+    workflow: &WorkflowRow,
+    owner: &str,
+    account: &str,
+) -> Result<RunEnd, StoreError> {
+    use crate::store::{grants, reps};
+    const GOOGLE: &str = "google";
+    let (id, owner, account) = (
+        workflow.id.clone(),
+        owner.to_string(),
+        account.to_lowercase(),
+    );
+    let released = services
+        .store
+        .run(move |c| {
+            c.write_transaction(|c| {
+                let rep = reps::find_by_email(c, &account)?;
+                let whose = rep.map_or("a rep's".to_string(), |r| format!("{}'s", r.name));
+                let reason = format!("waiting for {whose} Google account to be reconnected");
+                let status = WorkflowStatus::Waiting;
+                if !leases::release(c, &owner, &id, status, None, Some(&reason))? {
+                    return Ok(false);
+                }
+                grants::wait(c, &id, GOOGLE, &account)?;
+                // Reconnected while this run was failing: go on at once.
+                if grants::find_status(c, GOOGLE, &account)?.is_some_and(|s| s.connected) {
+                    grants::wake(c, GOOGLE, &account)?;
+                }
+                Ok(true)
+            })
+        })
+        .await?;
+    Ok(if released {
+        RunEnd::Waiting
     } else {
         RunEnd::NotOurs
     })

@@ -22,7 +22,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
-use super::commit::{StepResult, defer, finish, record, retry};
+use super::commit::{StepResult, defer, finish, record, retry, wait};
 use crate::domain::{FailurePolicy, Outcome, Step, WorkflowStatus};
 use crate::intake::FormSubmission;
 use crate::services::Services;
@@ -37,6 +37,8 @@ pub enum RunEnd {
     Finished(WorkflowStatus),
     Retrying,
     Deferred,
+    /// Waiting for a rep's mailbox to be reconnected.
+    Waiting,
     /// Someone else holds the workflow now (or it was cancelled); nothing more to do here.
     NotOurs,
 }
@@ -57,8 +59,10 @@ enum Halt {
         transient: bool,
         retry_after: Option<Duration>,
     },
-    /// Not now: quiet hours, a send limit, a mailbox to re-authorise.
+    /// Not now: quiet hours, a send limit.
     Defer { after: Duration, reason: String },
+    /// Until a rep's mailbox is reconnected (the account, by address).
+    Wait { account: String },
 }
 
 impl Halt {
@@ -66,7 +70,8 @@ impl Halt {
         match self {
             Halt::End { .. } => 0,
             Halt::Failed { .. } => 1,
-            Halt::Defer { .. } => 2,
+            Halt::Wait { .. } => 2,
+            Halt::Defer { .. } => 3,
         }
     }
 
@@ -293,6 +298,15 @@ async fn attempt(
             tracing::info!(step.name = step.as_str(), rep.id = rep_id, reason = %reason, "step deferred");
             return Ok(Settled::Halted(Halt::Defer { after, reason }));
         }
+        Err(StepError::WaitForAccount { account }) => {
+            let rep_id = state.route.as_ref().map(|r| r.rep_id.as_str());
+            tracing::info!(
+                step.name = step.as_str(),
+                rep.id = rep_id,
+                "step waits for a mailbox to be reconnected"
+            );
+            return Ok(Settled::Halted(Halt::Wait { account }));
+        }
         Err(error) if step.on_failure() == FailurePolicy::Degrade => {
             tracing::warn!(step.name = step.as_str(), %error, "step degraded");
             let null = serde_json::Value::Null;
@@ -352,6 +366,7 @@ async fn conclude(
             finish(services, workflow, owner, status, &reason).await
         }
         Halt::Defer { after, reason } => defer(services, workflow, owner, after, &reason).await,
+        Halt::Wait { account } => wait(services, workflow, owner, &account).await,
         Halt::Failed {
             message,
             transient: true,

@@ -251,11 +251,20 @@ fn authenticate(sb: &Sandbox, req: &HttpRequest, ep: Endpoint) -> Result<Princip
             let token = token.ok_or_else(|| unauthorized(provider, false))?;
             let world = sb.lock_world();
             if world.hubspot.tokens.iter().any(|t| t == token) {
-                Ok(Principal::HubSpot {
+                return Ok(Principal::HubSpot {
                     token: token.to_string(),
-                })
-            } else {
-                Err(unauthorized(provider, true))
+                });
+            }
+            match world.hubspot.oauth.access_tokens.get(token) {
+                Some(a) if a.expires_at_ms > sb.clock.now_ms() => Ok(Principal::HubSpot {
+                    // HubSpot limits an OAuth app per portal, not per token
+                    // (tokens change every 30 minutes).
+                    token: format!("oauth:{}:{}", a.install.app_id, a.install.hub_id),
+                }),
+                Some(a) => Err(super::refusals::expired_oauth(
+                    (sb.clock.now_ms() - a.expires_at_ms) / 60_000,
+                )),
+                None => Err(unauthorized(provider, true)),
             }
         }
         Provider::Google => {

@@ -25,6 +25,16 @@ pub fn insufficient_scope() -> HttpResponse {
             "errors": [{"message": "Insufficient Permission", "domain": "global", "reason": "insufficientPermissions"}]}}))
 }
 
+/// HubSpot's 401 for an OAuth access token past its 30 minutes.
+pub fn expired_oauth(minutes_ago: u64) -> HttpResponse {
+    respond::hubspot(
+        StatusCode::UNAUTHORIZED,
+        "EXPIRED_AUTHENTICATION",
+        &format!("The OAuth token used to make this call expired {minutes_ago} minute(s) ago."),
+        vec![],
+    )
+}
+
 /// The provider's 401: `presented` says whether a credential was sent at all.
 pub fn unauthorized(provider: Provider, presented: bool) -> HttpResponse {
     match provider {

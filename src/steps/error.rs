@@ -20,6 +20,11 @@ pub enum StepError {
     /// Not now, and not a failure: quiet hours, send limit, a paused mailbox.
     #[error("deferred: {reason}")]
     Defer { after: Duration, reason: String },
+    /// A connected account (a rep's Google mailbox) must be reconnected first: the
+    /// workflow waits, visibly, and resumes when it is. The account is kept for
+    /// the code, never shown (this message reaches logs and stored errors).
+    #[error("waiting for a mailbox to be reconnected")]
+    WaitForAccount { account: String },
     /// Another process owns the workflow now: stop touching it.
     #[error("lease lost")]
     LeaseLost,
@@ -37,9 +42,8 @@ impl StepError {
 impl From<ConnectorError> for StepError {
     fn from(error: ConnectorError) -> Self {
         match &error {
-            ConnectorError::NeedsReauth { .. } => StepError::Defer {
-                after: Duration::from_secs(15 * 60),
-                reason: error.to_string(),
+            ConnectorError::NeedsReauth { account } => StepError::WaitForAccount {
+                account: account.clone(),
             },
             ConnectorError::QuotaExhausted(_) => StepError::Defer {
                 after: Duration::from_secs(60 * 60),

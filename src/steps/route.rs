@@ -4,12 +4,20 @@
 //! the one whose working hours meet the prospect's business hours the most over the
 //! coming days. Reps that meet them equally are spread by a stable hash of the
 //! normalised contact email, so a duplicate submission or a re-run routes the same way.
+//!
+//! A rep whose Google account needs reconnecting is passed over within the
+//! territory (or spread) tier when another rep of the tier can take the lead.
+//! The contact's owner and the rep of an existing conversation are the person
+//! the prospect knows: they are kept, and so is the tier's choice when every
+//! rep of it is disconnected — the lead then waits, visibly, for that rep's
+//! account and resumes when it is reconnected.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use crate::compose::overlap;
+use crate::connectors::google_auth::PROVIDER as GOOGLE;
 pub use crate::domain::RouteReason;
 use crate::domain::{Rep, WorkingHours};
 
@@ -38,11 +46,13 @@ pub struct Routed<'a> {
 }
 
 /// The rep for this lead and why; `None` only when there is no active rep.
+/// `connected` says whether the service can act for a rep's mailbox now.
 pub fn route<'a>(
     reps: &'a [Rep],
     owner_id: Option<&str>,
     thread_mailbox: Option<&str>,
     prospect: &Prospect<'_>,
+    connected: impl Fn(&Rep) -> bool,
 ) -> Option<Routed<'a>> {
     let active: Vec<&Rep> = reps.iter().filter(|r| r.active).collect();
     let routed = |rep: &'a Rep, reason| Routed {
@@ -79,6 +89,8 @@ pub fn route<'a>(
     } else {
         (territory, RouteReason::Territory)
     };
+    let live: Vec<&Rep> = tier.iter().filter(|r| connected(r)).copied().collect();
+    let tier = if live.is_empty() { tier } else { live };
     let (rep, overlap_minutes) = pick(&tier, prospect)?;
     Some(Routed {
         rep,
@@ -122,11 +134,21 @@ pub async fn run(
     use crate::steps::state::RouteInfo;
     use crate::steps::{StepDone, StepError};
     let lead = cx.lead()?;
-    let reps = cx
+    let (reps, disconnected) = cx
         .services
         .store
-        .run(crate::store::reps::list_active)
+        .run(|c| {
+            Ok((
+                crate::store::reps::list_active(c)?,
+                crate::store::grants::disconnected(c, GOOGLE)?,
+            ))
+        })
         .await?;
+    let connected = |rep: &Rep| {
+        !disconnected
+            .iter()
+            .any(|d| d.account.eq_ignore_ascii_case(&rep.email))
+    };
     let owner = cx
         .state
         .contact
@@ -152,8 +174,13 @@ pub async fn run(
         business,
         now: Utc::now(),
     };
-    let routed = route(&reps, owner, mailbox, &prospect)
+    let routed = route(&reps, owner, mailbox, &prospect, connected)
         .ok_or_else(|| StepError::Permanent("no active rep to route to".into()))?;
+    if !connected(routed.rep) {
+        return Err(StepError::WaitForAccount {
+            account: routed.rep.email.to_lowercase(),
+        });
+    }
     let note = (routed.overlap_minutes == Some(0)).then(|| {
         format!(
             "{}'s working hours never meet the prospect's business hours ({}) in the next {OVERLAP_DAYS} days: no slot can be offered",
@@ -219,7 +246,7 @@ mod tests {
         owner: Option<&str>,
         p: &Prospect<'_>,
     ) -> Option<(String, RouteReason)> {
-        route(reps, owner, None, p).map(|r| (r.rep.id.clone(), r.reason))
+        route(reps, owner, None, p, |_| true).map(|r| (r.rep.id.clone(), r.reason))
     }
 
     #[test]
@@ -252,7 +279,7 @@ mod tests {
             ("Africa/Lagos", "ana"),
         ] {
             let p = prospect("p@x.com", None, zone, &b);
-            let routed = route(&reps, None, None, &p).unwrap();
+            let routed = route(&reps, None, None, &p, |_| true).unwrap();
             assert_eq!(
                 (routed.rep.id.as_str(), routed.reason),
                 (expected, RouteReason::Spread),
@@ -307,7 +334,8 @@ mod tests {
         let picked: std::collections::BTreeSet<String> = (0..40)
             .map(|n| format!("q{n}@x.com"))
             .map(|e| {
-                let routed = route(&reps, None, None, &prospect(&e, None, "", &b)).unwrap();
+                let routed =
+                    route(&reps, None, None, &prospect(&e, None, "", &b), |_| true).unwrap();
                 assert_eq!(routed.overlap_minutes, None);
                 routed.rep.id.clone()
             })
@@ -327,6 +355,7 @@ mod tests {
             None,
             None,
             &prospect("p@x.com", Some("us"), "America/Los_Angeles", &b),
+            |_| true,
         )
         .unwrap();
         assert_eq!(
@@ -344,7 +373,16 @@ mod tests {
         let mut reps = vec![rep("ana", Some("101"), &[], "UTC")];
         reps[0].active = false;
         let b = business();
-        assert!(route(&reps, Some("101"), None, &prospect("p@x", None, "UTC", &b)).is_none());
+        assert!(
+            route(
+                &reps,
+                Some("101"),
+                None,
+                &prospect("p@x", None, "UTC", &b),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -356,7 +394,8 @@ mod tests {
         let b = business();
         let p = prospect("p@x.de", Some("de"), "Europe/Berlin", &b);
         let pick = |owner| {
-            route(&reps, owner, Some("CY@example.com"), &p).map(|r| (r.rep.id.clone(), r.reason))
+            route(&reps, owner, Some("CY@example.com"), &p, |_| true)
+                .map(|r| (r.rep.id.clone(), r.reason))
         };
         assert_eq!(
             pick(None),
@@ -365,6 +404,40 @@ mod tests {
         assert_eq!(
             pick(Some("101")),
             Some(("ana".to_string(), RouteReason::ContactOwner))
+        );
+    }
+
+    #[test]
+    fn a_disconnected_rep_is_passed_over_in_its_tier_but_kept_as_owner_or_when_alone() {
+        let reps = vec![
+            rep("ana", Some("101"), &["de"], "Europe/Berlin"),
+            rep("bea", None, &["de"], "Europe/Berlin"),
+            rep("cy", None, &[], "Europe/Berlin"),
+        ];
+        let b = business();
+        let ana_down = |r: &Rep| r.id != "ana";
+        let emails: Vec<String> = (0..40).map(|n| format!("p{n}@x.de")).collect();
+        for e in &emails {
+            let p = prospect(e, Some("de"), "Europe/Berlin", &b);
+            let routed = route(&reps, None, None, &p, ana_down).unwrap();
+            assert_eq!(
+                (routed.rep.id.as_str(), routed.reason),
+                ("bea", RouteReason::Territory),
+                "{e}: the territory's other rep takes every lead"
+            );
+        }
+        let p = prospect("p@x.de", Some("de"), "Europe/Berlin", &b);
+        let owned = route(&reps, Some("101"), None, &p, ana_down).unwrap();
+        assert_eq!(
+            owned.rep.id, "ana",
+            "the contact's owner is kept: the lead waits"
+        );
+        let de_down = |r: &Rep| r.id == "cy";
+        let alone = route(&reps, None, None, &p, de_down).unwrap();
+        assert_eq!(alone.reason, RouteReason::Territory);
+        assert!(
+            !de_down(alone.rep),
+            "every rep of the territory is down: one of them is kept (the lead waits), not a rep outside it"
         );
     }
 }

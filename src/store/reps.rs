@@ -1,4 +1,5 @@
-//! The reps table: seeded from a file, read by the route step.
+//! The reps table: seeded from a file, managed while running through the admin
+//! API and the console, read by the route step on every lead.
 
 use diesel::prelude::*;
 
@@ -73,6 +74,50 @@ pub fn upsert(conn: &mut DbConn, rep: &Rep) -> Result<(), StoreError> {
         super::voice_profiles::seed_if_absent(c, &rep.id, &rep.voice)?;
         Ok(())
     })
+}
+
+/// Inserts the rep only when no rep has its id; returns whether it did. The seed
+/// file goes through here, so edits made while running survive a restart.
+pub fn insert_if_absent(conn: &mut DbConn, rep: &Rep) -> Result<bool, StoreError> {
+    if find_by_id(conn, &rep.id)?.is_some() {
+        return Ok(false);
+    }
+    match upsert(conn, rep) {
+        Ok(()) => Ok(true),
+        // Another process inserted it between the look and the insert.
+        Err(e) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Activates or deactivates a rep; false when there is no such rep.
+pub fn set_active(conn: &mut DbConn, id: &str, active: bool) -> Result<bool, StoreError> {
+    let changed = diesel::update(reps::table.find(id))
+        .set((reps::active.eq(active), reps::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Every rep, active or not, by id.
+pub fn list_all(conn: &mut DbConn) -> Result<Vec<Rep>, StoreError> {
+    reps::table
+        .order(reps::id.asc())
+        .select(RepRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(RepRow::into_rep)
+        .collect()
+}
+
+/// The rep (active or not) whose mailbox is `email`, compared case-blind.
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<Rep>, StoreError> {
+    reps::table
+        .filter(reps::email.eq(email.to_lowercase()))
+        .select(RepRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(RepRow::into_rep)
+        .transpose()
 }
 
 /// Every active rep, by id.

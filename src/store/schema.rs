@@ -230,6 +230,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_status (provider, account) {
+        provider -> Text,
+        account -> Text,
+        connected -> Bool,
+        reason -> Nullable<Text>,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workflow_waits (workflow_id) {
+        workflow_id -> Text,
+        provider -> Text,
+        account -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
     console_signin_links (token_hash) {
         token_hash -> Text,
         role -> Text,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The web actor, which hands accepted workflows to the supervisor.
     pub accepted: Recipient<WorkflowAccepted>,
+    /// The reps' Google grants: reconnection, and what the console shows.
+    pub accounts: Arc<crate::accounts::google::GoogleAccounts>,
     /// Google OAuth / OpenID Connect (sign-in, connecting a mailbox); `None` when
     /// no Google client is configured.
     pub google: Option<Arc<crate::connectors::google_oauth::GoogleOAuth>>,

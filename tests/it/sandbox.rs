@@ -7,6 +7,7 @@ mod faults;
 mod gmail;
 mod google;
 mod hubspot;
+mod hubspot_oauth;
 mod oauth;
 mod oidc;
 

@@ -2,13 +2,17 @@
 //! companies, notes, tasks, emails) — create, update, read, batch read, contact
 //! upsert by email,
 //! search — associations (v3 list, v4 list and default PUT), owners, and the
-//! Forms API submissions list. Private-app bearer tokens from the fixture.
+//! Forms API submissions list. Private-app bearer tokens from the fixture, or
+//! OAuth access tokens of an installed app (install page, token API: `install.rs`,
+//! `oauth.rs`, `oauth_model.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 mod batch;
+mod install;
 mod links;
+mod oauth;
 pub mod oauth_model;
 mod objects;
 mod rules;
@@ -88,6 +92,8 @@ enum Action {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    install::routes(cfg);
+    oauth::routes(cfg);
     cfg.route(
         "/crm/v3/objects/{type}/search",
         web::post().to(search_objects),

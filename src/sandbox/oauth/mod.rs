@@ -13,12 +13,12 @@
 //!
 //! Access tokens last 3599 s on the sandbox clock.
 
-mod authorize;
+pub mod authorize;
 mod code;
 pub mod id_token;
 mod jwt_bearer;
 pub mod model;
-mod page;
+pub mod page;
 
 use std::collections::HashMap;
 

@@ -141,6 +141,9 @@ pub(crate) async fn approve_and_send(
             Err(conflict("the recipient is on the suppression list".into()))
         }
         Err(StepError::Defer { reason, .. }) => Err(conflict(format!("not now: {reason}"))),
+        Err(StepError::WaitForAccount { .. }) => Err(conflict(
+            "not now: the rep's Google account needs reconnecting".into(),
+        )),
         Err(StepError::Transient { message, .. }) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "try_again",

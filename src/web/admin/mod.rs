@@ -20,11 +20,17 @@
 //! | `GET /api/asset-folders`, `GET /api/assets` | viewer |
 //! | `POST /api/asset-folders` `{"folder_id","tags"?,"reason"}`, `DELETE /api/asset-folders/{id}?reason=`, `PUT /api/assets/{id}/tags` `{"tags","reason"}`, `POST /api/assets/sync` | admin |
 //! | `POST /api/experiments` `{"name","variants","reason"}`, `POST /api/experiments/{id}/stop` `{"reason"}`, `POST /api/experiments/check-outcomes` | admin |
+//! | `GET /api/reps`, `GET /api/reps/{id}` | viewer |
+//! | `GET /api/accounts` (each connected account: connected or not, since, why) | viewer |
+//! | `PUT /api/accounts/google/{email}` `{"refresh_token","reason"}` (reconnect a mailbox; needs `SALES_AGENT_SECRET_KEY`) | admin |
+//! | `POST /api/reps` `{"id","name","email","calendar_id"?,"time_zone","hours"?,"days"?,"hubspot_owner_id"?,"territories"?,"booking_link"?,"reason"}`, `PUT /api/reps/{id}` (the same without `id`), `POST /api/reps/{id}/deactivate` `{"reason"}`, `POST /api/reps/{id}/activate` `{"reason"}` | admin |
 
+pub(crate) mod accounts;
 pub(crate) mod approve;
 pub(crate) mod assets;
 pub(crate) mod controls;
 pub(crate) mod experiments;
+pub(crate) mod reps;
 pub(crate) mod voice_profiles;
 pub(crate) mod voice_training;
 pub(crate) mod workflows;
@@ -94,7 +100,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/assets", web::get().to(assets::list_assets))
             .route("/assets/sync", web::post().to(assets::sync_now))
-            .route("/assets/{id}/tags", web::put().to(assets::set_tags)),
+            .route("/assets/{id}/tags", web::put().to(assets::set_tags))
+            .route("/reps", web::get().to(reps::list))
+            .route("/reps", web::post().to(reps::create))
+            .route("/reps/{id}", web::get().to(reps::get))
+            .route("/reps/{id}", web::put().to(reps::replace))
+            .route("/reps/{id}/deactivate", web::post().to(reps::deactivate))
+            .route("/reps/{id}/activate", web::post().to(reps::activate))
+            .route("/accounts", web::get().to(accounts::list))
+            .route(
+                "/accounts/google/{email}",
+                web::put().to(accounts::put_google),
+            ),
     );
 }
 

@@ -21,6 +21,7 @@ fn status(status: WorkflowStatus) -> &'static str {
         WorkflowStatus::Pending => "Pending",
         WorkflowStatus::Running => "Running",
         WorkflowStatus::RetryWait => "Waiting to retry",
+        WorkflowStatus::Waiting => "Waiting for an account",
         WorkflowStatus::Completed => "Completed",
         WorkflowStatus::Skipped => "Skipped",
         WorkflowStatus::DeadLettered => "Dead-lettered",

@@ -18,6 +18,8 @@
 //! | `GET /experiments`, `GET /experiments/{id}`, `POST /experiments` name, variants, `reason`, `POST /experiments/{id}/stop` `reason` | viewer / admin |
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
+//! | `POST /reps` (add), `POST /reps/{id}/edit`, `POST /reps/{id}/deactivate`, `POST /reps/{id}/activate`, each with `reason` | admin |
+//! | `POST /reps/{id}/connect` (to Google's consent), `GET /reps/connect/callback` | admin |
 //! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
 //! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
 //! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
@@ -40,6 +42,8 @@ mod overview;
 mod page;
 mod people;
 mod reps;
+mod reps_connect;
+mod reps_edit;
 mod session;
 mod settings;
 mod signin;
@@ -82,7 +86,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/contacts", web::get().to(contacts::list))
         .route("/contacts/{email}", web::get().to(contacts::show))
         .route("/reps", web::get().to(reps::list))
+        .route("/reps", web::post().to(reps_edit::create))
+        .route(
+            "/reps/connect/callback",
+            web::get().to(reps_connect::callback),
+        )
         .route("/reps/{id}", web::get().to(reps::show))
+        .route("/reps/{id}/connect", web::post().to(reps_connect::start))
+        .route("/reps/{id}/edit", web::post().to(reps_edit::update))
+        .route(
+            "/reps/{id}/deactivate",
+            web::post().to(reps_edit::deactivate),
+        )
+        .route("/reps/{id}/activate", web::post().to(reps_edit::activate))
         .route("/reps/{id}/voice", web::post().to(reps::set_voice))
         .route("/reps/{id}/train", web::post().to(voice::train_preview))
         .route("/reps/{id}/train/apply", web::post().to(voice::train_apply))

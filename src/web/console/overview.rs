@@ -41,6 +41,7 @@ pub async fn show(
             ))
         })
         .await?;
+    let reconnect = super::reps::reconnect_needed(&state).await?;
     let counts = |rows: Vec<(String, i64)>| -> (i64, Vec<Count>) {
         let total = rows.iter().map(|(_, n)| n).sum();
         let rows = rows
@@ -60,7 +61,7 @@ pub async fn show(
         &session,
         draft_only,
         "overview",
-        context! { today_total, today, week_total, week, dead, waiting,
+        context! { today_total, today, week_total, week, dead, waiting, reconnect,
         speed => charts::speed_chart(first_day, &samples),
         health => charts::connector_health(&state.metrics) },
     )

@@ -1,6 +1,7 @@
-//! `GET /reps` and `GET /reps/{id}`: each rep's mailbox, calendar, zone, working
-//! hours, territories and voice profile; `POST /reps/{id}/voice` replaces the
-//! profile (edited as JSON, validated by the admin API's own rule).
+//! `GET /reps` and `GET /reps/{id}`: each rep (active or not) with mailbox,
+//! calendar, zone, working hours, territories and voice profile, and the forms
+//! that add and edit reps (handled in `reps_edit`); `POST /reps/{id}/voice`
+//! replaces the profile (edited as JSON, validated by the admin API's own rule).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,6 +13,7 @@ use super::page::{self, see_other};
 use super::session::Session;
 use super::view;
 use crate::domain::{Rep, VoiceProfile};
+use crate::store::grants::{self, StatusRow};
 use crate::store::{reps, settings, voice_profiles};
 use crate::web::AppState;
 use crate::web::admin::voice_profiles as profiles;
@@ -24,20 +26,63 @@ fn rep_view(rep: &Rep) -> minijinja::Value {
         calendar => rep.calendar_id.clone(), zone => rep.time_zone.clone(),
         hours => format!("{} {}–{}", days.join(" "), hours.start.format("%H:%M"), hours.end.format("%H:%M")),
         territories => rep.territories.join(", "), active => rep.active,
+        // The edit form's values, as the form takes them back.
+        hours_field => format!("{}-{}", hours.start.format("%H:%M"), hours.end.format("%H:%M")),
+        days_field => days.join(",").to_lowercase(),
+        owner => rep.hubspot_owner_id.clone().unwrap_or_default(),
+        booking_link => rep.booking_link.clone().unwrap_or_default(),
     }
+}
+
+/// A rep's Google account as the console shows it: connected, reconnect
+/// needed (since when, why), or not connected (no grant held).
+fn google_view(state: &AppState, rep: &Rep, statuses: &[StatusRow]) -> minijinja::Value {
+    let stored = statuses
+        .iter()
+        .find(|s| s.provider == "google" && s.account.eq_ignore_ascii_case(&rep.email));
+    match stored {
+        Some(s) if !s.connected => context! {
+            state => "reconnect_needed", label => "Reconnect needed",
+            since => view::time(s.since), reason => s.reason.clone().unwrap_or_default(),
+        },
+        _ if state.accounts.is_usable(&rep.email) => {
+            context! { state => "connected", label => "Connected" }
+        }
+        _ => context! { state => "not_connected", label => "Not connected" },
+    }
+}
+
+/// The active reps whose Google account needs reconnecting, for the overview.
+pub(super) async fn reconnect_needed(
+    state: &AppState,
+) -> Result<Vec<minijinja::Value>, ConsoleError> {
+    let (all, statuses) = state
+        .store
+        .run(|c| Ok((reps::list_active(c)?, grants::disconnected(c, "google")?)))
+        .await?;
+    Ok(all
+        .iter()
+        .filter_map(|r| {
+            statuses
+                .iter()
+                .find(|s| s.account.eq_ignore_ascii_case(&r.email))
+                .map(|s| context! { id => r.id.clone(), name => r.name.clone(), since => view::time(s.since) })
+        })
+        .collect())
 }
 
 pub async fn list(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (draft_only, reps, stored) = state
+    let (draft_only, reps, stored, statuses) = state
         .store
         .run(|c| {
             Ok((
                 settings::draft_only(c)?,
-                reps::list_active(c)?,
+                reps::list_all(c)?,
                 voice_profiles::list(c)?,
+                grants::list_status(c)?,
             ))
         })
         .await?;
@@ -48,7 +93,7 @@ pub async fn list(
                 .iter()
                 .find(|p| p.rep_id == r.id)
                 .map_or("seed file".to_string(), |p| p.source.clone());
-            context! { rep => rep_view(r), source }
+            context! { rep => rep_view(r), source, google => google_view(&state, r, &statuses) }
         })
         .collect();
     page::render("reps.html", &session, draft_only, "reps", context! { reps })
@@ -60,13 +105,14 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (draft_only, rep, stored) = state
+    let (draft_only, rep, stored, statuses) = state
         .store
         .run(move |c| {
             Ok((
                 settings::draft_only(c)?,
                 reps::find_by_id(c, &id)?,
                 voice_profiles::find_by_rep(c, &id)?,
+                grants::list_status(c)?,
             ))
         })
         .await?;
@@ -85,7 +131,7 @@ pub async fn show(
         &session,
         draft_only,
         "reps",
-        context! { rep => rep_view(&rep), profile => json, source, updated },
+        context! { rep => rep_view(&rep), profile => json, source, updated, google => google_view(&state, &rep, &statuses) },
     )
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE workflow_waits;
+DROP TABLE account_status;
