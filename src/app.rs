@@ -98,17 +98,23 @@ impl Application {
         let mut connectors_config = config.connectors.clone();
         connectors_config.google_refresh_tokens = crate::accounts::open_google_grants(
             &store,
-            keyring,
+            keyring.clone(),
             config.connectors.google_refresh_tokens.clone(),
         )
         .await?;
         // Phone numbering data is built on first use; build it now, beside start-up.
         tokio::task::spawn_blocking(crate::compose::timezone::warm);
         let metrics = Metrics::new();
-        let connectors = connector::start(
-            Clients::from_config(&connectors_config),
-            Policies::from_config(&config.connectors, &metrics),
-        );
+        let clients = Clients::from_config(&connectors_config);
+        // A HubSpot connection made in the console replaces the environment's token.
+        let hubspot = Arc::new(crate::accounts::hubspot::HubSpotAccount::new(
+            clients.hubspot_tokens.clone(),
+            keyring,
+            config.connectors.hubspot_auth_url.clone(),
+        ));
+        hubspot.load(&store).await?;
+        let connectors =
+            connector::start(clients, Policies::from_config(&config.connectors, &metrics));
         let config = Arc::new(config);
         let services = Arc::new(Services {
             store: store.clone(),
@@ -126,6 +132,7 @@ impl Application {
             store,
             metrics,
             accepted: web.address().recipient(),
+            hubspot,
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();

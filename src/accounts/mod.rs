@@ -9,6 +9,8 @@
 //! are — but a database that already holds sealed grants refuses to start
 //! without the key, naming `SALES_AGENT_SECRET_KEY`.
 
+pub mod hubspot;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::secrets::{Keyring, SecretsError};
@@ -23,6 +25,10 @@ pub enum AccountsError {
         "the database holds {count} sealed account grant(s) but no key is configured: set SALES_AGENT_SECRET_KEY (or SALES_AGENT_SECRET_KEY_FILE) to the key they were sealed with"
     )]
     NoKey { count: i64 },
+    #[error(
+        "a token can only be stored sealed: set SALES_AGENT_SECRET_KEY (or SALES_AGENT_SECRET_KEY_FILE)"
+    )]
+    NoKeyToSeal,
     #[error("{account}: {source}")]
     Secrets {
         account: String,

@@ -31,6 +31,7 @@ pub mod google_auth;
 pub mod http;
 pub mod hubspot;
 mod hubspot_api;
+pub mod hubspot_auth;
 pub mod limiter;
 pub mod llm;
 pub mod mime;

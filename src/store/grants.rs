@@ -104,3 +104,14 @@ pub fn put_if_absent(
     };
     Ok(inserted == 1)
 }
+
+/// Removes `provider`'s grants other than `keep` (a provider with one
+/// connection at a time, such as HubSpot, replaces the old one).
+pub fn delete_others(conn: &mut DbConn, provider: &str, keep: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        account_grants::table
+            .filter(account_grants::provider.eq(provider))
+            .filter(account_grants::account.ne(keep)),
+    )
+    .execute(conn)?)
+}

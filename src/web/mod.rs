@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The web actor, which hands accepted workflows to the supervisor.
     pub accepted: Recipient<WorkflowAccepted>,
+    /// The HubSpot connection the console manages (install, private-app token).
+    pub hubspot: Arc<crate::accounts::hubspot::HubSpotAccount>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.
