@@ -23,6 +23,7 @@ use crate::secrets_at_rest::database_text;
 on_both_backends!(
     an_installed_app_is_sealed_at_rest_and_its_renewed_tokens_reach_the_crm,
     a_private_app_token_entered_later_replaces_the_environments_without_a_restart,
+    the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_configured,
 );
 
 const CLIENT_ID: &str = "5f0c8e2a-1b7d-4c3e-9a6f-2d8b4e1c7a90";
@@ -196,4 +197,21 @@ async fn a_private_app_token_entered_later_replaces_the_environments_without_a_r
     );
     client.list_owners().await.expect("loaded after a restart");
     sb.stop().await;
+}
+
+async fn the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_configured(db: TestDb) {
+    let mut config = crate::helpers::test_config(&db);
+    config.connectors.hubspot_client_id = Some(SecretString::from(CLIENT_ID));
+    config.connectors.hubspot_client_secret = config.webhook.client_secrets.first().cloned();
+    config.secret_keys.key = Some(SecretString::from(KEY));
+    let app = crate::helpers::spawn_app_with(config).await;
+    let body = crate::helpers::submission("conv-oauth-1", "laura.martinez@brightpath-health.com");
+    assert_eq!(app.post_signed(&body).await.status(), 202);
+    let forged = crate::helpers::signed_headers(&body, std::time::SystemTime::now(), CLIENT_SECRET);
+    assert_eq!(
+        app.post_with(&body, &forged).await.status(),
+        401,
+        "another secret is refused"
+    );
+    app.stop().await;
 }
