@@ -24,6 +24,7 @@ on_both_backends!(
     an_installed_app_is_sealed_at_rest_and_its_renewed_tokens_reach_the_crm,
     a_private_app_token_entered_later_replaces_the_environments_without_a_restart,
     the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_configured,
+    an_admin_installs_the_app_from_settings_and_leads_then_use_it,
 );
 
 const CLIENT_ID: &str = "5f0c8e2a-1b7d-4c3e-9a6f-2d8b4e1c7a90";
@@ -214,4 +215,134 @@ async fn the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_confi
         "another secret is refused"
     );
     app.stop().await;
+}
+
+/// A live console session row (cookie header, CSRF token), as sign-in makes one.
+async fn session(store: &sales_agent::store::Store, role: &'static str) -> (String, String) {
+    let random = || {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    };
+    let (token, csrf) = (random(), random());
+    let (t, c) = (token.clone(), csrf.clone());
+    store
+        .run(move |conn| {
+            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
+            sales_agent::store::sessions::insert(conn, &t, role, "admin:alex", &c, expires)?;
+            Ok(())
+        })
+        .await
+        .expect("session");
+    (format!("sa_console={token}"), csrf)
+}
+
+async fn an_admin_installs_the_app_from_settings_and_leads_then_use_it(db: TestDb) {
+    let stack = crate::helpers::spawn_stack_with(
+        &db,
+        |mut c| {
+            let base = c
+                .connectors
+                .hubspot_base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string();
+            c.connectors.hubspot_client_id = Some(SecretString::from(CLIENT_ID));
+            c.connectors.hubspot_client_secret = Some(SecretString::from(CLIENT_SECRET));
+            c.connectors.hubspot_auth_url = format!("{base}/oauth/authorize").parse().expect("url");
+            c.connectors.hubspot_token_url = format!("{base}/oauth/v1/token").parse().expect("url");
+            c.secret_keys.key = Some(SecretString::from(KEY));
+            c
+        },
+        Default::default(),
+    )
+    .await;
+    let callback_path = "/settings/hubspot/callback";
+    let registered = format!("{}{callback_path}", crate::helpers::PUBLIC_URL);
+    assert!(
+        stack
+            .sandbox
+            .register_redirect_uri(Some(CLIENT_ID), &registered)
+    );
+    let store = db.store();
+    let (cookie, csrf) = session(&store, "admin").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let address = &stack.app.address;
+
+    let started = http
+        .post(format!("{address}/settings/hubspot/connect"))
+        .header("cookie", &cookie)
+        .header("origin", address.as_str())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("connect");
+    assert_eq!(started.status(), 303);
+    let install = started.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let callback = consent::click_through(&install, "24681357")
+        .await
+        .expect("install page");
+    let query = url::Url::parse(&callback)
+        .expect("callback")
+        .query()
+        .unwrap_or_default()
+        .to_string();
+
+    // Another admin's session cannot finish this install.
+    let (other, _) = session(&store, "admin").await;
+    let forged = http
+        .get(format!("{address}{callback_path}?{query}"))
+        .header("cookie", &other)
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), 403);
+
+    let done = http
+        .get(format!("{address}{callback_path}?{query}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(
+        done.status(),
+        303,
+        "{}",
+        done.text().await.unwrap_or_default()
+    );
+    let page = http
+        .get(format!("{address}/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("settings");
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("app installed in portal 24681357"),
+        "settings does not show the portal"
+    );
+
+    let before = token_calls(&stack.sandbox);
+    stack.answered("laura.martinez@brightpath-health.com").await;
+    assert!(
+        token_calls(&stack.sandbox) > before,
+        "the lead's CRM calls used the app's renewed token"
+    );
+    let stored = database_text(&db);
+    for token in stack.sandbox.issued_tokens() {
+        assert!(
+            !stored.contains(&token),
+            "an issued token in plaintext at rest"
+        );
+    }
+    stack.app.stop().await;
+    stack.sandbox.stop().await;
 }
