@@ -113,13 +113,20 @@ impl Application {
         // restart stays dead until reconnected; the gauge is set before serving.
         let accounts = Arc::new(GoogleAccounts::new(
             store.clone(),
-            keyring,
+            keyring.clone(),
             clients.credentials.clone(),
             clients.google_tokens.clone(),
             metrics.clone(),
         ));
         accounts.sync().await?;
         let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
+        // A HubSpot connection made in the console replaces the environment's token.
+        let hubspot = Arc::new(crate::accounts::hubspot::HubSpotAccount::new(
+            clients.hubspot_tokens.clone(),
+            keyring,
+            config.connectors.hubspot_auth_url.clone(),
+        ));
+        hubspot.load(&store).await?;
         let connectors =
             connector::start(clients, Policies::from_config(&config.connectors, &metrics));
         // One client for the process: it holds the provider's signing keys.
@@ -147,6 +154,7 @@ impl Application {
             accepted: web.address().recipient(),
             accounts,
             google,
+            hubspot,
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();

@@ -10,6 +10,7 @@
 //! without the key, naming `SALES_AGENT_SECRET_KEY`.
 
 pub mod google;
+pub mod hubspot;
 
 use secrecy::{ExposeSecret, SecretString};
 

@@ -14,6 +14,11 @@ use super::{ConfigError, invalid};
 pub struct ConnectorsConfig {
     pub hubspot_base_url: Url,
     pub hubspot_token: Option<SecretString>,
+    /// The HubSpot OAuth app (its secret is the webhook client secret).
+    pub hubspot_client_id: Option<SecretString>,
+    pub hubspot_client_secret: Option<SecretString>,
+    pub hubspot_auth_url: Url,
+    pub hubspot_token_url: Url,
     pub gmail_base_url: Url,
     pub google_api_base_url: Url,
     pub google_token_url: Url,
@@ -51,6 +56,10 @@ pub(super) fn connectors_config<F: Fn(&str) -> Option<String>>(
     Ok(ConnectorsConfig {
         hubspot_base_url: source.parse_http_url("SALES_AGENT_HUBSPOT_BASE_URL")?,
         hubspot_token: source.secret("SALES_AGENT_HUBSPOT_TOKEN"),
+        hubspot_client_id: source.secret("SALES_AGENT_HUBSPOT_CLIENT_ID"),
+        hubspot_client_secret: source.secret("SALES_AGENT_HUBSPOT_CLIENT_SECRET"),
+        hubspot_auth_url: source.parse_http_url("SALES_AGENT_HUBSPOT_AUTH_URL")?,
+        hubspot_token_url: source.parse_http_url("SALES_AGENT_HUBSPOT_TOKEN_URL")?,
         gmail_base_url: source.parse_http_url("SALES_AGENT_GMAIL_BASE_URL")?,
         google_api_base_url: source.parse_http_url("SALES_AGENT_GOOGLE_API_BASE_URL")?,
         google_token_url: source.parse_http_url("SALES_AGENT_GOOGLE_TOKEN_URL")?,

@@ -159,6 +159,20 @@ pub const SETTINGS: &[Setting] = &[
         "SALES_AGENT_HUBSPOT_TOKEN",
         "HubSpot private-app (or service key) bearer token for CRM calls.",
     ),
+    secret(
+        "SALES_AGENT_HUBSPOT_CLIENT_ID",
+        "HubSpot app client id: with SALES_AGENT_HUBSPOT_CLIENT_SECRET, lets an admin install the app from /settings.",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_AUTH_URL",
+        "https://app.hubspot.com/oauth/authorize",
+        "HubSpot's app-install (authorization) page.",
+    ),
+    setting(
+        "SALES_AGENT_HUBSPOT_TOKEN_URL",
+        "https://api.hubapi.com/oauth/v1/token",
+        "HubSpot OAuth token endpoint (code and refresh-token grants).",
+    ),
     setting(
         "SALES_AGENT_GMAIL_BASE_URL",
         "https://gmail.googleapis.com",

@@ -1,4 +1,5 @@
-//! HubSpot CRM v3/v4 with a private-app bearer token: contacts (search, batch
+//! HubSpot CRM v3/v4 with a private-app token or an OAuth app's access token
+//! (see [`super::hubspot_auth`]): contacts (search, batch
 //! upsert by email, read with owner), companies by domain, notes and tasks with
 //! inline associations, association reads to find an earlier write by its marker
 //! (API_FACTS §1.3: search is eventually consistent, associations are not), default
@@ -11,8 +12,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::error::{ConnectorError, Provider};
 use super::http::{self, Endpoint};
+use super::hubspot_auth::{HubSpotCredential, HubSpotTokens};
 
 pub use super::hubspot_api::*;
 use super::hubspot_api::{AssociationTarget, BatchResponse, Page};
@@ -85,23 +89,44 @@ pub trait HubSpot: Send + Sync {
 pub struct HubSpotClient {
     http: reqwest::Client,
     base: String,
-    token: SecretString,
+    tokens: Arc<HubSpotTokens>,
 }
 
 impl HubSpotClient {
     /// `base` is `https://api.hubapi.com` in production; `token` the private-app token.
     pub fn new(http: reqwest::Client, base: impl Into<String>, token: SecretString) -> Self {
+        let tokens = HubSpotTokens::new(
+            http.clone(),
+            None,
+            Some(HubSpotCredential::PrivateApp(token)),
+        );
+        Self::with_tokens(http, base, Arc::new(tokens))
+    }
+
+    /// A client whose bearer token comes from `tokens` (an OAuth app's, renewed
+    /// before expiry, or a private-app token replaced while running).
+    pub fn with_tokens(
+        http: reqwest::Client,
+        base: impl Into<String>,
+        tokens: Arc<HubSpotTokens>,
+    ) -> Self {
         HubSpotClient {
             http,
             base: base.into(),
-            token,
+            tokens,
         }
     }
 
-    fn request(&self, endpoint: &Endpoint, path: &[&str]) -> reqwest::RequestBuilder {
-        self.http
+    async fn request(
+        &self,
+        endpoint: &Endpoint,
+        path: &[&str],
+    ) -> Result<reqwest::RequestBuilder, ConnectorError> {
+        let token = self.tokens.bearer().await?;
+        Ok(self
+            .http
             .request(endpoint.http_method(), endpoint.url(&self.base, path))
-            .bearer_auth(self.token.expose_secret())
+            .bearer_auth(token.expose_secret()))
     }
 
     async fn search(
@@ -116,8 +141,11 @@ impl HubSpotClient {
             "properties": properties,
             "limit": 10,
         });
-        let page: Page<CrmObject> =
-            http::send_json(self.request(endpoint, &[]).json(&body), Provider::HubSpot).await?;
+        let page: Page<CrmObject> = http::send_json(
+            self.request(endpoint, &[]).await?.json(&body),
+            Provider::HubSpot,
+        )
+        .await?;
         Ok(page.results)
     }
 
@@ -135,7 +163,11 @@ impl HubSpotClient {
                 "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
             }],
         });
-        http::send_json(self.request(endpoint, &[]).json(&body), Provider::HubSpot).await
+        http::send_json(
+            self.request(endpoint, &[]).await?.json(&body),
+            Provider::HubSpot,
+        )
+        .await
     }
 }
 
@@ -171,7 +203,7 @@ impl HubSpot for HubSpotClient {
             .collect();
         let body = json!({ "inputs": inputs });
         let response: BatchResponse<Upserted> = http::send_json(
-            self.request(&CONTACTS_UPSERT, &[]).json(&body),
+            self.request(&CONTACTS_UPSERT, &[]).await?.json(&body),
             Provider::HubSpot,
         )
         .await?;
@@ -197,6 +229,7 @@ impl HubSpot for HubSpotClient {
         ];
         let found = http::send_json(
             self.request(&CONTACTS_GET, &[&email.to_ascii_lowercase()])
+                .await?
                 .query(CONTACTS_GET.query(&query)),
             Provider::HubSpot,
         )
@@ -212,6 +245,7 @@ impl HubSpot for HubSpotClient {
         let props = CONTACT_PROPERTIES.join(",");
         let contact: CrmObject = http::send_json(
             self.request(&CONTACTS_GET, &[id])
+                .await?
                 .query(CONTACTS_GET.query(&[("properties", props)])),
             Provider::HubSpot,
         )
@@ -221,8 +255,11 @@ impl HubSpot for HubSpotClient {
             .filter(|o| !o.is_empty())
         {
             Some(owner_id) => {
-                match http::send_json(self.request(&OWNERS_GET, &[owner_id]), Provider::HubSpot)
-                    .await
+                match http::send_json(
+                    self.request(&OWNERS_GET, &[owner_id]).await?,
+                    Provider::HubSpot,
+                )
+                .await
                 {
                     Ok(owner) => Some(owner),
                     // An owner who left is archived and no longer found: the contact stands alone.
@@ -288,6 +325,7 @@ impl HubSpot for HubSpotClient {
             query.extend(after.take().map(|a| ("after", a)));
             let request = self
                 .request(&ASSOCIATIONS_LIST, &["contacts", contact_id, to_type])
+                .await?
                 .query(ASSOCIATIONS_LIST.query(&query));
             let page: Page<AssociationTarget> = http::send_json(request, Provider::HubSpot).await?;
             ids.extend(page.results.into_iter().map(|t| t.to_object_id));
@@ -308,6 +346,7 @@ impl HubSpot for HubSpotClient {
         let body = json!({"inputs": inputs, "properties": properties});
         let response: BatchResponse<CrmObject> = http::send_json(
             self.request(&OBJECTS_BATCH_READ, &[object_type])
+                .await?
                 .json(&body),
             Provider::HubSpot,
         )
@@ -320,7 +359,9 @@ impl HubSpot for HubSpotClient {
         from: (&str, &str),
         to: (&str, &str),
     ) -> Result<(), ConnectorError> {
-        let request = self.request(&ASSOCIATE_DEFAULT, &[from.0, from.1, to.0, to.1]);
+        let request = self
+            .request(&ASSOCIATE_DEFAULT, &[from.0, from.1, to.0, to.1])
+            .await?;
         http::send_empty(request, Provider::HubSpot).await
     }
 
@@ -332,6 +373,7 @@ impl HubSpot for HubSpotClient {
             query.extend(after.take().map(|a| ("after", a)));
             let page: Page<Owner> = http::send_json(
                 self.request(&OWNERS_LIST, &[])
+                    .await?
                     .query(OWNERS_LIST.query(&query)),
                 Provider::HubSpot,
             )

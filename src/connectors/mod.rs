@@ -33,6 +33,7 @@ pub mod google_oauth;
 pub mod http;
 pub mod hubspot;
 mod hubspot_api;
+pub mod hubspot_auth;
 pub mod limiter;
 pub mod llm;
 pub mod mime;

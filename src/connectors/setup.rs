@@ -13,6 +13,7 @@ use super::gmail::{self, Gmail, GmailClient};
 use super::google_auth::{GoogleTokens, InMemoryCredentials};
 use super::http::{self, Endpoint};
 use super::hubspot::{self, HubSpot, HubSpotClient};
+use super::hubspot_auth::{HubSpotApp, HubSpotCredential, HubSpotTokens};
 use super::limiter::{Limiter, quota};
 use super::llm::{self, Llm, LlmClient};
 use super::policy::{CallPolicy, RetryPolicy};
@@ -30,6 +31,8 @@ pub struct Clients {
     /// The rep mailboxes' grants and status (re-authorisation updates it).
     pub credentials: Arc<InMemoryCredentials>,
     pub google_tokens: Arc<GoogleTokens>,
+    /// HubSpot's bearer token source (private-app or OAuth app, replaceable).
+    pub hubspot_tokens: Arc<HubSpotTokens>,
 }
 
 /// A base URL as the clients join paths onto it (no trailing slash).
@@ -64,12 +67,30 @@ impl Clients {
             credentials.clone(),
         ));
         let google_base = base(&config.google_api_base_url);
+        let hubspot_app = match (&config.hubspot_client_id, &config.hubspot_client_secret) {
+            (Some(id), Some(secret)) => Some(HubSpotApp {
+                client_id: secrecy::ExposeSecret::expose_secret(id).to_string(),
+                client_secret: secret.clone(),
+                token_url: config.hubspot_token_url.to_string(),
+            }),
+            _ => None,
+        };
+        // The environment's token until a connection made in the console is loaded.
+        let hubspot_tokens = Arc::new(HubSpotTokens::new(
+            api.clone(),
+            hubspot_app,
+            Some(HubSpotCredential::PrivateApp(secret_or_empty(
+                &config.hubspot_token,
+                "SALES_AGENT_HUBSPOT_TOKEN",
+            ))),
+        ));
         Clients {
-            hubspot: Arc::new(HubSpotClient::new(
+            hubspot: Arc::new(HubSpotClient::with_tokens(
                 api.clone(),
                 base(&config.hubspot_base_url),
-                secret_or_empty(&config.hubspot_token, "SALES_AGENT_HUBSPOT_TOKEN"),
+                hubspot_tokens.clone(),
             )),
+            hubspot_tokens,
             gmail: Arc::new(GmailClient::new(
                 api.clone(),
                 base(&config.gmail_base_url),

@@ -249,3 +249,14 @@ pub fn wake_connected(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
     }
     Ok(woken)
 }
+
+/// Removes `provider`'s grants other than `keep` (a provider with one
+/// connection at a time, such as HubSpot, replaces the old one).
+pub fn delete_others(conn: &mut DbConn, provider: &str, keep: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        account_grants::table
+            .filter(account_grants::provider.eq(provider))
+            .filter(account_grants::account.ne(keep)),
+    )
+    .execute(conn)?)
+}

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Google OAuth / OpenID Connect (sign-in, connecting a mailbox); `None` when
     /// no Google client is configured.
     pub google: Option<Arc<crate::connectors::google_oauth::GoogleOAuth>>,
+    /// The HubSpot connection the console manages (install, private-app token).
+    pub hubspot: Arc<crate::accounts::hubspot::HubSpotAccount>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.

@@ -22,6 +22,7 @@ mod golden;
 mod graph;
 mod helpers;
 mod holds;
+mod hubspot_connect;
 mod leases;
 mod ledger;
 mod lifecycle;

@@ -157,7 +157,7 @@ async fn grant_rows(db: &TestDb) -> Vec<GrantText> {
 
 /// Everything the database holds, as text: the SQLite files byte for byte, or
 /// every PostgreSQL table's rows.
-fn database_text(db: &TestDb) -> String {
+pub fn database_text(db: &TestDb) -> String {
     match db {
         TestDb::Sqlite { dir } => std::fs::read_dir(dir)
             .unwrap()

@@ -35,6 +35,7 @@ mod contacts;
 mod drafts;
 mod error;
 mod experiments;
+mod hubspot_connect;
 mod labels;
 mod lead;
 mod leads;
@@ -113,6 +114,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/experiments/{id}/stop", web::post().to(experiments::stop))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/mode", web::post().to(settings::set_mode))
+        .route(
+            "/settings/hubspot/connect",
+            web::post().to(hubspot_connect::connect),
+        )
+        .route(
+            "/settings/hubspot/callback",
+            web::get().to(hubspot_connect::callback),
+        )
+        .route(
+            "/settings/hubspot/token",
+            web::post().to(hubspot_connect::set_token),
+        )
         .route("/settings/suppressions", web::post().to(settings::suppress))
         .route(
             "/settings/suppressions/remove",

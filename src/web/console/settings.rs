@@ -69,12 +69,13 @@ pub async fn show(
         .map(|s| context! { email => s.email.clone(), reason => s.reason.clone(), source => s.source.clone(),
                              created => view::time(s.created_at) })
         .collect();
+    let hubspot = super::hubspot_connect::status(&state).await;
     page::render(
         "settings.html",
         &session,
         draft_only,
         "settings",
-        context! { entries, older, suppressed, more_suppressed, q },
+        context! { entries, older, suppressed, more_suppressed, q, hubspot },
     )
 }
 

@@ -212,12 +212,12 @@ impl std::io::Write for Captured {
 }
 
 /// The paths the demo does not take: a rep whose Google grant was revoked (the
-/// workflow is deferred until someone re-authorises) and a provider failing every
+/// workflow waits until someone reconnects it) and a provider failing every
 /// other call (retries, degraded steps, dead letters). The service runs in this
 /// process so that its logs can be captured; nextest runs each test in a process
 /// of its own, so the global subscriber is this test's alone.
 #[actix_web::test]
-async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
+async fn waits_and_failures_log_the_rep_id_and_no_address() {
     use crate::helpers::{TestDb, spawn_stack_with};
     use sales_agent::sandbox::faults::{FaultSpec, Phase};
 
@@ -241,7 +241,7 @@ async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
         },
     )]);
     let stack = spawn_stack_with(&db, |config| config, faults).await;
-    // Every rep's grant is revoked: any workflow that reaches a mailbox defers.
+    // Every rep's grant is revoked: any workflow that reaches a mailbox waits.
     for token in &stack.fixture.google.refresh_tokens {
         assert!(stack.sandbox.revoke_refresh_token(&token.token));
     }
@@ -260,11 +260,11 @@ async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
         let response = stack.app.post_signed(&stack.sample(email)).await;
         assert!(response.status().is_success());
     }
-    // Wait until deferrals were logged (or give up and let the asserts say so).
+    // Wait until the waits were logged (or give up and let the asserts say so).
     let started = std::time::Instant::now();
     while started.elapsed() < std::time::Duration::from_secs(30) {
         let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-        if text.matches("step deferred").count() >= 2 && text.contains("rep.id=") {
+        if text.matches("step waits for a mailbox").count() >= 2 && text.contains("rep.id=") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -273,10 +273,9 @@ async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
     stack.stop().await;
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    assert!(text.contains("step deferred"), "no deferral was logged");
     assert!(
-        text.contains("re-authorisation"),
-        "the deferral says why: {}",
+        text.contains("step waits for a mailbox to be reconnected"),
+        "the wait says why: {}",
         &text[text.len().saturating_sub(3000)..]
     );
     let rep_ids: Vec<String> = sales_agent::demo::reps_from_fixture(&fixture)
@@ -288,7 +287,7 @@ async fn deferrals_and_failures_log_the_rep_id_and_no_address() {
             .iter()
             .any(|id| text.contains(&format!("rep.id=\"{id}\""))
                 || text.contains(&format!("rep.id={id}"))),
-        "a deferral names the rep by id"
+        "a wait names the rep by id"
     );
     assert!(
         text.contains("503") || text.contains("Service Unavailable"),

@@ -1,0 +1,211 @@
+//! Where the HubSpot connector's bearer token comes from: a private-app token
+//! (from the environment or entered in the console), or an installed OAuth
+//! app's refresh token, traded at HubSpot's token endpoint for 30-minute access
+//! tokens that are renewed five minutes before they expire (HubSpot: track
+//! `expires_in` rather than waiting for a 401). The credential can be replaced
+//! while running, so connecting HubSpot in the console needs no restart.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::error::ConnectorError;
+
+/// Renew this long before HubSpot's expiry.
+pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
+
+/// What the connector holds for HubSpot.
+#[derive(Clone)]
+pub enum HubSpotCredential {
+    PrivateApp(SecretString),
+    OAuth {
+        refresh_token: SecretString,
+        portal_id: u64,
+    },
+}
+
+/// The app's OAuth client (id, secret) and HubSpot's token URL.
+#[derive(Clone)]
+pub struct HubSpotApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub token_url: String,
+}
+
+/// What the token endpoint gave for a code: the refresh token to keep and the portal.
+pub struct Installed {
+    pub refresh_token: SecretString,
+    pub portal_id: u64,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    refresh_token: String,
+    expires_in: u64,
+    #[serde(default)]
+    hub_id: Option<u64>,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+/// HubSpot's token error: `{"status":"BAD_REFRESH_TOKEN","message":…}`.
+#[derive(Deserialize, Default)]
+struct TokenError {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    message: String,
+}
+
+struct State {
+    credential: Option<HubSpotCredential>,
+    access: Option<(SecretString, Instant)>,
+}
+
+pub struct HubSpotTokens {
+    http: reqwest::Client,
+    app: Option<HubSpotApp>,
+    margin: Duration,
+    state: Mutex<State>,
+}
+
+impl HubSpotTokens {
+    pub fn new(
+        http: reqwest::Client,
+        app: Option<HubSpotApp>,
+        credential: Option<HubSpotCredential>,
+    ) -> Self {
+        HubSpotTokens {
+            http,
+            app,
+            margin: DEFAULT_MARGIN,
+            state: Mutex::new(State {
+                credential,
+                access: None,
+            }),
+        }
+    }
+
+    /// Renew access tokens `margin` before expiry instead of five minutes.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    pub fn app(&self) -> Option<&HubSpotApp> {
+        self.app.as_ref()
+    }
+
+    /// Replaces the credential (console install or a new private-app token).
+    pub async fn set(&self, credential: HubSpotCredential) {
+        let mut state = self.state.lock().await;
+        state.credential = Some(credential);
+        state.access = None;
+    }
+
+    /// The portal an installed app is connected to (none for a private-app token).
+    pub async fn portal_id(&self) -> Option<u64> {
+        match &self.state.lock().await.credential {
+            Some(HubSpotCredential::OAuth { portal_id, .. }) => Some(*portal_id),
+            _ => None,
+        }
+    }
+
+    /// The bearer token for the next call, renewing an OAuth access token first
+    /// when it is within the margin of its expiry. One renewal at a time.
+    pub async fn bearer(&self) -> Result<SecretString, ConnectorError> {
+        let mut state = self.state.lock().await;
+        let refresh = match &state.credential {
+            None => {
+                return Err(ConnectorError::Unauthorized(
+                    "no HubSpot credential configured".into(),
+                ));
+            }
+            Some(HubSpotCredential::PrivateApp(token)) => return Ok(token.clone()),
+            Some(HubSpotCredential::OAuth { refresh_token, .. }) => refresh_token.clone(),
+        };
+        if let Some((token, fresh_until)) = &state.access
+            && Instant::now() < *fresh_until
+        {
+            return Ok(token.clone());
+        }
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.expose_secret()),
+        ];
+        let token = self.call(&form).await?;
+        let access = SecretString::from(token.access_token);
+        let fresh_until =
+            Instant::now() + Duration::from_secs(token.expires_in).saturating_sub(self.margin);
+        state.access = Some((access.clone(), fresh_until));
+        Ok(access)
+    }
+
+    /// Trades an install's code for tokens (the redirect URI must be the one
+    /// the install page was opened with).
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<Installed, ConnectorError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        let token = self.call(&form).await?;
+        let portal_id = token.hub_id.ok_or_else(|| ConnectorError::Permanent {
+            status: 0,
+            message: "token response without hub_id".into(),
+        })?;
+        Ok(Installed {
+            refresh_token: SecretString::from(token.refresh_token),
+            portal_id,
+            scopes: token.scopes,
+        })
+    }
+
+    async fn call(&self, grant: &[(&str, &str)]) -> Result<TokenResponse, ConnectorError> {
+        let app = self.app.as_ref().ok_or_else(|| ConnectorError::Permanent {
+            status: 0,
+            message: "SALES_AGENT_HUBSPOT_CLIENT_ID is unset".into(),
+        })?;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", &app.client_id),
+            ("client_secret", app.client_secret.expose_secret()),
+        ];
+        form.extend_from_slice(grant);
+        let response = self.http.post(&app.token_url).form(&form).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| ConnectorError::Permanent {
+                status: 0,
+                message: format!("unexpected HubSpot token response: {e}"),
+            });
+        }
+        let error: TokenError = serde_json::from_slice(&body).unwrap_or_default();
+        if status.is_server_error() {
+            return Err(ConnectorError::Transient {
+                retry_after: None,
+                message: error.message,
+            });
+        }
+        tracing::warn!(connector.name = "hubspot_oauth", http.status = status.as_u16(), error = %error.status, "HubSpot token request refused");
+        // BAD_REFRESH_TOKEN: the app was uninstalled; an admin must reconnect.
+        Err(match error.status.as_str() {
+            "BAD_REFRESH_TOKEN" => ConnectorError::NeedsReauth {
+                account: "hubspot".into(),
+            },
+            _ => ConnectorError::Permanent {
+                status: status.as_u16(),
+                message: format!("{}: {}", error.status, error.message),
+            },
+        })
+    }
+}
