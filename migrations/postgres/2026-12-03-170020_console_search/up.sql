@@ -17,16 +17,27 @@ CREATE INDEX workflows_created_draft ON workflows (created_at, draft_ms) WHERE d
 -- that a B-tree serves, whatever the database's default collation; addresses
 -- take it too, which orders /contacts the same on both backends.
 ALTER TABLE workflows ALTER COLUMN email TYPE TEXT COLLATE "C";
+-- A field of the stored submission, or NULL when PostgreSQL cannot read the
+-- document as json text (it refuses \u0000 in a string, which a prospect can
+-- type): a search key must never stop a submission from being stored.
+CREATE FUNCTION submission_field(doc TEXT, field TEXT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN doc::json -> 'fields' ->> field;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
 ALTER TABLE workflows
     ADD COLUMN company_key TEXT COLLATE "C" GENERATED ALWAYS AS
-        (lower(left(trim(submission::json -> 'fields' ->> 'company'), 100) COLLATE "C")) STORED,
+        (lower(left(trim(submission_field(submission, 'company')), 100) COLLATE "C")) STORED,
     ADD COLUMN name_key TEXT COLLATE "C" GENERATED ALWAYS AS
         (lower(left(coalesce(
-            nullif(trim(coalesce(submission::json -> 'fields' ->> 'first_name', '') || ' '
-                        || coalesce(submission::json -> 'fields' ->> 'last_name', '')), ''),
-            trim(submission::json -> 'fields' ->> 'full_name')), 100) COLLATE "C")) STORED,
+            nullif(trim(coalesce(submission_field(submission, 'first_name'), '') || ' '
+                        || coalesce(submission_field(submission, 'last_name'), '')), ''),
+            trim(submission_field(submission, 'full_name'))), 100) COLLATE "C")) STORED,
     ADD COLUMN surname_key TEXT COLLATE "C" GENERATED ALWAYS AS
-        (lower(left(trim(submission::json -> 'fields' ->> 'last_name'), 100) COLLATE "C")) STORED;
+        (lower(left(trim(submission_field(submission, 'last_name')), 100) COLLATE "C")) STORED;
 CREATE INDEX workflows_company_key ON workflows (company_key, created_at);
 CREATE INDEX workflows_name_key ON workflows (name_key);
 CREATE INDEX workflows_surname_key ON workflows (surname_key);
