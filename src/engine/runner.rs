@@ -298,8 +298,11 @@ async fn attempt(
             tracing::info!(step.name = step.as_str(), rep.id = rep_id, reason = %reason, "step deferred");
             return Ok(Settled::Halted(Halt::Defer { after, reason }));
         }
-        Err(StepError::WaitForAccount { account }) => {
-            let rep_id = state.route.as_ref().map(|r| r.rep_id.as_str());
+        Err(StepError::WaitForAccount { account, rep_id }) => {
+            // Named by routing when the wait starts there; else the routed rep.
+            let rep_id = rep_id
+                .as_deref()
+                .or_else(|| state.route.as_ref().map(|r| r.rep_id.as_str()));
             tracing::info!(
                 step.name = step.as_str(),
                 rep.id = rep_id,

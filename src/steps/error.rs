@@ -22,9 +22,13 @@ pub enum StepError {
     Defer { after: Duration, reason: String },
     /// A connected account (a rep's Google mailbox) must be reconnected first: the
     /// workflow waits, visibly, and resumes when it is. The account is kept for
-    /// the code, never shown (this message reaches logs and stored errors).
+    /// the code, never shown (this message reaches logs and stored errors); the
+    /// rep's id when the step knows it (routing does, a connector call does not).
     #[error("waiting for a mailbox to be reconnected")]
-    WaitForAccount { account: String },
+    WaitForAccount {
+        account: String,
+        rep_id: Option<String>,
+    },
     /// Another process owns the workflow now: stop touching it.
     #[error("lease lost")]
     LeaseLost,
@@ -44,6 +48,7 @@ impl From<ConnectorError> for StepError {
         match &error {
             ConnectorError::NeedsReauth { account } => StepError::WaitForAccount {
                 account: account.clone(),
+                rep_id: None,
             },
             ConnectorError::QuotaExhausted(_) => StepError::Defer {
                 after: Duration::from_secs(60 * 60),

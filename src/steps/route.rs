@@ -179,6 +179,7 @@ pub async fn run(
     if !connected(routed.rep) {
         return Err(StepError::WaitForAccount {
             account: routed.rep.email.to_lowercase(),
+            rep_id: Some(routed.rep.id.clone()),
         });
     }
     let note = (routed.overlap_minutes == Some(0)).then(|| {
