@@ -20,31 +20,21 @@ use crate::web::{ApiError, AppState};
 /// A rep as the API and the console's forms send it. Every field is optional
 /// here so that a missing one is refused by name, not by the JSON reader.
 #[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
 pub struct RepInput {
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
     /// The calendar whose free/busy gives the slots; the mailbox when absent.
-    #[serde(default)]
     pub calendar_id: Option<String>,
-    #[serde(default)]
     pub time_zone: Option<String>,
     /// `HH:MM-HH:MM` in the rep's zone; 09:00-17:00 when absent.
-    #[serde(default)]
     pub hours: Option<String>,
     /// `mon-fri`, or a list such as `mon,wed-thu`; Monday to Friday when absent.
-    #[serde(default)]
     pub days: Option<String>,
-    #[serde(default)]
     pub hubspot_owner_id: Option<String>,
-    #[serde(default)]
     pub territories: Option<Vec<String>>,
-    #[serde(default)]
     pub booking_link: Option<String>,
-    #[serde(default)]
     pub reason: String,
 }
 
