@@ -61,17 +61,6 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
     let secs = |name| -> Result<Duration, ConfigError> {
         Ok(Duration::from_secs(source.parse_positive(name)?))
     };
-    let list = |name| -> Vec<String> {
-        source
-            .raw(name)
-            .map(|raw| {
-                raw.split(',')
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let quiet = source.string("SALES_AGENT_QUIET_HOURS");
     let quiet_hours = quiet
         .split_once('-')
@@ -92,13 +81,14 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         retry_max: secs("SALES_AGENT_RETRY_MAX_SECS")?,
         shutdown_grace: secs("SALES_AGENT_SHUTDOWN_GRACE_SECS")?,
         reps_file: source.raw("SALES_AGENT_REPS_FILE").map(PathBuf::from),
-        allowed_forms: list("SALES_AGENT_ALLOWED_FORMS"),
-        internal_domains: list("SALES_AGENT_INTERNAL_DOMAINS")
+        allowed_forms: source.list("SALES_AGENT_ALLOWED_FORMS"),
+        internal_domains: source
+            .list("SALES_AGENT_INTERNAL_DOMAINS")
             .into_iter()
             .map(|d| d.to_lowercase())
             .collect(),
         cool_down: Duration::from_secs(3600 * source.parse::<u64>("SALES_AGENT_COOL_DOWN_HOURS")?),
-        asset_folders: list("SALES_AGENT_ASSET_FOLDERS"),
+        asset_folders: source.list("SALES_AGENT_ASSET_FOLDERS"),
         daily_send_limit: source.parse_positive("SALES_AGENT_DAILY_SEND_LIMIT")?,
         quiet_hours,
         quiet_weekends: source.parse_bool("SALES_AGENT_QUIET_WEEKENDS")?,

@@ -227,11 +227,12 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
-    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// The configuration these variables give, as tests of every settings file build it.
+    pub(super) fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: BTreeMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -57,14 +57,14 @@ pub(super) fn console_access_config<F: Fn(&str) -> Option<String>>(
     source: &Source<'_, F>,
     public_url: &Url,
 ) -> Result<ConsoleAccessConfig, ConfigError> {
-    let admins = list(source.raw("SALES_AGENT_CONSOLE_ADMINS"));
+    let admins = lowercased(source.list("SALES_AGENT_CONSOLE_ADMINS"));
     if let Some(bad) = admins.iter().find(|a| !a.contains('@')) {
         return Err(invalid(
             "SALES_AGENT_CONSOLE_ADMINS",
             format!("{bad:?} is not an email address"),
         ));
     }
-    let domains = list(source.raw("SALES_AGENT_CONSOLE_DOMAINS"));
+    let domains = lowercased(source.list("SALES_AGENT_CONSOLE_DOMAINS"));
     if let Some(bad) = domains.iter().find(|d| d.contains('@') || !d.contains('.')) {
         return Err(invalid(
             "SALES_AGENT_CONSOLE_DOMAINS",
@@ -102,28 +102,16 @@ pub(super) fn console_access_config<F: Fn(&str) -> Option<String>>(
     })
 }
 
-fn list(raw: Option<String>) -> Vec<String> {
-    raw.unwrap_or_default()
-        .split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect()
+/// Addresses and domains compare without case.
+fn lowercased(items: Vec<String>) -> Vec<String> {
+    items.into_iter().map(|s| s.to_ascii_lowercase()).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::config::Config;
-
-    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
-    }
+    use crate::config::tests::from;
 
     #[test]
     fn the_token_signin_is_off_by_default_on_an_https_console() {

@@ -21,6 +21,18 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// A comma-separated list, each item trimmed, empty items dropped.
+    pub(super) fn list(&self, name: &'static str) -> Vec<String> {
+        self.raw(name)
+            .map(|raw| {
+                raw.split(',')
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub(super) fn string(&self, name: &'static str) -> String {
         self.raw(name)
             .unwrap_or_else(|| default_of(name).to_string())
