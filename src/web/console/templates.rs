@@ -10,6 +10,10 @@ use minijinja::Environment;
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("error.html", include_str!("templates/error.html")),
+    (
+        "signin_shell.html",
+        include_str!("templates/signin_shell.html"),
+    ),
     ("signin.html", include_str!("templates/signin.html")),
     (
         "signin_once.html",
