@@ -45,6 +45,7 @@ pub async fn sync(services: &Services, account: &str) -> Result<SyncReport, Sync
         .run(move |c| store::folders(c, &configured))
         .await?;
     let mut report = SyncReport::default();
+    let mut listed: Vec<(String, Vec<SyncedFile>)> = Vec::new();
     for folder in folders {
         let files = list_folder(services, account, &folder.folder_id).await?;
         let mut synced = Vec::new();
@@ -69,19 +70,28 @@ pub async fn sync(services: &Services, account: &str) -> Result<SyncReport, Sync
         }
         report.folders += 1;
         report.files += synced.len();
-        let folder_id = folder.folder_id.clone();
-        report.deactivated += services
-            .store
-            .run(move |c| {
-                for file in &synced {
-                    store::upsert_synced(c, file)?;
-                }
-                let seen: Vec<String> = synced.iter().map(|f| f.file_id.clone()).collect();
-                store::deactivate_missing(c, &folder_id, &seen)
-            })
-            .await?;
+        listed.push((folder.folder_id.clone(), synced));
     }
-    services.store.run(store::mark_synced).await?;
+    // One transaction for every folder and the sync time: a workflow reading the
+    // catalogue meanwhile sees the whole of the previous one or the whole of this
+    // one, never a folder half written (which ranked only part of the material).
+    report.deactivated += services
+        .store
+        .run(move |c| {
+            c.write_transaction(|c| {
+                let mut deactivated = 0;
+                for (folder_id, synced) in &listed {
+                    for file in synced {
+                        store::upsert_synced(c, file)?;
+                    }
+                    let seen: Vec<String> = synced.iter().map(|f| f.file_id.clone()).collect();
+                    deactivated += store::deactivate_missing(c, folder_id, &seen)?;
+                }
+                store::mark_synced(c)?;
+                Ok::<_, StoreError>(deactivated)
+            })
+        })
+        .await?;
     Ok(report)
 }
 

@@ -20,6 +20,7 @@ on_both_backends!(
     the_catalogue_keeps_admin_tags_and_retires_files_that_left_a_folder,
     the_catalogue_syncs_tagged_files_and_the_reply_links_intent_relevant_ones,
     sharing_grants_the_prospect_read_access_once_without_drive_email,
+    a_reader_during_a_sync_sees_the_whole_catalogue_or_none_of_it,
 );
 
 const COLLATERAL: &str = "1SalesCollateralFolder000000001";
@@ -320,5 +321,62 @@ async fn sharing_grants_the_prospect_read_access_once_without_drive_email(db: Te
         assert_eq!(daniel[0].role, "reader");
         assert!(!daniel[0].notified, "Drive sent no email of its own");
     }
+    stack.stop().await;
+}
+
+/// A workflow that reads the catalogue while the first sync writes it must not
+/// rank a half-written folder: the golden run once linked nothing because the
+/// relevant file was not yet stored when another workflow read the rest.
+async fn a_reader_during_a_sync_sees_the_whole_catalogue_or_none_of_it(db: TestDb) {
+    let stack = spawn_stack(&db).await;
+    {
+        let mut world = stack.sandbox.sandbox().lock_world();
+        for n in 0..300 {
+            world.drive.files.push(DriveFileFixture {
+                id: format!("1BulkCollateralFile{n:012}"),
+                name: format!("Brief {n}.pdf"),
+                mime_type: "application/pdf".into(),
+                description: String::new(),
+                parents: vec![COLLATERAL.into()],
+                trashed: false,
+                text: String::new(),
+                properties: BTreeMap::new(),
+                app_properties: BTreeMap::new(),
+            });
+        }
+    }
+    let reader = db.migrated_store().await;
+    let sync = stack
+        .app
+        .api(Method::POST, "/api/assets/sync", Some(ADMIN_TOKEN))
+        .send();
+    let read = async {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::time::Instant::now() < deadline {
+            let n = reader
+                .run(|c| Ok(sales_agent::store::assets::list_linkable(c)?.len()))
+                .await
+                .unwrap();
+            seen.push(n);
+            if n > 300 {
+                break;
+            }
+        }
+        seen
+    };
+    let (synced, seen) = tokio::join!(sync, read);
+    let report = json(synced.unwrap()).await;
+    let total = report["files"].as_u64().unwrap() as usize;
+    assert!(total > 300, "{report}");
+    let reads_before = seen.iter().filter(|n| **n == 0).count();
+    assert!(reads_before > 0, "the reader started before the sync wrote");
+    let partial: Vec<&usize> = seen.iter().filter(|n| **n != 0 && **n != total).collect();
+    assert!(
+        partial.is_empty(),
+        "{} reads saw part of the catalogue: {:?}",
+        partial.len(),
+        &partial[..partial.len().min(10)]
+    );
     stack.stop().await;
 }
