@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `backup`, `restore`,
+//! The command line: `serve` (the default), `migrate`, `backup`, `restore`, `copy`,
 //! `rotate-key`, `sandbox`, `demo` and `bench`.
 //! `--help` lists every environment variable with its default.
 
@@ -37,6 +37,14 @@ enum Command {
     /// Restore FILE (made by `backup`) into the new, empty database DATABASE_URL
     /// names, then migrate it.
     Restore { file: std::path::PathBuf },
+    /// Copy the SQLite database DATABASE_URL names into the new, empty PostgreSQL
+    /// database `--to` names (migrated first; all or nothing). Stop the service
+    /// first: what arrives during the copy stays behind.
+    Copy {
+        /// The target, e.g. postgres://sales_agent:…@db:5432/sales_agent
+        #[arg(long)]
+        to: String,
+    },
     /// Reseal every stored token under SALES_AGENT_SECRET_KEY; the old key goes in
     /// SALES_AGENT_SECRET_KEY_PREVIOUS until this has run.
     RotateKey,
@@ -102,6 +110,14 @@ pub fn run() -> anyhow::Result<()> {
                     "restored {} into DATABASE_URL: {workflows} workflows",
                     file.display()
                 );
+            }
+            Command::Copy { to } => {
+                let report = crate::store::copy::copy(&config.database_url, &to).await?;
+                let rows: i64 = report.values().sum();
+                println!("copied {rows} rows in {} tables:", report.len());
+                for (table, n) in &report {
+                    println!("  {table:<32} {n}");
+                }
             }
             Command::RotateKey => rotate_key(&config).await?,
             Command::Sandbox(args) => crate::sandbox::serve(args).await?,

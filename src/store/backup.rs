@@ -138,7 +138,7 @@ struct Count {
 }
 
 /// Tables in the database, the migrations' bookkeeping included.
-fn count_tables(conn: &mut DbConn) -> Result<i64, StoreError> {
+pub(super) fn count_tables(conn: &mut DbConn) -> Result<i64, StoreError> {
     let sql = match conn {
         DbConn::Postgres(_) => {
             "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public'"
@@ -149,14 +149,14 @@ fn count_tables(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(count.n)
 }
 
-fn sqlite_path(url: &str) -> Option<PathBuf> {
+pub(super) fn sqlite_path(url: &str) -> Option<PathBuf> {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .map(PathBuf::from)
 }
 
 /// The URL without its password, for messages.
-fn redacted(url: &str) -> String {
+pub(super) fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

@@ -14,6 +14,7 @@ pub mod backup;
 mod connection;
 pub mod console_queries;
 pub mod console_users;
+pub mod copy;
 pub mod events;
 mod events_pg;
 pub mod experiments;

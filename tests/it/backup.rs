@@ -89,3 +89,108 @@ async fn a_backup_taken_while_the_service_runs_restores_every_workflow(db: TestD
     app.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[derive(QueryableByName)]
+struct TableRows {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Rows of every table of ours, by table.
+async fn rows_by_table(store: &Store) -> std::collections::BTreeMap<String, i64> {
+    store
+        .run(|c| {
+            let sql = match c {
+                sales_agent::store::DbConn::Sqlite(_) => {
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'"
+                }
+                sales_agent::store::DbConn::Postgres(_) => {
+                    "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"
+                }
+            };
+            let tables: Vec<TableRows> = diesel::sql_query(sql).load(c)?;
+            let mut counts = std::collections::BTreeMap::new();
+            for t in tables {
+                #[derive(QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let n: N = diesel::sql_query(format!("SELECT count(*) AS n FROM \"{}\"", t.name))
+                    .get_result(c)?;
+                counts.insert(t.name, n.n);
+            }
+            Ok(counts)
+        })
+        .await
+        .unwrap()
+}
+
+/// Moving from SQLite to PostgreSQL through the binary, as the runbook says:
+/// every table's rows arrive, a lead reads the same through the API, new rows
+/// take ids after the copied ones, and a second copy into the now full database
+/// (or a copy from PostgreSQL) is refused.
+#[actix_web::test]
+async fn copy_moves_a_sqlite_database_into_an_empty_postgresql_one() {
+    use crate::helpers::{ADMIN_TOKEN, json, spawn_stack};
+    let sqlite = TestDb::sqlite();
+    let stack = spawn_stack(&sqlite).await;
+    let leads = [
+        stack.answered("daniel.brooks@summitcare-clinics.com").await,
+        stack
+            .answered("anna.schmid@rheinwerk-maschinenbau.de")
+            .await,
+    ];
+    let detail = |app: &crate::helpers::TestApp, id: &str| {
+        app.api(
+            reqwest::Method::GET,
+            &format!("/api/workflows/{id}"),
+            Some(ADMIN_TOKEN),
+        )
+        .send()
+    };
+    let mut before = Vec::new();
+    for id in &leads {
+        before.push(json(detail(&stack.app, id).await.unwrap()).await);
+    }
+    stack.stop().await;
+    let source_rows = rows_by_table(&sqlite.store()).await;
+    assert!(
+        source_rows.values().filter(|n| **n > 0).count() >= 10,
+        "the leads filled many tables: {source_rows:?}"
+    );
+
+    let postgres = TestDb::postgres();
+    let copied = sales_agent(&sqlite.url(), &["copy", "--to", &postgres.url()]);
+    assert!(copied.status.success(), "{}", said(&copied));
+    let target_rows = rows_by_table(&postgres.store()).await;
+    assert_eq!(target_rows, source_rows);
+
+    let app = crate::helpers::spawn_app(&postgres).await;
+    for (id, was) in leads.iter().zip(&before) {
+        assert_eq!(&json(detail(&app, id).await.unwrap()).await, was);
+    }
+    // The audit log's ids go on after the copied ones.
+    let switched = app
+        .api(reqwest::Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&serde_json::json!({"draft_only": true, "reason": "after the move"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+    app.stop().await;
+
+    let again = sales_agent(&sqlite.url(), &["copy", "--to", &postgres.url()]);
+    assert!(!again.status.success());
+    assert!(said(&again).contains("not empty"), "{}", said(&again));
+    let backwards = sales_agent(
+        &postgres.url(),
+        &["copy", "--to", &TestDb::postgres().url()],
+    );
+    assert!(!backwards.status.success());
+    assert!(
+        said(&backwards).contains("must be a SQLite"),
+        "{}",
+        said(&backwards)
+    );
+}
