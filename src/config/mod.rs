@@ -30,6 +30,8 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub public_url: Url,
+    /// The reverse proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub webhook: WebhookConfig,
     pub admin_token: Option<SecretString>,
     pub viewer_token: Option<SecretString>,
@@ -108,6 +110,7 @@ impl Config {
             database_url: source.string("DATABASE_URL"),
             bind,
             public_url,
+            trusted_proxies: trusted_proxies(&source)?,
             webhook: WebhookConfig {
                 client_secrets,
                 allow_legacy_signatures: source
@@ -187,6 +190,24 @@ pub fn help_text() -> String {
 
 pub(crate) fn invalid(name: &'static str, message: String) -> ConfigError {
     ConfigError::Invalid { name, message }
+}
+
+/// Each item an address (one host) or a CIDR range.
+fn trusted_proxies<F: Fn(&str) -> Option<String>>(
+    source: &Source<'_, F>,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    source
+        .list("SALES_AGENT_TRUSTED_PROXIES")
+        .iter()
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "SALES_AGENT_TRUSTED_PROXIES",
+                    message: format!("{item:?} is neither an IP address nor a CIDR range"),
+                })
+        })
+        .collect()
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {

@@ -51,6 +51,11 @@ pub const SETTINGS: &[Setting] = &[
         "http://<SALES_AGENT_BIND>",
         "Base URL HubSpot calls (scheme, host, optional path prefix); part of the v3 signature.",
     ),
+    setting(
+        "SALES_AGENT_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or CIDR ranges of the reverse proxies in front (e.g. Caddy's); only their X-Forwarded-For/-Proto/-Host are believed. Empty: none.",
+    ),
     secret(
         "SALES_AGENT_HUBSPOT_CLIENT_SECRET",
         "App client secret that signs webhooks. Unset: every webhook is refused with 401.",

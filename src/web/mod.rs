@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod auth;
+pub mod client;
 pub mod console;
 mod error;
 mod health;

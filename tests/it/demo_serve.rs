@@ -9,11 +9,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use sales_agent::sandbox::fixture::Fixture;
 
 use crate::crash::free_port;
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, cookie};
 use crate::on_both_backends;
 
 on_both_backends!(the_printed_console_link_signs_in_once_and_ctrl_c_stops_the_demo);
@@ -123,17 +123,6 @@ async fn confirm_page(client: &reqwest::Client, link: &str) -> (String, String) 
         .to_string();
     assert!(page.contains(r#"method="post""#), "{page}");
     (csrf, cookie)
-}
-
-fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_string())
 }
 
 /// The demo as a child process, its stdout read line by line on a thread.

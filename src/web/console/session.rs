@@ -159,13 +159,13 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), ConsoleError> {
         (Some(host), None) => host.to_string(),
         _ => return Err(refused()),
     };
-    let info = req.connection_info();
+    let reached = crate::web::client::origin_of(req);
     let own_scheme_ok = url.scheme() == "http" || url.scheme() == "https";
     // Behind a proxy that rewrites Host, the public URL is the console's origin.
     let public = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.config.public_url.origin() == url.origin());
-    if public || (own_scheme_ok && origin_host.eq_ignore_ascii_case(info.host())) {
+    if public || (own_scheme_ok && origin_host.eq_ignore_ascii_case(&reached.host)) {
         Ok(())
     } else {
         Err(refused())

@@ -166,11 +166,14 @@ pub async fn sign_in(
     Ok(opened.expect("a checked token always grants a session"))
 }
 
-/// Where a request comes from, as a session records it: the peer's address and
+/// Where a request comes from, as a session records it: the client's address
+/// (through trusted proxies, see `web::client`) and
 /// the browser's own description, cut short. Shown to people, never trusted.
 pub(super) fn client_of(req: &HttpRequest) -> sessions::Client {
     sessions::Client {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: crate::web::client::origin_of(req)
+            .client_ip
+            .map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(actix_web::http::header::USER_AGENT)

@@ -3,11 +3,11 @@
 //! and used once; the pasted-token sign-in is refused when switched off; an
 //! admin names people (which signs them out) and revokes sessions, audited.
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use sales_agent::sandbox::consent;
 
 use super::google::{ADMIN, COLLEAGUE, GoogleStack, spawn_google};
-use crate::helpers::{ADMIN_TOKEN, TestDb};
+use crate::helpers::{ADMIN_TOKEN, TestDb, cookie};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -21,17 +21,6 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 fn location(response: &reqwest::Response) -> String {

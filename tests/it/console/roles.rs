@@ -11,7 +11,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_viewer_sees_no_action_and_a_forged_viewer_post_is_refused,
-    a_cross_origin_form_changes_nothing
+    a_cross_origin_form_changes_nothing,
+    forwarding_headers_count_only_from_a_trusted_proxy
 );
 
 fn client() -> reqwest::Client {
@@ -139,35 +140,88 @@ async fn a_cross_origin_form_changes_nothing(db: TestDb) {
     let (cookie, csrf) = browser
         .credentials_from(&format!("{}/settings", browser.base))
         .await;
-    let refused = client()
-        .post(format!("{}/settings/mode", app.address))
-        .header("cookie", &cookie)
-        .header("origin", "http://evil.example")
-        .form(&[
+    // A POST switching sending on, with `csrf` and `headers`: its status.
+    let switch_on = async |csrf: &str, headers: &[(&str, &str)]| {
+        let mut post = client()
+            .post(format!("{}/settings/mode", app.address))
+            .header("cookie", &cookie);
+        for (name, value) in headers {
+            post = post.header(*name, *value);
+        }
+        post.form(&[
             ("draft_only", "false"),
             ("reason", "x"),
             ("confirm", "yes"),
-            ("csrf", csrf.as_str()),
+            ("csrf", csrf),
         ])
         .send()
         .await
-        .unwrap();
-    assert_eq!(refused.status(), 403);
+        .unwrap()
+        .status()
+    };
+    let other_origin = ("origin", "http://evil.example");
+    assert_eq!(switch_on(&csrf, &[other_origin]).await, 403);
+    // Nor can the request claim to have been sent to the other origin's host:
+    // forwarding headers from a peer that is no trusted proxy count for nothing.
+    let claimed = [
+        other_origin,
+        ("x-forwarded-host", "evil.example"),
+        ("forwarded", "host=evil.example;proto=http"),
+    ];
+    assert_eq!(switch_on(&csrf, &claimed).await, 403);
     // Without a token, from our own origin: refused too.
-    let refused = client()
-        .post(format!("{}/settings/mode", app.address))
-        .header("cookie", &cookie)
-        .form(&[
-            ("draft_only", "false"),
-            ("reason", "x"),
-            ("confirm", "yes"),
-            ("csrf", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 403);
+    assert_eq!(switch_on("", &[]).await, 403);
     assert!(draft_only(&store).await);
     browser.quit().await;
+    app.stop().await;
+}
+
+/// Signs in with the admin token over plain HTTP, sending `headers`; the address
+/// the new session recorded for its client.
+async fn signed_in_from(app: &crate::helpers::TestApp, headers: &[(&str, &str)]) -> String {
+    let page = client()
+        .get(format!("{}/signin", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::cookie(&page, "sa_signin").expect("a sign-in cookie");
+    let mut post = client()
+        .post(format!("{}/signin", app.address))
+        .header("cookie", format!("sa_signin={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", ADMIN_TOKEN),
+            ("name", "ops"),
+        ]);
+    for (name, value) in headers {
+        post = post.header(*name, *value);
+    }
+    let signed_in = post.send().await.unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let session = crate::helpers::cookie(&signed_in, "sa_console").expect("a session");
+    app.app
+        .state
+        .store
+        .run(move |c| sales_agent::store::sessions::find_live(c, &session))
+        .await
+        .unwrap()
+        .and_then(|s| s.client_ip)
+        .expect("the session recorded an address")
+}
+
+async fn forwarding_headers_count_only_from_a_trusted_proxy(db: TestDb) {
+    let forged = [
+        ("x-forwarded-for", "203.0.113.9"),
+        ("x-forwarded-host", "agent.example.com"),
+        ("x-forwarded-proto", "https"),
+    ];
+    let app = spawn_app(&db).await;
+    assert_eq!(signed_in_from(&app, &forged).await, "127.0.0.1");
+    app.stop().await;
+
+    let mut config = crate::helpers::test_config(&db);
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let app = crate::helpers::spawn_app_with(config).await;
+    assert_eq!(signed_in_from(&app, &forged).await, "203.0.113.9");
     app.stop().await;
 }

@@ -180,14 +180,21 @@ async fn metrics_pass_promtool(db: TestDb) {
 crate::on_both_backends!(metrics_pass_promtool);
 
 #[test]
-fn the_compose_file_runs_the_service_postgres_prometheus_and_grafana_from_shipped_files() {
+fn the_compose_file_runs_every_service_from_shipped_files_with_only_caddy_facing_out() {
     let text = std::fs::read_to_string(repo_path("compose.yaml")).unwrap();
     let compose: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
     let services = compose["services"].as_mapping().unwrap();
     let names: Vec<&str> = services.keys().filter_map(|k| k.as_str()).collect();
     assert_eq!(
         names,
-        vec!["sales-agent", "postgres", "prometheus", "grafana"]
+        vec![
+            "caddy",
+            "sales-agent",
+            "postgres",
+            "prometheus",
+            "alertmanager",
+            "grafana"
+        ]
     );
     assert_eq!(
         compose["services"]["sales-agent"]["build"].as_str(),
@@ -220,7 +227,26 @@ fn the_compose_file_runs_the_service_postgres_prometheus_and_grafana_from_shippe
             }
         }
     }
-    assert_eq!(mounts, 6);
+    assert_eq!(mounts, 8);
+    // Only Caddy faces the network; the rest listen on the host's loopback.
+    for (name, service) in services {
+        for port in service["ports"].as_sequence().into_iter().flatten() {
+            let port = port.as_str().unwrap();
+            assert!(
+                name.as_str() == Some("caddy") || port.starts_with("127.0.0.1:"),
+                "{name:?} publishes {port} beyond the host"
+            );
+        }
+    }
+    // The service trusts exactly Caddy's fixed address as its proxy.
+    let caddy_ip = compose["services"]["caddy"]["networks"]["default"]["ipv4_address"]
+        .as_str()
+        .unwrap();
+    assert_eq!(env["SALES_AGENT_TRUSTED_PROXIES"].as_str(), Some(caddy_ip));
+    // Prometheus sends alerts to the Alertmanager compose runs.
+    let prometheus =
+        std::fs::read_to_string(repo_path("grafana/prometheus/prometheus.yml")).unwrap();
+    assert!(prometheus.contains("alertmanager:9093"));
     // The reps file compose mounts by default is valid.
     sales_agent::domain::rep::load_file(&repo_path("reps.example.json")).unwrap();
     // The rules are mounted where prometheus.yml loads them from.
@@ -301,4 +327,59 @@ fn the_dashboards_type_check_against_grafanas_published_schema() {
     )];
     let (ok, out) = type_check(&broken);
     assert!(!ok && out.contains("gridPosition"), "{out}");
+}
+
+#[test]
+fn the_caddyfile_validates_and_keeps_metrics_internal() {
+    let validate = Command::new("caddy")
+        .args([
+            "validate",
+            "--config",
+            "deploy/Caddyfile",
+            "--adapter",
+            "caddyfile",
+        ])
+        .env("SALES_AGENT_DOMAIN", "agent.example.com")
+        .env("HOME", std::env::temp_dir())
+        .current_dir(repo_path(""))
+        .output()
+        .expect("`caddy` is installed (Debian package caddy; .ci/setup installs it)");
+    let said = String::from_utf8_lossy(&validate.stderr).to_string()
+        + String::from_utf8_lossy(&validate.stdout).as_ref();
+    assert!(
+        validate.status.success() && said.contains("Valid configuration"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(repo_path("deploy/Caddyfile")).unwrap();
+    assert!(text.contains("reverse_proxy sales-agent:8080"));
+    assert!(text.contains("respond @metrics 404"));
+    assert!(text.contains("header_up X-Forwarded-For {remote_host}"));
+}
+
+#[test]
+fn the_systemd_unit_verifies_with_the_real_binary() {
+    let unit = std::fs::read_to_string(repo_path("deploy/sales-agent.service")).unwrap();
+    let dir = std::env::temp_dir().join(format!("sa-unit-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Verified where it would run: the binary this build made, at the unit's path.
+    let local = unit.replace(
+        "/usr/local/bin/sales-agent",
+        env!("CARGO_BIN_EXE_sales-agent"),
+    );
+    assert_ne!(local, unit, "the unit starts /usr/local/bin/sales-agent");
+    assert!(unit.contains("ExecStart=/usr/local/bin/sales-agent serve"));
+    let path = dir.join("sales-agent.service");
+    std::fs::write(&path, local).unwrap();
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("`systemd-analyze` is installed (Debian package systemd; .ci/setup installs it)");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let ours: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("sales-agent.service"))
+        .collect();
+    assert!(verify.status.success() && ours.is_empty(), "{said}");
 }

@@ -24,12 +24,21 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus scraping `target` (host:port) as job `sales-agent`.
     pub async fn start(target: &str) -> Self {
+        Self::start_alerting(target, None).await
+    }
+
+    /// [`Prometheus::start`], sending firing alerts to the Alertmanager at
+    /// `alertmanager` (host:port) when one is given.
+    pub async fn start_alerting(target: &str, alertmanager: Option<&str>) -> Self {
         let dir = std::env::temp_dir().join(format!("sa-prom-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {rules}\n\
-             scrape_configs:\n  - job_name: sales-agent\n    static_configs:\n      - targets: [\"{target}\"]\n",
-            rules = repo_path(RULES).display()
+             scrape_configs:\n  - job_name: sales-agent\n    static_configs:\n      - targets: [\"{target}\"]\n{alerting}",
+            rules = repo_path(RULES).display(),
+            alerting = alertmanager.map_or(String::new(), |at| format!(
+                "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"{at}\"]\n"
+            )),
         );
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let port = free_port();
@@ -154,7 +163,7 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
