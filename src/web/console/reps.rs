@@ -151,7 +151,7 @@ pub async fn show(
         None => (&rep.voice, "seed file".to_string(), String::new()),
     };
     let json = serde_json::to_string_pretty(profile).unwrap_or_default();
-    page::render(
+    let mut response = page::render(
         "rep.html",
         &session,
         draft_only,
@@ -162,7 +162,14 @@ pub async fn show(
             holds_grant => holds_grant(&rep, &held),
             notice => disconnected_notice(query.disconnected.as_deref()),
         },
-    )
+    )?;
+    // *Connect Google* answers with a redirect to Google's consent page.
+    if session.is_admin()
+        && let Some(google) = &state.google
+    {
+        page::allow_form_redirect_to(&mut response, &google.authorization_origin());
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
