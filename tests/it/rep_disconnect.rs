@@ -19,12 +19,15 @@ use sales_agent::store::{Store, audit, grants, sessions};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack_with};
+use crate::helpers::{
+    ADMIN_TOKEN, Stack, TestApp, TestDb, VIEWER_TOKEN, json, spawn_app_with, spawn_stack_with,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
     an_admin_disconnects_a_mailbox_revoked_at_google_and_its_leads_wait_as_without_a_grant,
-    a_revocation_google_does_not_confirm_keeps_the_grant_and_says_so
+    a_revocation_google_does_not_confirm_keeps_the_grant_and_says_so,
+    another_process_stops_using_a_grant_disconnected_elsewhere
 );
 
 const KEY: &str = "5b1f0c4e9a7d2b8e3f6a1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
@@ -160,10 +163,13 @@ async fn disconnections(stack: &Stack) -> Vec<audit::AuditRow> {
 
 /// The `account_connected` series of `email`, if there is one.
 async fn gauge(stack: &Stack, email: &str) -> Option<i64> {
-    let text = stack
-        .app
+    gauge_of(&stack.app, email).await
+}
+
+async fn gauge_of(app: &TestApp, email: &str) -> Option<i64> {
+    let text = app
         .client
-        .get(format!("{}/metrics", stack.app.address))
+        .get(format!("{}/metrics", app.address))
         .send()
         .await
         .unwrap()
@@ -447,5 +453,37 @@ async fn a_revocation_google_does_not_confirm_keeps_the_grant_and_says_so(db: Te
         "{page}"
     );
     assert_eq!(disconnections(&stack).await.len(), 2);
+    stack.stop().await;
+}
+
+async fn another_process_stops_using_a_grant_disconnected_elsewhere(db: TestDb) {
+    let stack = spawn_stack_with(&db, with_key, Default::default()).await;
+    // A second process on the same database, with the same settings.
+    let mut config = (*stack.app.app.state.config).clone();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.engine.run_workflows = false;
+    let other = spawn_app_with(config).await;
+    let accounts = other.app.state.accounts.clone();
+    assert!(accounts.is_usable(MAYA), "it opened the stored grant");
+    assert_eq!(gauge_of(&other, MAYA).await, Some(1));
+
+    let done = delete_account(&stack, MAYA, "?reason=Maya%20left", ADMIN_TOKEN).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(
+        !stack.app.app.state.accounts.is_usable(MAYA),
+        "at once here"
+    );
+
+    accounts.sync().await.unwrap();
+    assert!(
+        !accounts.is_usable(MAYA),
+        "forgotten at the next sync there"
+    );
+    assert_eq!(gauge_of(&other, MAYA).await, None, "and no series");
+    assert!(
+        accounts.is_usable(JONAS),
+        "the grants still stored stay in use"
+    );
+    other.stop().await;
     stack.stop().await;
 }
