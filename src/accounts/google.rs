@@ -4,7 +4,10 @@
 //! the consents started from a rep's page that are waiting for their callback,
 //! and the sync that keeps each process's view of every account in step with
 //! the database — a grant found dead or reconnected by another process, or
-//! before a restart — and the `account_connected` gauge with it.
+//! before a restart — and the `account_connected` gauge with it. Disconnecting
+//! a mailbox on purpose (revoked at Google, then deleted) is in `disconnect`.
+
+mod disconnect;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,8 @@ use crate::connectors::google_oauth::Pending;
 use crate::metrics::Metrics;
 use crate::secrets::Keyring;
 use crate::store::{Store, audit, grants};
+
+pub use disconnect::{DisconnectError, Disconnected};
 
 /// How often each process re-reads the accounts' status: a reconnection made
 /// elsewhere reaches this process, and a lead that began to wait while its
@@ -168,10 +173,12 @@ impl GoogleAccounts {
     /// get their new grant (when a key can open it); the gauge follows; leads
     /// waiting for a connected account are woken.
     pub async fn sync(&self) -> Result<(), AccountsError> {
+        let held = self.held();
         let (statuses, stored) = self
             .store
             .run(|c| Ok((grants::list_status(c)?, grants::list(c)?)))
             .await?;
+        self.forget_deleted(held, &stored).await;
         for status in statuses.iter().filter(|s| s.provider == GOOGLE) {
             let account = status.account.as_str();
             if !status.connected {

@@ -191,7 +191,7 @@ pub const SETTINGS: &[Setting] = &[
     setting(
         "SALES_AGENT_GOOGLE_TOKEN_URL",
         "https://oauth2.googleapis.com/token",
-        "Google OAuth token endpoint (refresh-token grant).",
+        "Google OAuth token endpoint (refresh-token grant); revocation goes to `revoke` beside it.",
     ),
     secret(
         "SALES_AGENT_GOOGLE_CLIENT_ID",

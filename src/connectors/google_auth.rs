@@ -91,6 +91,20 @@ impl InMemoryCredentials {
             .insert(account.to_ascii_lowercase(), (token, AccountStatus::Active));
     }
 
+    /// Forgets the grant of `account` if it is still `token` (a newer grant
+    /// stored meanwhile stays); returns whether it did.
+    pub fn remove_if(&self, account: &str, token: &SecretString) -> bool {
+        let mut accounts = self.lock();
+        let key = account.to_ascii_lowercase();
+        let same = accounts
+            .get(&key)
+            .is_some_and(|(t, _)| t.expose_secret() == token.expose_secret());
+        if same {
+            accounts.remove(&key);
+        }
+        same
+    }
+
     /// The accounts a grant is held for (lower-case).
     pub fn accounts(&self) -> Vec<String> {
         self.lock().keys().cloned().collect()

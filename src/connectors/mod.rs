@@ -9,6 +9,7 @@
 //! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
 //! google_oauth/   Google OAuth / OpenID Connect: authorization URL, code exchange, ID tokens
+//! google_revoke.rs revoking a grant at Google (RFC 7009), for disconnecting a mailbox
 //! gmail.rs        Gmail v1 threads, drafts, messages (shapes in gmail_types.rs)
 //! mime.rs         RFC 5322 messages (mail-builder), header-injection safe
 //! calendar.rs     Calendar v3 freeBusy and events.insert
@@ -30,6 +31,7 @@ pub mod gmail;
 mod gmail_types;
 pub mod google_auth;
 pub mod google_oauth;
+pub mod google_revoke;
 pub mod http;
 pub mod hubspot;
 mod hubspot_api;

@@ -260,3 +260,41 @@ pub fn delete_others(conn: &mut DbConn, provider: &str, keep: &str) -> Result<us
     )
     .execute(conn)?)
 }
+
+/// The stored grant of one account, still sealed.
+pub fn find(
+    conn: &mut DbConn,
+    provider: &str,
+    account: &str,
+) -> Result<Option<GrantRow>, StoreError> {
+    Ok(account_grants::table
+        .find((provider, account.to_lowercase()))
+        .select(GrantRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Deletes the account's grant only while it is still `sealed` (the one the
+/// caller revoked, not one stored since), and its status with it, so the
+/// account reads as never connected. Returns whether the grant was deleted.
+pub fn delete(
+    conn: &mut DbConn,
+    provider: &str,
+    account: &str,
+    sealed: &Sealed,
+) -> Result<bool, StoreError> {
+    let account = account.to_lowercase();
+    let deleted = diesel::delete(
+        account_grants::table
+            .filter(account_grants::provider.eq(provider))
+            .filter(account_grants::account.eq(&account))
+            .filter(account_grants::key_id.eq(&sealed.key_id))
+            .filter(account_grants::sealed.eq(&sealed.data)),
+    )
+    .execute(conn)?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    diesel::delete(account_status::table.find((provider, &account))).execute(conn)?;
+    Ok(true)
+}

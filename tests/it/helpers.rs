@@ -164,6 +164,18 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     }
 }
 
+pub async fn spawn_app_on(config: Config, listener: std::net::TcpListener) -> TestApp {
+    let app = Application::build_with_listener(config, listener)
+        .await
+        .expect("service starts")
+        .spawn();
+    TestApp {
+        address: format!("http://127.0.0.1:{}", app.port),
+        app,
+        client: reqwest::Client::new(),
+    }
+}
+
 impl TestApp {
     pub fn webhook_url(&self) -> String {
         format!("{}/webhooks/hubspot", self.address)
@@ -349,6 +361,17 @@ pub async fn spawn_stack_with(
     tweak: impl FnOnce(Config) -> Config,
     faults: std::collections::BTreeMap<String, sales_agent::sandbox::faults::FaultSpec>,
 ) -> Stack {
+    spawn_stack_on(db, None, tweak, faults).await
+}
+
+/// [`spawn_stack_with`] serving on `listener` when given: for a test that must
+/// know the port before start (a browser's origin as the public URL).
+pub async fn spawn_stack_on(
+    db: &TestDb,
+    listener: Option<std::net::TcpListener>,
+    tweak: impl FnOnce(Config) -> Config,
+    faults: std::collections::BTreeMap<String, sales_agent::sandbox::faults::FaultSpec>,
+) -> Stack {
     use sales_agent::sandbox::{SandboxOptions, fixture::Fixture, spawn};
     let fixture = Fixture::demo();
     let sandbox = spawn(SandboxOptions {
@@ -375,7 +398,10 @@ pub async fn spawn_stack_with(
     config.engine.retry_base = Duration::from_millis(200);
     config.engine.quiet_hours = (0, 0);
     config.engine.quiet_weekends = false;
-    let app = spawn_app_with(tweak(config)).await;
+    let app = match listener {
+        None => spawn_app_with(tweak(config)).await,
+        Some(listener) => spawn_app_on(tweak(config), listener).await,
+    };
     Stack {
         app,
         sandbox,

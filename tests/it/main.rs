@@ -35,6 +35,7 @@ mod prospect_day;
 mod prospect_text;
 mod quota;
 mod rep_connect;
+mod rep_disconnect;
 mod rep_grants;
 mod reps_admin;
 mod sandbox;

@@ -273,8 +273,19 @@ async fn revoke_route(sb: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes
             .and_then(|q| q.get("token").cloned())
             .or_else(|| form.and_then(|f| f.get("token").cloned()));
         let mut world = sb.lock_world();
+        // Google answers `invalid_token` for a token already revoked or
+        // expired, not 200 as RFC 7009 §2.2 would.
+        let now = sb.clock.now_ms();
+        let live = |world: &World, t: &str| {
+            world.google.grants.get(t).is_some_and(|g| !g.revoked)
+                || world
+                    .google
+                    .access_tokens
+                    .get(t)
+                    .is_some_and(|a| a.expires_at_ms > now)
+        };
         match token {
-            Some(t) if world.google.revoke(&t) => HttpResponse::Ok().finish(),
+            Some(t) if live(&world, &t) && world.google.revoke(&t) => HttpResponse::Ok().finish(),
             _ => oauth(
                 StatusCode::BAD_REQUEST,
                 "invalid_token",

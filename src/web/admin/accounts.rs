@@ -1,7 +1,9 @@
 //! Connected accounts in the admin API: each account's status (connected, or
-//! needing reconnection since when and why), and the operator's path to
+//! needing reconnection since when and why), the operator's path to
 //! reconnect a rep's mailbox with a refresh token obtained elsewhere — sealed
-//! with the keyring, audited, and the leads waiting for it woken.
+//! with the keyring, audited, and the leads waiting for it woken — and to
+//! disconnect one (revoked at Google, then deleted; the console's *Disconnect
+//! Google* goes through the same function).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -11,6 +13,8 @@ use serde_json::json;
 
 use super::{checked_reason, store_error};
 use crate::accounts::AccountsError;
+use crate::accounts::google::{DisconnectError, Disconnected};
+use crate::connectors::google_revoke::GoogleRevocation;
 use crate::store::grants;
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
@@ -47,15 +51,7 @@ pub async fn put_google(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let reason = checked_reason(&body.reason)?;
-    let email = email.into_inner().trim().to_lowercase();
-    if !email_address::EmailAddress::is_valid(&email) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_account",
-            "the account is a mailbox address",
-        )
-        .with_field("email"));
-    }
+    let email = checked_account(&email)?;
     let token = body.refresh_token.trim();
     if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_whitespace) {
         return Err(ApiError::new(
@@ -86,6 +82,83 @@ pub async fn put_google(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "the grant could not be stored",
+            ))
+        }
+    }
+}
+
+/// The account in the path: a mailbox address, lower-cased.
+fn checked_account(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    if !email_address::EmailAddress::is_valid(&email) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_account",
+            "the account is a mailbox address",
+        )
+        .with_field("email"));
+    }
+    Ok(email)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Why {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `DELETE /api/accounts/google/{email}?reason=`: revokes a mailbox's grant at
+/// Google and deletes it; the account then reads as not connected.
+pub async fn delete_google(
+    caller: Caller,
+    email: web::Path<String>,
+    query: web::Query<Why>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let done = disconnect_google(&state, caller, &email, &query.reason).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "provider": "google",
+        "account": email.trim().to_lowercase(),
+        "connected": false,
+        "at_google": done.at_google.as_str(),
+    })))
+}
+
+/// Disconnects a rep's mailbox (admins only, with a reason): the one rule for
+/// the admin API and the console.
+pub(crate) async fn disconnect_google(
+    state: &AppState,
+    caller: Caller,
+    email: &str,
+    reason: &str,
+) -> Result<Disconnected, ApiError> {
+    caller.require_admin()?;
+    let reason = checked_reason(reason)?;
+    let email = checked_account(email)?;
+    let google = GoogleRevocation::from_config(&state.config.connectors);
+    let refused =
+        |status, code, error: DisconnectError| Err(ApiError::new(status, code, error.to_string()));
+    match state
+        .accounts
+        .disconnect(&google, &email, &caller.actor, &reason)
+        .await
+    {
+        Ok(done) => Ok(done),
+        Err(e @ DisconnectError::NotConnected) => {
+            refused(StatusCode::NOT_FOUND, "not_connected", e)
+        }
+        Err(e @ DisconnectError::NoKey) => refused(StatusCode::CONFLICT, "no_secret_key", e),
+        Err(e @ DisconnectError::Replaced) => refused(StatusCode::CONFLICT, "grant_replaced", e),
+        Err(e @ DisconnectError::NotRevoked(_)) => {
+            refused(StatusCode::BAD_GATEWAY, "revocation_failed", e)
+        }
+        Err(DisconnectError::Accounts(AccountsError::Store(e))) => Err(store_error(e)),
+        Err(other) => {
+            tracing::error!(error = %other, "a grant could not be disconnected");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the grant could not be disconnected",
             ))
         }
     }

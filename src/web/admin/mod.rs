@@ -23,6 +23,7 @@
 //! | `GET /api/reps`, `GET /api/reps/{id}` | viewer |
 //! | `GET /api/accounts` (each connected account: connected or not, since, why) | viewer |
 //! | `PUT /api/accounts/google/{email}` `{"refresh_token","reason"}` (reconnect a mailbox; needs `SALES_AGENT_SECRET_KEY`) | admin |
+//! | `DELETE /api/accounts/google/{email}?reason=` (disconnect a mailbox: revoked at Google, then deleted; 502 and nothing changed when Google does not confirm) | admin |
 //! | `POST /api/reps` `{"id","name","email","calendar_id"?,"time_zone","hours"?,"days"?,"hubspot_owner_id"?,"territories"?,"booking_link"?,"reason"}`, `PUT /api/reps/{id}` (the same without `id`), `POST /api/reps/{id}/deactivate` `{"reason"}`, `POST /api/reps/{id}/activate` `{"reason"}` | admin |
 
 pub(crate) mod accounts;
@@ -111,6 +112,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/accounts/google/{email}",
                 web::put().to(accounts::put_google),
+            )
+            .route(
+                "/accounts/google/{email}",
+                web::delete().to(accounts::delete_google),
             ),
     );
 }

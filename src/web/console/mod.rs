@@ -20,6 +20,7 @@
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `POST /reps` (add), `POST /reps/{id}/edit`, `POST /reps/{id}/deactivate`, `POST /reps/{id}/activate`, each with `reason` | admin |
 //! | `POST /reps/{id}/connect` (to Google's consent), `GET /reps/connect/callback` | admin |
+//! | `POST /reps/{id}/disconnect` `reason` (revoke the mailbox's grant at Google, then delete it) | admin |
 //! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
 //! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
 //! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
@@ -44,6 +45,7 @@ mod page;
 mod people;
 mod reps;
 mod reps_connect;
+mod reps_disconnect;
 mod reps_edit;
 mod session;
 mod settings;
@@ -94,6 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/reps/{id}", web::get().to(reps::show))
         .route("/reps/{id}/connect", web::post().to(reps_connect::start))
+        .route(
+            "/reps/{id}/disconnect",
+            web::post().to(reps_disconnect::disconnect),
+        )
         .route("/reps/{id}/edit", web::post().to(reps_edit::update))
         .route(
             "/reps/{id}/deactivate",

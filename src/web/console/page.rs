@@ -30,6 +30,27 @@ pub fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// Browsers apply the page's CSP `form-action` to where a form's answer
+/// redirects too: a button whose POST ends at Google's consent (sign in,
+/// *Connect Google*) needs the provider's origin allowed on its page.
+pub fn allow_form_redirect_to(response: &mut HttpResponse, origin: &str) {
+    use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
+    let widened = response
+        .headers()
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|csp| {
+            csp.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+            )
+        })
+        .and_then(|csp| HeaderValue::from_str(&csp).ok());
+    if let Some(csp) = widened {
+        response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+    }
+}
+
 /// True when htmx asked (it wants the fragment, not the page).
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("hx-request")

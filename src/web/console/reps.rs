@@ -52,6 +52,30 @@ fn google_view(state: &AppState, rep: &Rep, statuses: &[StatusRow]) -> minijinja
     }
 }
 
+/// Whether a grant is stored for the rep's mailbox: what *Disconnect Google*
+/// would revoke (live or dead).
+fn holds_grant(rep: &Rep, stored: &[grants::GrantRow]) -> bool {
+    stored
+        .iter()
+        .any(|g| g.provider == "google" && g.account.eq_ignore_ascii_case(&rep.email))
+}
+
+/// What the page says after a disconnection, from Google's answer.
+fn disconnected_notice(at_google: Option<&str>) -> Option<&'static str> {
+    match at_google? {
+        "revoked" => Some("Disconnected: Google revoked the grant, and it was deleted here."),
+        "already_invalid" => {
+            Some("Disconnected: Google no longer held the grant as valid, and it was deleted here.")
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    disconnected: Option<String>,
+}
+
 /// The active reps whose Google account needs reconnecting, for the overview.
 pub(super) async fn reconnect_needed(
     state: &AppState,
@@ -102,17 +126,18 @@ pub async fn list(
 pub async fn show(
     session: Session,
     id: web::Path<String>,
+    query: web::Query<ShowQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (draft_only, rep, stored, statuses) = state
+    let (draft_only, rep, stored, (statuses, held)) = state
         .store
         .run(move |c| {
             Ok((
                 settings::draft_only(c)?,
                 reps::find_by_id(c, &id)?,
                 voice_profiles::find_by_rep(c, &id)?,
-                grants::list_status(c)?,
+                (grants::list_status(c)?, grants::list(c)?),
             ))
         })
         .await?;
@@ -126,13 +151,25 @@ pub async fn show(
         None => (&rep.voice, "seed file".to_string(), String::new()),
     };
     let json = serde_json::to_string_pretty(profile).unwrap_or_default();
-    page::render(
+    let mut response = page::render(
         "rep.html",
         &session,
         draft_only,
         "reps",
-        context! { rep => rep_view(&rep), profile => json, source, updated, google => google_view(&state, &rep, &statuses) },
-    )
+        context! {
+            rep => rep_view(&rep), profile => json, source, updated,
+            google => google_view(&state, &rep, &statuses),
+            holds_grant => holds_grant(&rep, &held),
+            notice => disconnected_notice(query.disconnected.as_deref()),
+        },
+    )?;
+    // *Connect Google* answers with a redirect to Google's consent page.
+    if session.is_admin()
+        && let Some(google) = &state.google
+    {
+        page::allow_form_redirect_to(&mut response, &google.authorization_origin());
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

@@ -62,29 +62,9 @@ pub(super) fn show(
     builder.cookie(form_cookie(state, csrf));
     let mut response = page::html(builder, body);
     if let Some(google) = &state.google {
-        allow_form_redirect_to(&mut response, &google.authorization_origin());
+        page::allow_form_redirect_to(&mut response, &google.authorization_origin());
     }
     Ok(response)
-}
-
-/// Browsers apply the page's CSP `form-action` to where a form's answer
-/// redirects too: the Google button's POST ends at the provider's origin.
-fn allow_form_redirect_to(response: &mut HttpResponse, origin: &str) {
-    use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
-    let widened = response
-        .headers()
-        .get(CONTENT_SECURITY_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .map(|csp| {
-            csp.replace(
-                "form-action 'self'",
-                &format!("form-action 'self' {origin}"),
-            )
-        })
-        .and_then(|csp| HeaderValue::from_str(&csp).ok());
-    if let Some(csp) = widened {
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
-    }
 }
 
 /// The double-submit cookie of a sign-in form (no session exists yet to hold

@@ -7,6 +7,7 @@ mod google;
 mod google_flow;
 mod google_signin;
 mod journey;
+mod mailbox_journey;
 mod manage;
 mod pages;
 mod roles;

@@ -193,6 +193,20 @@ async fn a_grant_revoked_by_the_app_or_on_the_account_page_refreshes_to_invalid_
         .await
         .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
+    // Google, unlike RFC 7009, refuses a token that is no longer live.
+    let (status, json) = body(
+        client
+            .post(format!("{}/revoke", sb.base_url()))
+            .form(&[("token", rt)])
+            .send()
+            .await
+            .expect("revoke again"),
+    )
+    .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_token"))
+    );
     let (status, json) = body(super::refresh(&client, &sb, rt).await).await;
     assert_eq!(
         (status, json["error"].as_str()),
