@@ -4,27 +4,36 @@
 //! with the keyring, audited, and the leads waiting for it woken.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, put, web};
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{checked_reason, store_error};
 use crate::accounts::AccountsError;
 use crate::store::grants;
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
+/// Each connected account: connected, or since when and why not.
+#[derive(Serialize, ToSchema)]
+pub struct Accounts {
+    accounts: Vec<grants::StatusRow>,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Accounts)))]
+#[get("/accounts")]
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = state
         .store
         .run(grants::list_status)
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "accounts": rows })))
+    Ok(HttpResponse::Ok().json(Accounts { accounts: rows }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Grant {
     #[serde(default)]
     refresh_token: String,
@@ -38,7 +47,25 @@ impl std::fmt::Debug for Grant {
     }
 }
 
+/// A mailbox reconnected, and how many waiting leads were woken.
+#[derive(Serialize, ToSchema)]
+pub struct Reconnected {
+    /// Always `google`.
+    provider: &'static str,
+    account: String,
+    connected: bool,
+    woken: usize,
+}
+
 /// `PUT /api/accounts/google/{email}`: stores a new grant for a rep's mailbox.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = Reconnected),
+        (status = CONFLICT, description = "No `SALES_AGENT_SECRET_KEY` to seal the grant with", body = ErrorBody),
+    ),
+)]
+#[put("/accounts/google/{email}")]
 pub async fn put_google(
     caller: Caller,
     email: web::Path<String>,
@@ -71,9 +98,12 @@ pub async fn put_google(
         .reconnect(&email, token, &caller.actor, &reason)
         .await
     {
-        Ok(done) => Ok(HttpResponse::Ok().json(json!({
-            "provider": "google", "account": email, "connected": true, "woken": done.woken.len()
-        }))),
+        Ok(done) => Ok(HttpResponse::Ok().json(Reconnected {
+            provider: "google",
+            account: email,
+            connected: true,
+            woken: done.woken.len(),
+        })),
         Err(AccountsError::NoKeyToSeal) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "no_secret_key",

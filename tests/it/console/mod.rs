@@ -9,6 +9,7 @@ mod google_signin;
 mod journey;
 mod manage;
 mod pages;
+mod reference;
 mod roles;
 mod scale;
 mod xss;
