@@ -28,7 +28,7 @@ pub enum SyncError {
     FirstSyncInProgress,
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncReport {
     pub folders: usize,
     pub files: usize,

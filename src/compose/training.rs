@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::voice::{Formality, Tone, VoiceProfile};
 
 /// What the counting found, returned beside the profile so an admin can see why.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrainingStats {
     pub messages: usize,
     /// Greeting patterns (`Hi {name},`) and how many messages opened with each.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One arm of an experiment. An element left out keeps what the composer wrote,
 /// so a variant with no overrides is the control.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub name: String,

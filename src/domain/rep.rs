@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::voice::VoiceProfile;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rep {
     /// Stable slug, e.g. `sam-rivera`.
     pub id: String,
@@ -39,8 +39,10 @@ fn active_by_default() -> bool {
 }
 
 /// A rep's working week in their own zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkingHours {
+    /// `Mon` … `Sun`.
+    #[schema(value_type = Vec<String>)]
     pub days: Vec<Weekday>,
     pub start: NaiveTime,
     pub end: NaiveTime,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How warm the rep sounds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tone {
     #[default]
@@ -16,7 +16,7 @@ pub enum Tone {
 }
 
 /// How formal the rep writes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Formality {
     Casual,
@@ -27,7 +27,7 @@ pub enum Formality {
 
 /// How the rep asks for the meeting: a question ("Would one of these times work
 /// for you?") or a plain request ("Please pick one of these times.").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CtaStyle {
     #[default]
@@ -35,7 +35,7 @@ pub enum CtaStyle {
     Request,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct VoiceProfile {
     pub tone: Tone,

@@ -21,7 +21,7 @@ const WINDOW_DAYS: i64 = 60;
 /// At most this many assignments per run; the next run continues.
 const BATCH: i64 = 500;
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CheckReport {
     pub checked: usize,
     pub new_replies: usize,

@@ -7,7 +7,7 @@ use super::Variant;
 use super::stats::{Significance, compare};
 use crate::store::experiments::Assignment;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VariantResult {
     pub variant: String,
     pub assigned: u64,
@@ -17,7 +17,7 @@ pub struct VariantResult {
     pub meeting_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Results {
     pub variants: Vec<VariantResult>,
     /// Do reply rates differ between arms? `None` until the test is defined.

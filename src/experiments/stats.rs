@@ -7,7 +7,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 /// A test's result; `p_value` is the chance of a difference at least this large
 /// if the variants were in truth alike.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Significance {
     pub test: &'static str,
     pub statistic: f64,

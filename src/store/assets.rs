@@ -20,7 +20,7 @@ const FIRST_SYNC: &str = "assets_first_sync";
 /// only costs Drive calls — while waiting on a dead claim holds every new lead.
 const FIRST_SYNC_STALE_SECS: i64 = 15;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Folder {
     pub folder_id: String,
     /// Defaults for files of this folder that carry no tags of their own.
@@ -127,7 +127,7 @@ pub fn folders(conn: &mut DbConn, configured: &[String]) -> Result<Vec<Folder>, 
 }
 
 /// A catalogue row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Asset {
     pub file_id: String,
     pub folder_id: String,

@@ -11,7 +11,7 @@ use super::schema::{experiment_assignments as ea, experiments};
 use super::{DbConn, StoreError, now};
 use crate::domain::Variant;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Experiment {
     pub id: String,
     pub name: String,

@@ -109,7 +109,9 @@ pub fn put_if_absent(
 }
 
 /// Whether the service can act for an account, and since when.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = account_status)]
 pub struct StatusRow {
     pub provider: String,

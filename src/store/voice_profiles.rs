@@ -10,7 +10,7 @@ use super::{DbConn, StoreError, now};
 use crate::domain::VoiceProfile;
 
 /// A stored profile as the admin API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StoredProfile {
     pub rep_id: String,
     pub profile: VoiceProfile,

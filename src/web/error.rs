@@ -3,10 +3,22 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize)]
+/// The one error body every route answers with, as the API reference names it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ApiError,
+}
+
+/// What went wrong: a stable `code` to branch on, a `message` for people, and
+/// the `field` of the request at fault when there is one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ErrorDetail)]
 pub struct ApiError {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -15,6 +27,7 @@ pub struct ApiError {
     /// Close the connection after answering: the request's body was not read
     /// whole, and what is left of it must not be read as the next request.
     #[serde(skip)]
+    #[schema(ignore)]
     pub close: bool,
 }
 
@@ -71,7 +84,9 @@ impl ResponseError for ApiError {
         if self.close {
             response.force_close();
         }
-        response.json(serde_json::json!({ "error": self }))
+        response.json(ErrorBody {
+            error: self.clone(),
+        })
     }
 }
 

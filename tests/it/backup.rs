@@ -141,13 +141,14 @@ async fn copy_moves_a_sqlite_database_into_an_empty_postgresql_one() {
             .answered("anna.schmid@rheinwerk-maschinenbau.de")
             .await,
     ];
-    let detail = |app: &crate::helpers::TestApp, id: &str| {
+    let detail = async |app: &crate::helpers::TestApp, id: &str| {
         app.api(
             reqwest::Method::GET,
             &format!("/api/workflows/{id}"),
             Some(ADMIN_TOKEN),
         )
         .send()
+        .await
     };
     let mut before = Vec::new();
     for id in &leads {

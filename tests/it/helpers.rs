@@ -146,6 +146,8 @@ pub struct TestApp {
     pub app: RunningApp,
     pub address: String,
     pub client: reqwest::Client,
+    /// The service's `/api/openapi.json`, read on the first admin API call.
+    spec: tokio::sync::OnceCell<crate::spec::Spec>,
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
@@ -157,11 +159,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         .await
         .expect("service starts")
         .spawn();
-    TestApp {
-        address: format!("http://127.0.0.1:{}", app.port),
-        app,
-        client: reqwest::Client::new(),
-    }
+    TestApp::new(app)
 }
 
 pub async fn spawn_app_on(config: Config, listener: std::net::TcpListener) -> TestApp {
@@ -169,14 +167,35 @@ pub async fn spawn_app_on(config: Config, listener: std::net::TcpListener) -> Te
         .await
         .expect("service starts")
         .spawn();
-    TestApp {
-        address: format!("http://127.0.0.1:{}", app.port),
-        app,
-        client: reqwest::Client::new(),
-    }
+    TestApp::new(app)
 }
 
 impl TestApp {
+    pub fn new(app: RunningApp) -> TestApp {
+        TestApp {
+            address: format!("http://127.0.0.1:{}", app.port),
+            app,
+            client: reqwest::Client::new(),
+            spec: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The API reference the service serves.
+    pub async fn spec(&self) -> &crate::spec::Spec {
+        self.spec
+            .get_or_init(|| async {
+                let response = self
+                    .client
+                    .get(format!("{}/api/openapi.json", self.address))
+                    .send()
+                    .await
+                    .expect("the reference is served");
+                assert_eq!(response.status(), 200, "GET /api/openapi.json");
+                crate::spec::Spec::new(response.json().await.expect("JSON"))
+            })
+            .await
+    }
+
     pub fn webhook_url(&self) -> String {
         format!("{}/webhooks/hubspot", self.address)
     }
@@ -199,24 +218,66 @@ impl TestApp {
         request.send().await.expect("request reaches the service")
     }
 
-    /// A request to the admin API with a bearer token (or none).
-    pub fn api(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
+    /// A request to the admin API with a bearer token (or none). Its response is
+    /// checked against the API reference (see [`ApiRequest::send`]).
+    pub fn api(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> ApiRequest<'_> {
         let request = self
             .client
-            .request(method, format!("{}{path}", self.address));
-        match token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
+            .request(method.clone(), format!("{}{path}", self.address));
+        ApiRequest {
+            app: self,
+            method,
+            path: path.to_string(),
+            builder: match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            },
         }
     }
 
     pub async fn stop(self) {
         self.app.stop().await;
+    }
+}
+
+/// A request to the admin API whose answer must be one the API reference
+/// promises: a documented status, and a body matching its schema.
+pub struct ApiRequest<'a> {
+    app: &'a TestApp,
+    method: reqwest::Method,
+    path: String,
+    builder: reqwest::RequestBuilder,
+}
+
+impl ApiRequest<'_> {
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Self {
+        self.builder = self.builder.json(body);
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl AsRef<str>) -> Self {
+        self.builder = self.builder.header(name, value.as_ref());
+        self
+    }
+
+    /// Sends the request and checks the response against the reference
+    /// (panicking with what differs); the response is handed back whole.
+    pub async fn send(self) -> reqwest::Result<reqwest::Response> {
+        let response = self.builder.send().await?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await?;
+        if self.path.starts_with("/api/") {
+            let spec = self.app.spec().await;
+            if let Err(problem) =
+                spec.check(self.method.as_str(), &self.path, status.as_u16(), &body)
+            {
+                panic!("the response differs from the API reference: {problem}");
+            }
+        }
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
     }
 }
 

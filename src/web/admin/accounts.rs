@@ -6,10 +6,10 @@
 //! Google* goes through the same function).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, put, web};
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{checked_reason, store_error};
 use crate::accounts::AccountsError;
@@ -17,18 +17,27 @@ use crate::accounts::google::{DisconnectError, Disconnected};
 use crate::connectors::google_revoke::GoogleRevocation;
 use crate::store::grants;
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
+/// Each connected account: connected, or since when and why not.
+#[derive(Serialize, ToSchema)]
+pub struct Accounts {
+    accounts: Vec<grants::StatusRow>,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Accounts)))]
+#[get("/accounts")]
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = state
         .store
         .run(grants::list_status)
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "accounts": rows })))
+    Ok(HttpResponse::Ok().json(Accounts { accounts: rows }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Grant {
     #[serde(default)]
     refresh_token: String,
@@ -42,7 +51,25 @@ impl std::fmt::Debug for Grant {
     }
 }
 
+/// A mailbox reconnected, and how many waiting leads were woken.
+#[derive(Serialize, ToSchema)]
+pub struct Reconnected {
+    /// Always `google`.
+    provider: &'static str,
+    account: String,
+    connected: bool,
+    woken: usize,
+}
+
 /// `PUT /api/accounts/google/{email}`: stores a new grant for a rep's mailbox.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = Reconnected),
+        (status = CONFLICT, description = "No `SALES_AGENT_SECRET_KEY` to seal the grant with", body = ErrorBody),
+    ),
+)]
+#[put("/accounts/google/{email}")]
 pub async fn put_google(
     caller: Caller,
     email: web::Path<String>,
@@ -67,9 +94,12 @@ pub async fn put_google(
         .reconnect(&email, token, &caller.actor, &reason)
         .await
     {
-        Ok(done) => Ok(HttpResponse::Ok().json(json!({
-            "provider": "google", "account": email, "connected": true, "woken": done.woken.len()
-        }))),
+        Ok(done) => Ok(HttpResponse::Ok().json(Reconnected {
+            provider: "google",
+            account: email,
+            connected: true,
+            woken: done.woken.len(),
+        })),
         Err(AccountsError::NoKeyToSeal) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "no_secret_key",
@@ -101,14 +131,36 @@ fn checked_account(email: &str) -> Result<String, ApiError> {
     Ok(email)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct Why {
+    /// Why (recorded in the audit log).
     #[serde(default)]
     reason: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Disconnection {
+    /// Always `google`.
+    provider: &'static str,
+    account: String,
+    /// Always false.
+    connected: bool,
+    /// `revoked`, or `already_invalid` when Google no longer knew the grant.
+    at_google: &'static str,
+}
+
 /// `DELETE /api/accounts/google/{email}?reason=`: revokes a mailbox's grant at
 /// Google and deletes it; the account then reads as not connected.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    params(Why),
+    responses(
+        (status = OK, body = Disconnection),
+        (status = CONFLICT, description = "No `SALES_AGENT_SECRET_KEY`, or a new grant was stored meanwhile", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "Google did not confirm the revocation: nothing was changed", body = ErrorBody),
+    ),
+)]
+#[delete("/accounts/google/{email}")]
 pub async fn delete_google(
     caller: Caller,
     email: web::Path<String>,
@@ -116,12 +168,12 @@ pub async fn delete_google(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let done = disconnect_google(&state, caller, &email, &query.reason).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "provider": "google",
-        "account": email.trim().to_lowercase(),
-        "connected": false,
-        "at_google": done.at_google.as_str(),
-    })))
+    Ok(HttpResponse::Ok().json(Disconnection {
+        provider: "google",
+        account: email.trim().to_lowercase(),
+        connected: false,
+        at_google: done.at_google.as_str(),
+    }))
 }
 
 /// Disconnects a rep's mailbox (admins only, with a reason): the one rule for

@@ -4,16 +4,38 @@
 //! click, even a concurrent one, never sends a second email.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::{Reason, checked_reason, store_error};
 use crate::steps::StepError;
 use crate::steps::send::{HELD_WITHOUT_UNSUBSCRIBE, SendOutcome, SendRequest, send_once};
 use crate::store::{audit, step_runs, workflows};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
+/// What an approval answers: the Gmail id of the sent message, and whether an
+/// earlier approval had sent it already (then nothing more was sent).
+#[derive(Serialize, ToSchema)]
+pub struct ApproveAnswer {
+    workflow_id: String,
+    sent_message_id: String,
+    already_sent: bool,
+}
+
+/// Sends the draft a workflow left in draft-only mode, through send mode's checks.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = ApproveAnswer),
+        (status = CONFLICT, description = "Cannot send now: the workflow is unfinished, left no draft, the draft failed its guardrails, the recipient is suppressed, or quiet hours or the daily limit defer it", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "Gmail could not be reached; try again", body = ErrorBody),
+    ),
+)]
+#[post("/workflows/{id}/approve")]
 pub async fn approve(
     caller: Caller,
     id: web::Path<String>,
@@ -22,11 +44,11 @@ pub async fn approve(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let approved = approve_and_send(&state, caller, id.clone(), &body.reason).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "workflow_id": id,
-        "sent_message_id": approved.sent_message_id,
-        "already_sent": approved.already_sent,
-    })))
+    Ok(HttpResponse::Ok().json(ApproveAnswer {
+        workflow_id: id,
+        sent_message_id: approved.sent_message_id,
+        already_sent: approved.already_sent,
+    }))
 }
 
 /// What an approval did: the Gmail id of the sent message, and whether it had

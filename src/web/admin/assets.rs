@@ -2,10 +2,11 @@
 //! folders, list the synced files, set a file's tags, and sync now.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{checked_reason, store_error};
 use crate::assets::Tags;
@@ -13,6 +14,7 @@ use crate::assets::sync::{self, SyncError};
 use crate::store::assets as store;
 use crate::store::{StoreError, audit, reps};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
 /// Drive ids are URL-safe base64-like strings.
@@ -42,6 +44,14 @@ fn audited(
     )
 }
 
+/// The allowlisted Drive folders.
+#[derive(Serialize, ToSchema)]
+pub struct Folders {
+    folders: Vec<store::Folder>,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Folders)))]
+#[get("/asset-folders")]
 pub async fn list_folders(
     _caller: Caller,
     state: web::Data<AppState>,
@@ -52,10 +62,10 @@ pub async fn list_folders(
         .run(move |c| store::folders(c, &configured))
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "folders": folders })))
+    Ok(HttpResponse::Ok().json(Folders { folders }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFolder {
     folder_id: String,
@@ -64,6 +74,22 @@ pub struct NewFolder {
     reason: String,
 }
 
+/// A folder id, and whether this call added it.
+#[derive(Serialize, ToSchema)]
+pub struct FolderAdded {
+    folder_id: String,
+    added: bool,
+}
+
+/// Allowlists a Drive folder; the next sync reads its files.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = CREATED, description = "Added", body = FolderAdded),
+        (status = OK, description = "Already allowlisted", body = FolderAdded),
+    ),
+)]
+#[post("/asset-folders")]
 pub async fn add_folder(
     caller: Caller,
     body: web::Json<NewFolder>,
@@ -109,14 +135,21 @@ pub async fn add_folder(
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(json!({ "folder_id": folder_id, "added": added })))
+    Ok(HttpResponse::build(status).json(FolderAdded { folder_id, added }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct RemovalQuery {
+    /// Why (recorded in the audit log).
     reason: String,
 }
 
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    params(RemovalQuery),
+    responses((status = NO_CONTENT, description = "Removed")),
+)]
+#[delete("/asset-folders/{id}")]
 pub async fn remove_folder(
     caller: Caller,
     folder_id: web::Path<String>,
@@ -157,6 +190,15 @@ pub async fn remove_folder(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The synced catalogue and when it was last synced.
+#[derive(Serialize, ToSchema)]
+pub struct Catalogue {
+    assets: Vec<store::Asset>,
+    synced_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Catalogue)))]
+#[get("/assets")]
 pub async fn list_assets(
     _caller: Caller,
     state: web::Data<AppState>,
@@ -166,19 +208,28 @@ pub async fn list_assets(
         .run(|c| Ok((store::list(c)?, store::synced_at(c)?)))
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "assets": assets,
-        "synced_at": synced_at.map(|t| t.and_utc()),
-    })))
+    Ok(HttpResponse::Ok().json(Catalogue {
+        assets,
+        synced_at: synced_at.map(|t| t.and_utc()),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagsChange {
     tags: Tags,
     reason: String,
 }
 
+/// A file's tags as stored (normalised).
+#[derive(Serialize, ToSchema)]
+pub struct Tagged {
+    tags: Tags,
+}
+
+/// Sets a file's tags; syncs keep an admin's tags.
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Tagged)))]
+#[put("/assets/{id}/tags")]
 pub async fn set_tags(
     caller: Caller,
     file_id: web::Path<String>,
@@ -187,7 +238,7 @@ pub async fn set_tags(
 ) -> Result<HttpResponse, ApiError> {
     let TagsChange { tags, reason } = body.into_inner();
     let tags = tag(&state, caller, file_id.into_inner(), tags, &reason).await?;
-    Ok(HttpResponse::Ok().json(json!({ "tags": tags })))
+    Ok(HttpResponse::Ok().json(Tagged { tags }))
 }
 
 /// The most values one tag key may hold.
@@ -274,6 +325,15 @@ pub(crate) async fn tag(
 }
 
 /// Syncs the catalogue now, through the first active rep's Drive access.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = sync::SyncReport),
+        (status = CONFLICT, description = "No active rep, or the first sync is in progress", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "Drive could not be read", body = ErrorBody),
+    ),
+)]
+#[post("/assets/sync")]
 pub async fn sync_now(
     caller: Caller,
     state: web::Data<AppState>,

@@ -2,16 +2,25 @@
 //! the audit trail.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{checked_reason, page_size, store_error};
 use crate::store::{StoreError, audit, settings, suppressions};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
 
+/// Whether replies wait as drafts for approval (`true`) or are sent.
+#[derive(Serialize, ToSchema)]
+pub struct Mode {
+    draft_only: bool,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Mode)))]
+#[get("/mode")]
 pub async fn get_mode(
     _caller: Caller,
     state: web::Data<AppState>,
@@ -21,22 +30,26 @@ pub async fn get_mode(
         .run(settings::draft_only)
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "draft_only": draft_only })))
+    Ok(HttpResponse::Ok().json(Mode { draft_only }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ModeChange {
     draft_only: bool,
     reason: String,
 }
 
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Mode)))]
+#[put("/mode")]
 pub async fn set_mode(
     caller: Caller,
     body: web::Json<ModeChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     change_mode(&state, caller, body.draft_only, &body.reason).await?;
-    Ok(HttpResponse::Ok().json(json!({ "draft_only": body.draft_only })))
+    Ok(HttpResponse::Ok().json(Mode {
+        draft_only: body.draft_only,
+    }))
 }
 
 /// Switches draft-only mode with its audit entry, in one transaction: the one
@@ -71,12 +84,16 @@ pub(crate) async fn change_mode(
         .map_err(store_error)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct PageQuery {
+    /// The last address of the previous page.
     after: Option<String>,
+    /// Page size, 1–500 (default 50).
     limit: Option<i64>,
 }
 
+#[utoipa::path(security(("bearer" = ["viewer"])), params(PageQuery), responses((status = OK, body = Suppressions)))]
+#[get("/suppressions")]
 pub async fn list_suppressions(
     _caller: Caller,
     query: web::Query<PageQuery>,
@@ -89,15 +106,36 @@ pub async fn list_suppressions(
         .run(move |c| suppressions::list(c, after.as_deref(), limit))
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "suppressions": rows })))
+    Ok(HttpResponse::Ok().json(Suppressions { suppressions: rows }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A page of the suppression list, in address order.
+#[derive(Serialize, ToSchema)]
+pub struct Suppressions {
+    suppressions: Vec<suppressions::SuppressionRow>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewSuppression {
     email: String,
     reason: String,
 }
 
+/// An address as stored (lower case), and whether this call added it.
+#[derive(Serialize, ToSchema)]
+pub struct Suppressed {
+    email: String,
+    added: bool,
+}
+
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = CREATED, description = "Added", body = Suppressed),
+        (status = OK, description = "Already on the list", body = Suppressed),
+    ),
+)]
+#[post("/suppressions")]
 pub async fn add_suppression(
     caller: Caller,
     body: web::Json<NewSuppression>,
@@ -109,7 +147,7 @@ pub async fn add_suppression(
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(json!({ "email": email, "added": added })))
+    Ok(HttpResponse::build(status).json(Suppressed { email, added }))
 }
 
 /// Adds an address to the suppression list; returns it normalised and whether it
@@ -135,11 +173,18 @@ pub(crate) async fn suppress(
     Ok((email, added))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct RemovalQuery {
+    /// Why (recorded in the audit log).
     reason: String,
 }
 
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    params(RemovalQuery),
+    responses((status = NO_CONTENT, description = "Removed")),
+)]
+#[delete("/suppressions/{email}")]
 pub async fn remove_suppression(
     caller: Caller,
     email: web::Path<String>,
@@ -212,13 +257,41 @@ async fn change_suppression(
         .map_err(store_error)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
+    /// Only the entries about this workflow.
     workflow_id: Option<String>,
+    /// Only entries older than this entry id (the last `id` of the previous page).
     before: Option<i64>,
+    /// Page size, 1–500 (default 50).
     limit: Option<i64>,
 }
 
+/// Entries of the append-only audit log, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    entries: Vec<AuditEntry>,
+}
+
+/// Who did what, when and why.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    /// `admin` or `viewer`, with the `X-Actor` name (`admin:maria`), or the engine.
+    actor: String,
+    action: String,
+    workflow_id: Option<String>,
+    reason: Option<String>,
+    detail: serde_json::Value,
+}
+
+#[utoipa::path(
+    security(("bearer" = ["viewer"])),
+    params(AuditQuery),
+    responses((status = OK, body = AuditPage)),
+)]
+#[get("/audit")]
 pub async fn audit_trail(
     _caller: Caller,
     query: web::Query<AuditQuery>,
@@ -231,12 +304,17 @@ pub async fn audit_trail(
         .run(move |c| audit::list_recent(c, workflow_id.as_deref(), before, limit))
         .await
         .map_err(store_error)?;
-    let entries: Vec<_> = rows
-        .iter()
-        .map(|a| {
-            json!({"id": a.id, "at": a.at.and_utc(), "actor": a.actor, "action": a.action, "workflow_id": a.workflow_id,
-                   "reason": a.reason, "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default()})
+    let entries = rows
+        .into_iter()
+        .map(|a| AuditEntry {
+            detail: serde_json::from_str(&a.detail).unwrap_or_default(),
+            id: a.id,
+            at: a.at.and_utc(),
+            actor: a.actor,
+            action: a.action,
+            workflow_id: a.workflow_id,
+            reason: a.reason,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
+    Ok(HttpResponse::Ok().json(AuditPage { entries }))
 }

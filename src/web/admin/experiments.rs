@@ -2,19 +2,21 @@
 //! and significance, stop, and run the outcome check now.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{Reason, checked_reason, store_error};
 use crate::experiments::{self, Element, Variant, results};
 use crate::store::experiments as store;
 use crate::store::{StoreError, audit};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExperiment {
     name: String,
@@ -37,6 +39,15 @@ fn elements(variants: &[Variant]) -> Vec<Element> {
     all
 }
 
+/// Starts an experiment; refused while a running one varies the same element.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = CREATED, body = store::Experiment),
+        (status = CONFLICT, description = "A running experiment already varies one of these elements", body = ErrorBody),
+    ),
+)]
+#[post("/experiments")]
 pub async fn create(
     caller: Caller,
     body: web::Json<NewExperiment>,
@@ -108,11 +119,27 @@ pub(crate) async fn create_experiment(
     })
 }
 
-pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = state.store.run(store::list).await.map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "experiments": all })))
+#[derive(Serialize, ToSchema)]
+pub struct Experiments {
+    experiments: Vec<store::Experiment>,
 }
 
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Experiments)))]
+#[get("/experiments")]
+pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let all = state.store.run(store::list).await.map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(Experiments { experiments: all }))
+}
+
+/// An experiment and its per-variant results with their significance.
+#[derive(Serialize, ToSchema)]
+pub struct ExperimentResults {
+    experiment: store::Experiment,
+    results: results::Results,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = ExperimentResults)))]
+#[get("/experiments/{id}")]
 pub async fn detail(
     _caller: Caller,
     id: web::Path<String>,
@@ -132,9 +159,21 @@ pub async fn detail(
         .map_err(store_error)?;
     let (experiment, assignments) = found.ok_or_else(not_found)?;
     let results = results::tally(&experiment.variants, &assignments);
-    Ok(HttpResponse::Ok().json(json!({ "experiment": experiment, "results": results })))
+    Ok(HttpResponse::Ok().json(ExperimentResults {
+        experiment,
+        results,
+    }))
 }
 
+/// An experiment after a stop, and whether this call stopped it.
+#[derive(Serialize, ToSchema)]
+pub struct Stopped {
+    id: String,
+    stopped: bool,
+}
+
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Stopped)))]
+#[post("/experiments/{id}/stop")]
 pub async fn stop(
     caller: Caller,
     id: web::Path<String>,
@@ -143,7 +182,10 @@ pub async fn stop(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let changed = stop_experiment(&state, caller, id.clone(), &body.reason).await?;
-    Ok(HttpResponse::Ok().json(json!({ "id": id, "stopped": changed })))
+    Ok(HttpResponse::Ok().json(Stopped {
+        id,
+        stopped: changed,
+    }))
 }
 
 /// Stops an experiment with its audit entry; returns whether it was running.
@@ -185,6 +227,11 @@ pub(crate) async fn stop_experiment(
 }
 
 /// Runs the outcome check now (it also runs on the supervisor's timer).
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses((status = OK, body = crate::experiments::outcomes::CheckReport)),
+)]
+#[post("/experiments/check-outcomes")]
 pub async fn check_outcomes(
     caller: Caller,
     state: web::Data<AppState>,

@@ -2,8 +2,12 @@
 //! read, admins also change. Every change is committed with its audit entry, which
 //! records who (`Caller::actor`) and why (the required `reason`).
 //!
+//! A new route is annotated with `#[utoipa::path]` and added to `routes` (see
+//! `openapi` for how); the tests then want it in this table and in the README.
+//!
 //! | route | role |
 //! |---|---|
+//! | `GET /api/openapi.json` (this table as OpenAPI 3.1, see `openapi`) | anyone |
 //! | `GET /api/workflows?status=&email=&from=&to=&limit=&cursor=` | viewer |
 //! | `GET /api/workflows/{id}` | viewer |
 //! | `POST /api/workflows/{id}/retry` `{"reason"}` | admin |
@@ -11,7 +15,7 @@
 //! | `POST /api/workflows/{id}/approve` `{"reason"}` | admin |
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
-//! | `GET /api/audit?workflow_id=` | viewer |
+//! | `GET /api/audit?workflow_id=&before=&limit=` | viewer |
 //! | `GET /api/voice-profiles`, `GET /api/voice-profiles/{rep_id}`, `GET /api/voice-profiles/export` | viewer |
 //! | `PUT /api/voice-profiles/{rep_id}` `{"profile","reason"}`, `DELETE /api/voice-profiles/{rep_id}?reason=` | admin |
 //! | `POST /api/voice-profiles/import` `{"format":1,"profiles":[{"rep_id","profile"}],"reason"}` | admin |
@@ -31,6 +35,7 @@ pub(crate) mod approve;
 pub(crate) mod assets;
 pub(crate) mod controls;
 pub(crate) mod experiments;
+pub(crate) mod openapi;
 pub(crate) mod reps;
 pub(crate) mod voice_profiles;
 pub(crate) mod voice_training;
@@ -43,85 +48,61 @@ use serde::Deserialize;
 use super::ApiError;
 use crate::store::StoreError;
 
+/// Registers the admin API. Each handler goes in through `service`, which takes
+/// only handlers annotated with `#[utoipa::path]`: a route cannot be served
+/// without its entry in `/api/openapi.json` (see `openapi`). Literal paths come
+/// before `{parameter}` ones that would match them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api")
-            .route("/workflows", web::get().to(workflows::list))
-            .route("/workflows/{id}", web::get().to(workflows::detail))
-            .route("/workflows/{id}/retry", web::post().to(workflows::retry))
-            .route("/workflows/{id}/cancel", web::post().to(workflows::cancel))
-            .route("/workflows/{id}/approve", web::post().to(approve::approve))
-            .route("/mode", web::get().to(controls::get_mode))
-            .route("/mode", web::put().to(controls::set_mode))
-            .route("/suppressions", web::get().to(controls::list_suppressions))
-            .route("/suppressions", web::post().to(controls::add_suppression))
-            .route(
-                "/suppressions/{email}",
-                web::delete().to(controls::remove_suppression),
-            )
-            .route("/audit", web::get().to(controls::audit_trail))
-            .route("/voice-profiles", web::get().to(voice_profiles::list))
-            .route(
-                "/voice-profiles/export",
-                web::get().to(voice_profiles::export),
-            )
-            .route(
-                "/voice-profiles/import",
-                web::post().to(voice_profiles::import),
-            )
-            .route(
-                "/voice-profiles/{rep_id}",
-                web::get().to(voice_profiles::get),
-            )
-            .route(
-                "/voice-profiles/{rep_id}",
-                web::put().to(voice_profiles::put),
-            )
-            .route(
-                "/voice-profiles/{rep_id}",
-                web::delete().to(voice_profiles::delete),
-            )
-            .route(
-                "/voice-profiles/{rep_id}/train",
-                web::post().to(voice_training::train),
-            )
-            .route("/experiments", web::get().to(experiments::list))
-            .route("/experiments", web::post().to(experiments::create))
-            .route(
-                "/experiments/check-outcomes",
-                web::post().to(experiments::check_outcomes),
-            )
-            .route("/experiments/{id}", web::get().to(experiments::detail))
-            .route("/experiments/{id}/stop", web::post().to(experiments::stop))
-            .route("/asset-folders", web::get().to(assets::list_folders))
-            .route("/asset-folders", web::post().to(assets::add_folder))
-            .route(
-                "/asset-folders/{id}",
-                web::delete().to(assets::remove_folder),
-            )
-            .route("/assets", web::get().to(assets::list_assets))
-            .route("/assets/sync", web::post().to(assets::sync_now))
-            .route("/assets/{id}/tags", web::put().to(assets::set_tags))
-            .route("/reps", web::get().to(reps::list))
-            .route("/reps", web::post().to(reps::create))
-            .route("/reps/{id}", web::get().to(reps::get))
-            .route("/reps/{id}", web::put().to(reps::replace))
-            .route("/reps/{id}/deactivate", web::post().to(reps::deactivate))
-            .route("/reps/{id}/activate", web::post().to(reps::activate))
-            .route("/accounts", web::get().to(accounts::list))
-            .route(
-                "/accounts/google/{email}",
-                web::put().to(accounts::put_google),
-            )
-            .route(
-                "/accounts/google/{email}",
-                web::delete().to(accounts::delete_google),
-            ),
-    );
+    use utoipa_actix_web::OpenApiFactory as _;
+    let scope = utoipa_actix_web::scope("/api")
+        .service(openapi::serve)
+        .service(workflows::list)
+        .service(workflows::detail)
+        .service(workflows::retry)
+        .service(workflows::cancel)
+        .service(approve::approve)
+        .service(controls::get_mode)
+        .service(controls::set_mode)
+        .service(controls::list_suppressions)
+        .service(controls::add_suppression)
+        .service(controls::remove_suppression)
+        .service(controls::audit_trail)
+        .service(voice_profiles::list)
+        .service(voice_profiles::export_all)
+        .service(voice_profiles::import)
+        .service(voice_profiles::get)
+        .service(voice_profiles::put)
+        .service(voice_profiles::delete)
+        .service(voice_training::train)
+        .service(experiments::list)
+        .service(experiments::create)
+        .service(experiments::check_outcomes)
+        .service(experiments::detail)
+        .service(experiments::stop)
+        .service(assets::list_folders)
+        .service(assets::add_folder)
+        .service(assets::remove_folder)
+        .service(assets::list_assets)
+        .service(assets::sync_now)
+        .service(assets::set_tags)
+        .service(reps::list)
+        .service(reps::add)
+        .service(reps::get)
+        .service(reps::replace)
+        .service(reps::deactivate)
+        .service(reps::activate)
+        .service(accounts::list)
+        .service(accounts::put_google)
+        .service(accounts::delete_google);
+    let mut schemas = Vec::new();
+    scope.schemas(&mut schemas);
+    let doc = openapi::document(scope.paths(), schemas);
+    cfg.app_data(web::Data::new(openapi::ApiDoc(doc)))
+        .service(scope);
 }
 
 /// The body every changing action takes: why it is done.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub reason: String,
 }

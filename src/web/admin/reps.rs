@@ -5,21 +5,23 @@
 //! with its audit entry; the console's forms call these same functions.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use chrono_tz::Tz;
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{checked_reason, store_error};
 use crate::domain::{Rep, WorkingHours};
 use crate::store::{StoreError, audit, reps};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
 /// A rep as the API and the console's forms send it. Every field is optional
 /// here so that a missing one is refused by name, not by the JSON reader.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct RepInput {
     pub id: Option<String>,
@@ -296,11 +298,21 @@ pub(crate) async fn set_active(
     if found { Ok(()) } else { Err(not_found()) }
 }
 
-pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = state.store.run(reps::list_all).await.map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "reps": all })))
+/// Every rep, active or not.
+#[derive(Serialize, ToSchema)]
+pub struct Reps {
+    reps: Vec<Rep>,
 }
 
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Reps)))]
+#[get("/reps")]
+pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let all = state.store.run(reps::list_all).await.map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(Reps { reps: all }))
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Rep)))]
+#[get("/reps/{id}")]
 pub async fn get(
     _caller: Caller,
     id: web::Path<String>,
@@ -316,7 +328,16 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep))
 }
 
-pub async fn create(
+/// Adds a rep; the next lead may be routed to them.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = CREATED, body = Rep),
+        (status = CONFLICT, description = "A rep with this id exists, or another rep has this mailbox", body = ErrorBody),
+    ),
+)]
+#[post("/reps")]
+pub async fn add(
     caller: Caller,
     body: web::Json<RepInput>,
     state: web::Data<AppState>,
@@ -327,6 +348,15 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep))
 }
 
+/// Replaces a rep's fields (the body as for a new rep, without `id`).
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = Rep),
+        (status = CONFLICT, description = "Another rep has this mailbox", body = ErrorBody),
+    ),
+)]
+#[put("/reps/{id}")]
 pub async fn replace(
     caller: Caller,
     id: web::Path<String>,
@@ -337,12 +367,18 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(rep))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Why {
     #[serde(default)]
     reason: String,
 }
 
+/// No new leads are routed to the rep.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses((status = NO_CONTENT, description = "Deactivated")),
+)]
+#[post("/reps/{id}/deactivate")]
 pub async fn deactivate(
     caller: Caller,
     id: web::Path<String>,
@@ -353,6 +389,12 @@ pub async fn deactivate(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Leads may be routed to the rep again.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses((status = NO_CONTENT, description = "Activated")),
+)]
+#[post("/reps/{id}/activate")]
 pub async fn activate(
     caller: Caller,
     id: web::Path<String>,

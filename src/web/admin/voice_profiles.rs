@@ -3,10 +3,11 @@
 //! training from sent mail lives in `voice_training`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{checked_reason, store_error};
 use crate::compose::voice::VoiceProfile;
@@ -18,27 +19,41 @@ use crate::web::{ApiError, AppState};
 pub(crate) const FORMAT: u32 = 1;
 
 /// The portable form: profiles by rep id, nothing instance-specific.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Export {
+    /// Always 1; an import of another format is refused.
     pub format: u32,
     pub profiles: Vec<PortableProfile>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PortableProfile {
     pub rep_id: String,
     pub profile: VoiceProfile,
 }
 
+/// Every stored profile, with where it came from.
+#[derive(Serialize, ToSchema)]
+pub struct Profiles {
+    profiles: Vec<voice_profiles::StoredProfile>,
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Profiles)))]
+#[get("/voice-profiles")]
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = state
         .store
         .run(voice_profiles::list)
         .await
         .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "profiles": rows })))
+    Ok(HttpResponse::Ok().json(Profiles { profiles: rows }))
 }
 
+#[utoipa::path(
+    security(("bearer" = ["viewer"])),
+    responses((status = OK, body = voice_profiles::StoredProfile)),
+)]
+#[get("/voice-profiles/{rep_id}")]
 pub async fn get(
     _caller: Caller,
     rep_id: web::Path<String>,
@@ -54,12 +69,21 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(row))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Replace {
     profile: VoiceProfile,
     reason: String,
 }
 
+/// The profile as stored.
+#[derive(Serialize, ToSchema)]
+pub struct Replaced {
+    profile: VoiceProfile,
+}
+
+/// Replaces a rep's profile (validated; the rep must exist).
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Replaced)))]
+#[put("/voice-profiles/{rep_id}")]
 pub async fn put(
     caller: Caller,
     rep_id: web::Path<String>,
@@ -75,7 +99,7 @@ pub async fn put(
         &reason,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "profile": profile })))
+    Ok(HttpResponse::Ok().json(Replaced { profile }))
 }
 
 /// Replaces a rep's voice profile after validation, audited as `caller`: the one
@@ -121,11 +145,19 @@ pub(crate) async fn replace_from(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct RemovalQuery {
+    /// Why (recorded in the audit log).
     reason: String,
 }
 
+/// Removes a rep's stored profile: the rep writes in their seed voice again.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    params(RemovalQuery),
+    responses((status = NO_CONTENT, description = "Removed")),
+)]
+#[delete("/voice-profiles/{rep_id}")]
 pub async fn delete(
     caller: Caller,
     rep_id: web::Path<String>,
@@ -163,7 +195,12 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn export(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Export)))]
+#[get("/voice-profiles/export")]
+pub async fn export_all(
+    _caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let rows = state
         .store
         .run(voice_profiles::list)
@@ -181,15 +218,23 @@ pub async fn export(_caller: Caller, state: web::Data<AppState>) -> Result<HttpR
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Import {
     #[serde(flatten)]
     export: Export,
     reason: String,
 }
 
+/// How many profiles an import stored.
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    imported: usize,
+}
+
 /// Stores every profile of an export, or none: each must be valid and name a
 /// known rep.
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Imported)))]
+#[post("/voice-profiles/import")]
 pub async fn import(
     caller: Caller,
     body: web::Json<Import>,
@@ -197,7 +242,7 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let Import { export, reason } = body.into_inner();
     let count = import_profiles(&state, caller, export, &reason).await?;
-    Ok(HttpResponse::Ok().json(json!({ "imported": count })))
+    Ok(HttpResponse::Ok().json(Imported { imported: count }))
 }
 
 /// Imports an export, all or nothing, audited per profile; returns how many.

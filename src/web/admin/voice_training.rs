@@ -7,10 +7,11 @@
 //! is shown, not stored. Bodies are never logged or kept.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::voice_profiles::{not_found, store};
 use super::{checked_reason, store_error};
@@ -24,19 +25,42 @@ use crate::connectors::query::{Folder, GmailQuery};
 use crate::services::Services;
 use crate::store::{StoreError, reps, voice_profiles};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Train {
     reason: String,
     /// How many sent threads to read (default 50, at most 200).
     max_threads: Option<u32>,
+    /// Show the result without storing it.
     #[serde(default)]
     dry_run: bool,
+    /// Let the LLM label tone, formality and call-to-action style from the counts.
     #[serde(default)]
     refine: bool,
 }
 
+/// The derived profile, what the counting found, and whether it was stored.
+#[derive(Serialize, ToSchema)]
+pub struct TrainAnswer {
+    profile: VoiceProfile,
+    stats: training::TrainingStats,
+    /// `{"applied": true}`, or `{"applied": false, "reason"}`.
+    refinement: serde_json::Value,
+    stored: bool,
+}
+
+/// Derives the rep's profile from their sent mail (read through Gmail).
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = TrainAnswer),
+        (status = UNPROCESSABLE_ENTITY, description = "The sent mail did not yield a valid profile", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "The rep's sent mail could not be read", body = ErrorBody),
+    ),
+)]
+#[post("/voice-profiles/{rep_id}/train")]
 pub async fn train(
     caller: Caller,
     rep_id: web::Path<String>,
@@ -61,12 +85,12 @@ pub async fn train(
             .await
             .map_err(store_error)?;
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "profile": trained.profile,
-        "stats": trained.stats,
-        "refinement": trained.refinement,
-        "stored": !body.dry_run,
-    })))
+    Ok(HttpResponse::Ok().json(TrainAnswer {
+        profile: trained.profile,
+        stats: trained.stats,
+        refinement: trained.refinement,
+        stored: !body.dry_run,
+    }))
 }
 
 /// What training would make of a rep's profile; nothing is stored.

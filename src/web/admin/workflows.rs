@@ -1,12 +1,13 @@
 //! Workflow routes of the admin API: list, detail, retry, cancel.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Reason, checked_reason, page_size, store_error};
 use crate::actors::supervisor::WorkflowAccepted;
@@ -14,20 +15,28 @@ use crate::store::admin_queries::{self, Request, TransitionError, WorkflowFilter
 use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
 use crate::store::{audit, step_runs};
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
+    /// `pending`, `running`, `retry_wait`, `waiting`, `completed`, `skipped`,
+    /// `dead_lettered` or `cancelled`.
     status: Option<String>,
+    /// The prospect's address (any case).
     email: Option<String>,
+    /// Created at or after: RFC 3339, or a date (midnight UTC).
     from: Option<String>,
+    /// Created before: RFC 3339, or a date (midnight UTC).
     to: Option<String>,
+    /// Page size, 1–500 (default 50).
     limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// One workflow in a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Summary {
     id: String,
     email: String,
@@ -56,6 +65,12 @@ impl From<&WorkflowRow> for Summary {
     }
 }
 
+#[utoipa::path(
+    security(("bearer" = ["viewer"])),
+    params(ListQuery),
+    responses((status = OK, description = "Newest first", body = Page)),
+)]
+#[get("/workflows")]
 pub async fn list(
     _caller: Caller,
     query: web::Query<ListQuery>,
@@ -102,12 +117,51 @@ pub async fn list(
 }
 
 /// One page of the workflow list and the cursor of the next.
-#[derive(Serialize)]
-struct Page {
+#[derive(Serialize, ToSchema)]
+pub struct Page {
     workflows: Vec<Summary>,
     next_cursor: Option<String>,
 }
 
+/// A workflow with its submission, every step run and its audit trail.
+#[derive(Serialize, ToSchema)]
+pub struct Detail {
+    workflow: Summary,
+    /// The submission as received (its text is the prospect's, untrusted).
+    submission: Value,
+    steps: Vec<StepView>,
+    audit: Vec<TrailEntry>,
+}
+
+/// One step's committed result.
+#[derive(Serialize, ToSchema)]
+pub struct StepView {
+    step: String,
+    /// `ok`, `skipped`, `degraded` or `failed`.
+    outcome: String,
+    attempts: i32,
+    output: Option<Value>,
+    error: Option<String>,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+    duration_ms: i64,
+}
+
+/// One audit entry about the workflow.
+#[derive(Serialize, ToSchema)]
+pub struct TrailEntry {
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    reason: Option<String>,
+    detail: Value,
+}
+
+#[utoipa::path(
+    security(("bearer" = ["viewer"])),
+    responses((status = OK, body = Detail)),
+)]
+#[get("/workflows/{id}")]
 pub async fn detail(
     _caller: Caller,
     id: web::Path<String>,
@@ -126,33 +180,54 @@ pub async fn detail(
         .await
         .map_err(store_error)?;
     let row = row.ok_or_else(not_found)?;
-    let steps: Vec<Value> = steps
-        .iter()
-        .map(|s| {
-            json!({
-                "step": s.step,
-                "outcome": s.outcome,
-                "attempts": s.attempts,
-                "output": s.output.as_deref().map(parse_json),
-                "error": s.error,
-                "started_at": s.started_at.and_utc(),
-                "finished_at": s.finished_at.and_utc(),
-                "duration_ms": s.duration_ms,
-            })
+    let steps = steps
+        .into_iter()
+        .map(|s| StepView {
+            output: s.output.as_deref().map(parse_json),
+            step: s.step,
+            outcome: s.outcome,
+            attempts: s.attempts,
+            error: s.error,
+            started_at: s.started_at.and_utc(),
+            finished_at: s.finished_at.and_utc(),
+            duration_ms: s.duration_ms,
         })
         .collect();
-    let trail: Vec<Value> = trail
-        .iter()
-        .map(|a| json!({"at": a.at.and_utc(), "actor": a.actor, "action": a.action, "reason": a.reason, "detail": parse_json(&a.detail)}))
+    let audit = trail
+        .into_iter()
+        .map(|a| TrailEntry {
+            detail: parse_json(&a.detail),
+            at: a.at.and_utc(),
+            actor: a.actor,
+            action: a.action,
+            reason: a.reason,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "workflow": Summary::from(&row),
-        "submission": parse_json(&row.submission),
-        "steps": steps,
-        "audit": trail,
-    })))
+    Ok(HttpResponse::Ok().json(Detail {
+        workflow: Summary::from(&row),
+        submission: parse_json(&row.submission),
+        steps,
+        audit,
+    }))
 }
 
+/// A workflow after a retry or cancel, and its new status.
+#[derive(Serialize, ToSchema)]
+pub struct Transitioned {
+    workflow_id: String,
+    /// `pending` after a retry, `cancelled` after a cancel.
+    status: &'static str,
+}
+
+/// Resumes a dead-lettered workflow from its failed step.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = Transitioned),
+        (status = CONFLICT, description = "The workflow is not dead-lettered", body = ErrorBody),
+    ),
+)]
+#[post("/workflows/{id}/retry")]
 pub async fn retry(
     caller: Caller,
     id: web::Path<String>,
@@ -160,10 +235,21 @@ pub async fn retry(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = retry_workflow(&state, caller, id.into_inner(), &body.reason).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "workflow_id": id, "status": WorkflowStatus::Pending.as_str() })))
+    Ok(HttpResponse::Ok().json(Transitioned {
+        workflow_id: id,
+        status: WorkflowStatus::Pending.as_str(),
+    }))
 }
 
+/// Stops an unfinished workflow for good.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = OK, body = Transitioned),
+        (status = CONFLICT, description = "The workflow has finished", body = ErrorBody),
+    ),
+)]
+#[post("/workflows/{id}/cancel")]
 pub async fn cancel(
     caller: Caller,
     id: web::Path<String>,
@@ -171,8 +257,10 @@ pub async fn cancel(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cancel_workflow(&state, caller, id.into_inner(), &body.reason).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "workflow_id": id, "status": WorkflowStatus::Cancelled.as_str() })))
+    Ok(HttpResponse::Ok().json(Transitioned {
+        workflow_id: id,
+        status: WorkflowStatus::Cancelled.as_str(),
+    }))
 }
 
 /// Makes a dead-lettered workflow runnable again and wakes the supervisor: the

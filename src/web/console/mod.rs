@@ -24,6 +24,7 @@
 //! | `POST /reps/{id}/train` (preview), `POST /reps/{id}/train/apply` `profile`, `reason` | admin |
 //! | `GET /reps/{id}/voice.json` (export), `POST /reps/{id}/voice/import` file or pasted JSON, `reason` | viewer / admin |
 //! | `GET /settings?q=&suppressed_after=&before=`, `POST /settings/mode`, `POST /settings/suppressions`, `POST /settings/suppressions/remove` | viewer / admin |
+//! | `GET /reference` the admin API's reference (from `/api/openapi.json`) | viewer |
 //! | `GET /console/static/{file}` htmx and the stylesheet | anyone |
 //!
 //! Every POST carries the session's CSRF token and passes the `Origin` check
@@ -43,6 +44,7 @@ mod leads;
 mod overview;
 mod page;
 mod people;
+mod reference;
 mod reps;
 mod reps_connect;
 mod reps_disconnect;
@@ -137,5 +139,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/settings/suppressions/remove",
             web::post().to(settings::unsuppress),
         )
+        .route("/reference", web::get().to(reference::show))
         .route("/console/static/{file}", web::get().to(static_files::serve));
 }

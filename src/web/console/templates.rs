@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("contacts.html", include_str!("templates/contacts.html")),
     ("contact.html", include_str!("templates/contact.html")),
     ("rep.html", include_str!("templates/rep.html")),
+    ("reference.html", include_str!("templates/reference.html")),
     ("rep_fields.html", include_str!("templates/rep_fields.html")),
     (
         "voice_train.html",

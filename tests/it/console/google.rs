@@ -68,11 +68,7 @@ pub async fn spawn_google(
         .expect("service starts")
         .spawn();
     GoogleStack {
-        app: TestApp {
-            address: format!("http://127.0.0.1:{}", app.port),
-            app,
-            client: reqwest::Client::new(),
-        },
+        app: TestApp::new(app),
         sandbox,
         public,
     }

@@ -10,6 +10,7 @@ mod journey;
 mod mailbox_journey;
 mod manage;
 mod pages;
+mod reference;
 mod roles;
 mod scale;
 mod xss;
