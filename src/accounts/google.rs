@@ -1,6 +1,7 @@
 //! Reps' Google grants while running: reconnecting a mailbox (a new refresh
 //! token, sealed and stored, the account marked connected, the running
 //! connector's credentials updated, the leads waiting for it woken, audited),
+//! with a service account instead, checking a mailbox's delegation again,
 //! the consents started from a rep's page that are waiting for their callback,
 //! and the sync that keeps each process's view of every account in step with
 //! the database — a grant found dead or reconnected by another process, or
@@ -102,6 +103,58 @@ impl GoogleAccounts {
             .filter(|c| c.started.elapsed() < CONSENT_TTL)
     }
 
+    /// Whether a service account acts for every mailbox (no grant per rep).
+    pub fn delegated(&self) -> bool {
+        self.tokens.service_account().is_some()
+    }
+
+    /// With a service account: asks Google for a token for `account` now (an
+    /// admin has delegated it since it was found dead); when one comes back the
+    /// account is connected again and its waiting leads are woken, audited,
+    /// as a reconnection is. When none does, the account stays disconnected.
+    pub async fn recheck_delegation(
+        &self,
+        account: &str,
+        actor: &str,
+    ) -> Result<Reconnected, AccountsError> {
+        let account = account.to_lowercase();
+        self.credentials.activate(&account);
+        self.tokens.invalidate(&account).await;
+        self.tokens
+            .access_token(&account)
+            .await
+            .map_err(AccountsError::Delegation)?;
+        let (who, actor) = (account.clone(), actor.to_string());
+        let woken = self
+            .store
+            .run_as(move |conn| {
+                conn.write_transaction(|c| {
+                    grants::set_status(c, GOOGLE, &who, true, None)?;
+                    let woken = grants::wake(c, GOOGLE, &who)?;
+                    audit::append(
+                        c,
+                        &audit::Entry {
+                            actor: &actor,
+                            action: "account.connected",
+                            workflow_id: None,
+                            reason: Some("the service account's delegation was checked"),
+                            detail: serde_json::json!({
+                                "provider": GOOGLE, "account": who, "woken": woken.len(),
+                                "via": "service_account"
+                            }),
+                        },
+                    )?;
+                    Ok::<_, AccountsError>(woken)
+                })
+            })
+            .await?;
+        self.metrics
+            .account_connected
+            .with_label_values(&[GOOGLE, &account])
+            .set(1);
+        Ok(Reconnected { woken })
+    }
+
     /// Whether a grant can be stored here: only sealed, so only with a key.
     pub fn can_store(&self) -> bool {
         self.keyring.is_some()
@@ -176,6 +229,10 @@ impl GoogleAccounts {
             let account = status.account.as_str();
             if !status.connected {
                 self.credentials.mark_needs_reauth(account);
+            } else if !self.is_usable(account) && self.delegated() {
+                // Delegation checked again in another process: no grant to open.
+                self.credentials.activate(account);
+                self.tokens.invalidate(account).await;
             } else if !self.is_usable(account)
                 && let Some(keyring) = &self.keyring
                 && let Some(grant) = stored

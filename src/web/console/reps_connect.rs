@@ -4,6 +4,9 @@
 //! scopes the steps call — and the callback stores the grant only when the
 //! consenting account is the rep's own mailbox.
 //!
+//! With a service account (domain-wide delegation) there is no consent: the
+//! button checks the rep's delegation again instead.
+//!
 //! `state` is single use and bound to the console session that started it;
 //! the nonce is checked in the verified ID token. The consents in progress are
 //! held by this process (see `GoogleAccounts::begin_consent`): behind several
@@ -60,6 +63,9 @@ pub async fn start(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.check_admin_form(&req, &form.csrf)?;
+    if state.accounts.delegated() {
+        return check_delegation(&state, &session, &id).await;
+    }
     let oauth = state.google.clone().ok_or_else(|| {
         refused(
             StatusCode::CONFLICT,
@@ -96,6 +102,34 @@ pub async fn start(
         .accounts
         .begin_consent(Consent::new(pending, id, session.csrf.clone()));
     Ok(see_other(url.as_str()))
+}
+
+/// With a service account there is no consent to give: *Connect Google*
+/// asks Google for the rep's token again, after an admin delegated the mailbox.
+async fn check_delegation(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    let probe = id.to_string();
+    let rep = state
+        .store
+        .run(move |c| reps::find_by_id(c, &probe))
+        .await?
+        .ok_or_else(|| refused(StatusCode::NOT_FOUND, "no such rep"))?;
+    state
+        .accounts
+        .recheck_delegation(&rep.email, &session.actor)
+        .await
+        .map_err(|e| {
+            refused(
+                StatusCode::CONFLICT,
+                format!(
+                    "{e}. In the Google Admin console, delegate the service account's client id with the scopes the README lists, then try again."
+                ),
+            )
+        })?;
+    Ok(see_other(&format!("/reps/{}", rep.id)))
 }
 
 pub async fn callback(
