@@ -2,7 +2,8 @@
 //! token, sealed and stored, the account marked connected, the running
 //! connector's credentials updated, the leads waiting for it woken, audited),
 //! with a service account instead, checking a mailbox's delegation again,
-//! the consents started from a rep's page that are waiting for their callback,
+//! the consents started from a rep's page that are waiting for their callback
+//! (in the database, so any process can finish one),
 //! and the sync that keeps each process's view of every account in step with
 //! the database — a grant found dead or reconnected by another process, or
 //! before a restart — and the `account_connected` gauge with it.
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{AccountsError, GOOGLE, owner};
 use crate::connectors::google_auth::{
@@ -19,7 +20,7 @@ use crate::connectors::google_auth::{
 use crate::connectors::google_oauth::Pending;
 use crate::metrics::Metrics;
 use crate::secrets::Keyring;
-use crate::store::{Store, audit, grants};
+use crate::store::{Store, audit, grants, rep_consents};
 
 /// How often each process re-reads the accounts' status: a reconnection made
 /// elsewhere reaches this process, and a lead that began to wait while its
@@ -35,8 +36,8 @@ pub struct Consent {
     pub pending: Pending,
     pub rep_id: String,
     /// The starting session's CSRF token: the callback must come back in it.
+    /// (Stored hashed; a consent read back holds the hash.)
     pub session: String,
-    started: std::time::Instant,
 }
 
 impl Consent {
@@ -45,15 +46,20 @@ impl Consent {
             pending,
             rep_id,
             session,
-            started: std::time::Instant::now(),
         }
+    }
+
+    /// Whether the callback came back in the console session that started it
+    /// (`csrf` is that session's CSRF token).
+    pub fn started_in(&self, csrf: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let hashed = crate::store::sessions::hash_token(csrf);
+        bool::from(self.session.as_bytes().ct_eq(hashed.as_bytes()))
     }
 }
 
 /// The Google grants of the reps, as this process holds and uses them.
 pub struct GoogleAccounts {
-    /// Consents in progress by `state`; single use, for [`CONSENT_TTL`].
-    consents: std::sync::Mutex<std::collections::HashMap<String, Consent>>,
     store: Store,
     keyring: Option<Arc<Keyring>>,
     credentials: Arc<InMemoryCredentials>,
@@ -79,7 +85,6 @@ impl GoogleAccounts {
     ) -> Self {
         tokens.watch(store.clone(), metrics.clone());
         GoogleAccounts {
-            consents: Default::default(),
             store,
             keyring,
             credentials,
@@ -88,19 +93,43 @@ impl GoogleAccounts {
         }
     }
 
-    /// Keeps a consent until its callback (or for [`CONSENT_TTL`]).
-    pub fn begin_consent(&self, consent: Consent) {
-        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
-        consents.retain(|_, c| c.started.elapsed() < CONSENT_TTL);
-        consents.insert(consent.pending.state.clone(), consent);
+    /// Keeps a consent in the database until its callback (or for
+    /// [`CONSENT_TTL`]), so any process sharing it can finish the consent.
+    pub async fn begin_consent(&self, consent: Consent) -> Result<(), AccountsError> {
+        let expires = crate::store::now()
+            + chrono::TimeDelta::from_std(CONSENT_TTL).unwrap_or(chrono::TimeDelta::MAX);
+        self.store
+            .run(move |c| {
+                rep_consents::insert(
+                    c,
+                    &rep_consents::NewConsent {
+                        state: &consent.pending.state,
+                        nonce: &consent.pending.nonce,
+                        pkce_verifier: consent.pending.pkce_verifier.expose_secret(),
+                        rep_id: &consent.rep_id,
+                        session: &consent.session,
+                        expires_at: expires,
+                    },
+                )
+            })
+            .await?;
+        Ok(())
     }
 
-    /// The consent `state` names, once: a second callback with it finds nothing.
-    pub fn take_consent(&self, state: &str) -> Option<Consent> {
-        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
-        consents
-            .remove(state)
-            .filter(|c| c.started.elapsed() < CONSENT_TTL)
+    /// The consent `state` names, once, whichever process started it: a second
+    /// callback with it finds nothing.
+    pub async fn take_consent(&self, state: &str) -> Result<Option<Consent>, AccountsError> {
+        let key = state.to_string();
+        let row = self.store.run(move |c| rep_consents::take(c, &key)).await?;
+        Ok(row.map(|r| Consent {
+            pending: Pending {
+                state: state.to_string(),
+                nonce: r.nonce,
+                pkce_verifier: SecretString::from(r.pkce_verifier),
+            },
+            rep_id: r.rep_id,
+            session: r.session_hash,
+        }))
     }
 
     /// Whether a service account acts for every mailbox (no grant per rep).

@@ -9,8 +9,8 @@
 //!
 //! `state` is single use and bound to the console session that started it;
 //! the nonce is checked in the verified ID token. The consents in progress are
-//! held by this process (see `GoogleAccounts::begin_consent`): behind several
-//! processes the callback must reach the one that started it.
+//! kept in the database (see `GoogleAccounts::begin_consent`): behind several
+//! processes, or after a restart, any process finishes the consent.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -100,7 +100,9 @@ pub async fn start(
     );
     state
         .accounts
-        .begin_consent(Consent::new(pending, id, session.csrf.clone()));
+        .begin_consent(Consent::new(pending, id, session.csrf.clone()))
+        .await
+        .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(see_other(url.as_str()))
 }
 
@@ -139,17 +141,21 @@ pub async fn callback(
 ) -> Result<HttpResponse, ConsoleError> {
     session.caller().require_admin()?;
     let params = query.into_inner();
-    let consent = params
-        .state
-        .as_deref()
-        .and_then(|s| state.accounts.take_consent(s))
-        .ok_or_else(|| {
-            refused(
-                StatusCode::BAD_REQUEST,
-                "this consent is unknown, used or expired: start again from the rep's page",
-            )
-        })?;
-    if consent.session != session.csrf {
+    let taken = match params.state.as_deref() {
+        Some(s) => state
+            .accounts
+            .take_consent(s)
+            .await
+            .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        None => None,
+    };
+    let consent = taken.ok_or_else(|| {
+        refused(
+            StatusCode::BAD_REQUEST,
+            "this consent is unknown, used or expired: start again from the rep's page",
+        )
+    })?;
+    if !consent.started_in(&session.csrf) {
         return Err(refused(
             StatusCode::FORBIDDEN,
             "this consent was started in another console session",
