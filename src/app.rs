@@ -127,6 +127,11 @@ impl Application {
         accounts.sync().await?;
         let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
         // A HubSpot connection made in the console replaces the environment's token.
+        if let Some(keyring) = &keyring {
+            clients
+                .hubspot_tokens
+                .persist_in(store.clone(), keyring.clone());
+        }
         let hubspot = Arc::new(crate::accounts::hubspot::HubSpotAccount::new(
             clients.hubspot_tokens.clone(),
             keyring,
