@@ -55,6 +55,9 @@ pub enum StartError {
     Secrets(#[from] crate::secrets::SecretsError),
     #[error(transparent)]
     Accounts(#[from] crate::accounts::AccountsError),
+    /// The service account's key file (the message names the setting).
+    #[error("{0}")]
+    ServiceAccount(String),
 }
 
 impl Application {
@@ -109,6 +112,9 @@ impl Application {
         tokio::task::spawn_blocking(crate::compose::timezone::warm);
         let metrics = Metrics::new();
         let clients = Clients::from_config(&connectors_config);
+        clients
+            .use_service_account(&connectors_config)
+            .map_err(StartError::ServiceAccount)?;
         // The grants as this process uses them: a grant stored as dead before a
         // restart stays dead until reconnected; the gauge is set before serving.
         let accounts = Arc::new(GoogleAccounts::new(
@@ -121,6 +127,11 @@ impl Application {
         accounts.sync().await?;
         let account_sync = accounts.clone().spawn_sync(SYNC_PERIOD);
         // A HubSpot connection made in the console replaces the environment's token.
+        if let Some(keyring) = &keyring {
+            clients
+                .hubspot_tokens
+                .persist_in(store.clone(), keyring.clone());
+        }
         let hubspot = Arc::new(crate::accounts::hubspot::HubSpotAccount::new(
             clients.hubspot_tokens.clone(),
             keyring,

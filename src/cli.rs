@@ -132,6 +132,7 @@ pub fn run() -> anyhow::Result<()> {
                     timeout: std::time::Duration::from_secs(timeout_secs),
                     webhook_secret: config.webhook.client_secrets.first().cloned(),
                     admin_token: config.admin_token.clone(),
+                    secret_key: config.secret_keys.key.clone(),
                     serve: serve.then_some(crate::demo::ServeOptions {
                         bind: config.bind,
                         sandbox_bind,

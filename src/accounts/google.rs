@@ -1,7 +1,9 @@
 //! Reps' Google grants while running: reconnecting a mailbox (a new refresh
 //! token, sealed and stored, the account marked connected, the running
 //! connector's credentials updated, the leads waiting for it woken, audited),
-//! the consents started from a rep's page that are waiting for their callback,
+//! with a service account instead, checking a mailbox's delegation again,
+//! the consents started from a rep's page that are waiting for their callback
+//! (in the database, so any process can finish one),
 //! and the sync that keeps each process's view of every account in step with
 //! the database — a grant found dead or reconnected by another process, or
 //! before a restart — and the `account_connected` gauge with it. Disconnecting
@@ -12,7 +14,7 @@ mod disconnect;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{AccountsError, GOOGLE, owner};
 use crate::connectors::google_auth::{
@@ -21,7 +23,7 @@ use crate::connectors::google_auth::{
 use crate::connectors::google_oauth::Pending;
 use crate::metrics::Metrics;
 use crate::secrets::Keyring;
-use crate::store::{Store, audit, grants};
+use crate::store::{Store, audit, grants, rep_consents};
 
 pub use disconnect::{DisconnectError, Disconnected};
 
@@ -39,8 +41,8 @@ pub struct Consent {
     pub pending: Pending,
     pub rep_id: String,
     /// The starting session's CSRF token: the callback must come back in it.
+    /// (Stored hashed; a consent read back holds the hash.)
     pub session: String,
-    started: std::time::Instant,
 }
 
 impl Consent {
@@ -49,15 +51,20 @@ impl Consent {
             pending,
             rep_id,
             session,
-            started: std::time::Instant::now(),
         }
+    }
+
+    /// Whether the callback came back in the console session that started it
+    /// (`csrf` is that session's CSRF token).
+    pub fn started_in(&self, csrf: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let hashed = crate::store::sessions::hash_token(csrf);
+        bool::from(self.session.as_bytes().ct_eq(hashed.as_bytes()))
     }
 }
 
 /// The Google grants of the reps, as this process holds and uses them.
 pub struct GoogleAccounts {
-    /// Consents in progress by `state`; single use, for [`CONSENT_TTL`].
-    consents: std::sync::Mutex<std::collections::HashMap<String, Consent>>,
     store: Store,
     keyring: Option<Arc<Keyring>>,
     credentials: Arc<InMemoryCredentials>,
@@ -83,7 +90,6 @@ impl GoogleAccounts {
     ) -> Self {
         tokens.watch(store.clone(), metrics.clone());
         GoogleAccounts {
-            consents: Default::default(),
             store,
             keyring,
             credentials,
@@ -92,19 +98,95 @@ impl GoogleAccounts {
         }
     }
 
-    /// Keeps a consent until its callback (or for [`CONSENT_TTL`]).
-    pub fn begin_consent(&self, consent: Consent) {
-        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
-        consents.retain(|_, c| c.started.elapsed() < CONSENT_TTL);
-        consents.insert(consent.pending.state.clone(), consent);
+    /// Keeps a consent in the database until its callback (or for
+    /// [`CONSENT_TTL`]), so any process sharing it can finish the consent.
+    pub async fn begin_consent(&self, consent: Consent) -> Result<(), AccountsError> {
+        let expires = crate::store::now()
+            + chrono::TimeDelta::from_std(CONSENT_TTL).unwrap_or(chrono::TimeDelta::MAX);
+        self.store
+            .run(move |c| {
+                rep_consents::insert(
+                    c,
+                    &rep_consents::NewConsent {
+                        state: &consent.pending.state,
+                        nonce: &consent.pending.nonce,
+                        pkce_verifier: consent.pending.pkce_verifier.expose_secret(),
+                        rep_id: &consent.rep_id,
+                        session: &consent.session,
+                        expires_at: expires,
+                    },
+                )
+            })
+            .await?;
+        Ok(())
     }
 
-    /// The consent `state` names, once: a second callback with it finds nothing.
-    pub fn take_consent(&self, state: &str) -> Option<Consent> {
-        let mut consents = self.consents.lock().unwrap_or_else(|p| p.into_inner());
-        consents
-            .remove(state)
-            .filter(|c| c.started.elapsed() < CONSENT_TTL)
+    /// The consent `state` names, once, whichever process started it: a second
+    /// callback with it finds nothing.
+    pub async fn take_consent(&self, state: &str) -> Result<Option<Consent>, AccountsError> {
+        let key = state.to_string();
+        let row = self.store.run(move |c| rep_consents::take(c, &key)).await?;
+        Ok(row.map(|r| Consent {
+            pending: Pending {
+                state: state.to_string(),
+                nonce: r.nonce,
+                pkce_verifier: SecretString::from(r.pkce_verifier),
+            },
+            rep_id: r.rep_id,
+            session: r.session_hash,
+        }))
+    }
+
+    /// Whether a service account acts for every mailbox (no grant per rep).
+    pub fn delegated(&self) -> bool {
+        self.tokens.service_account().is_some()
+    }
+
+    /// With a service account: asks Google for a token for `account` now (an
+    /// admin has delegated it since it was found dead); when one comes back the
+    /// account is connected again and its waiting leads are woken, audited,
+    /// as a reconnection is. When none does, the account stays disconnected.
+    pub async fn recheck_delegation(
+        &self,
+        account: &str,
+        actor: &str,
+    ) -> Result<Reconnected, AccountsError> {
+        let account = account.to_lowercase();
+        self.credentials.activate(&account);
+        self.tokens.invalidate(&account).await;
+        self.tokens
+            .access_token(&account)
+            .await
+            .map_err(AccountsError::Delegation)?;
+        let (who, actor) = (account.clone(), actor.to_string());
+        let woken = self
+            .store
+            .run_as(move |conn| {
+                conn.write_transaction(|c| {
+                    grants::set_status(c, GOOGLE, &who, true, None)?;
+                    let woken = grants::wake(c, GOOGLE, &who)?;
+                    audit::append(
+                        c,
+                        &audit::Entry {
+                            actor: &actor,
+                            action: "account.connected",
+                            workflow_id: None,
+                            reason: Some("the service account's delegation was checked"),
+                            detail: serde_json::json!({
+                                "provider": GOOGLE, "account": who, "woken": woken.len(),
+                                "via": "service_account"
+                            }),
+                        },
+                    )?;
+                    Ok::<_, AccountsError>(woken)
+                })
+            })
+            .await?;
+        self.metrics
+            .account_connected
+            .with_label_values(&[GOOGLE, &account])
+            .set(1);
+        Ok(Reconnected { woken })
     }
 
     /// Whether a grant can be stored here: only sealed, so only with a key.
@@ -183,6 +265,10 @@ impl GoogleAccounts {
             let account = status.account.as_str();
             if !status.connected {
                 self.credentials.mark_needs_reauth(account);
+            } else if !self.is_usable(account) && self.delegated() {
+                // Delegation checked again in another process: no grant to open.
+                self.credentials.activate(account);
+                self.tokens.invalidate(account).await;
             } else if !self.is_usable(account)
                 && let Some(keyring) = &self.keyring
                 && let Some(grant) = stored

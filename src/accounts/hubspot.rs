@@ -3,15 +3,17 @@
 //! the console (account = `private-app`), sealed with the keyring like every
 //! stored grant, and handed to the connector's token source so it takes effect
 //! without a restart. Without a stored connection the environment's
-//! `SALES_AGENT_HUBSPOT_TOKEN` is used as before.
+//! `SALES_AGENT_HUBSPOT_TOKEN` is used as before. An installed app's current
+//! access token is kept sealed too (by the connector as it renews it) and
+//! handed back at start while unexpired.
 
 use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::{AccountsError, owner};
-use crate::connectors::hubspot_auth::{HubSpotCredential, HubSpotTokens};
+use crate::connectors::hubspot_auth::{ACCESS_PROVIDER, HubSpotCredential, HubSpotTokens};
 use crate::secrets::Keyring;
 use crate::store::{Store, grants};
 
@@ -91,19 +93,62 @@ impl HubSpotAccount {
         let Some((account, token)) = stored else {
             return Ok(Connection::Environment);
         };
-        let (credential, connection) =
-            match account.strip_prefix("portal:").and_then(|p| p.parse().ok()) {
-                Some(portal_id) => (
-                    HubSpotCredential::OAuth {
-                        refresh_token: token,
-                        portal_id,
-                    },
-                    Connection::Portal(portal_id),
-                ),
-                None => (HubSpotCredential::PrivateApp(token), Connection::PrivateApp),
-            };
+        let (credential, connection) = match account
+            .strip_prefix("portal:")
+            .and_then(|p| p.parse::<u64>().ok())
+        {
+            Some(portal_id) => (
+                HubSpotCredential::OAuth {
+                    refresh_token: token,
+                    portal_id,
+                },
+                Connection::Portal(portal_id),
+            ),
+            None => (HubSpotCredential::PrivateApp(token), Connection::PrivateApp),
+        };
         self.tokens.set(credential).await;
+        if let Connection::Portal(portal_id) = connection {
+            self.restore_access(store, portal_id).await?;
+        }
         Ok(connection)
+    }
+
+    /// Hands the connector the access token kept sealed before a restart, if
+    /// it is for this portal and not yet expired.
+    async fn restore_access(&self, store: &Store, portal_id: u64) -> Result<(), AccountsError> {
+        let Some(keyring) = self.keyring.clone() else {
+            return Ok(());
+        };
+        let account = format!("portal:{portal_id}");
+        let kept = store
+            .run_as(move |conn| {
+                let Some(row) = grants::list(conn)?
+                    .into_iter()
+                    .find(|g| g.provider == ACCESS_PROVIDER && g.account == account)
+                else {
+                    return Ok(None);
+                };
+                let bound = owner(ACCESS_PROVIDER, &row.account);
+                let value = keyring.open(&row.sealed(), &bound).map_err(|source| {
+                    AccountsError::Secrets {
+                        account: bound,
+                        source,
+                    }
+                })?;
+                Ok::<_, AccountsError>(Some(value))
+            })
+            .await?;
+        let parsed = kept.as_ref().and_then(|v| {
+            let (expiry, token) = v.expose_secret().split_once(' ')?;
+            let expiry = chrono::DateTime::from_timestamp(expiry.parse().ok()?, 0)?;
+            Some((SecretString::from(token.to_string()), expiry))
+        });
+        if let Some((token, expires_at)) = parsed
+            && expires_at > chrono::Utc::now()
+        {
+            self.tokens.restore_access(token, expires_at).await;
+        }
+        Ok(())
     }
 
     /// Seals and stores `credential` in place of any earlier connection, then
@@ -135,6 +180,8 @@ impl HubSpotAccount {
                     let sealed = keyring.seal(&token, &owner(HUBSPOT, &account));
                     grants::put(conn, HUBSPOT, &account, &sealed)?;
                     grants::delete_others(conn, HUBSPOT, &account)?;
+                    // An access token of the earlier connection is of no use.
+                    grants::delete_others(conn, ACCESS_PROVIDER, "")?;
                     Ok::<_, AccountsError>(())
                 })
             })

@@ -35,6 +35,9 @@ pub enum AccountsError {
         account: String,
         source: SecretsError,
     },
+    /// The service account still may not act for the mailbox.
+    #[error("Google refused the service account for this mailbox: {0}")]
+    Delegation(crate::connectors::ConnectorError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -26,6 +26,9 @@ pub struct ConnectorsConfig {
     pub google_client_secret: Option<SecretString>,
     /// Mailbox (lowercased) and its refresh token.
     pub google_refresh_tokens: Vec<(String, SecretString)>,
+    /// A service account's JSON key file: every mailbox through domain-wide
+    /// delegation instead of a grant per rep (read and checked at start).
+    pub google_service_account_file: Option<std::path::PathBuf>,
     pub llm_base_url: Url,
     pub llm_api_key: Option<SecretString>,
     pub llm_model: String,
@@ -68,6 +71,9 @@ pub(super) fn connectors_config<F: Fn(&str) -> Option<String>>(
         google_refresh_tokens: parse_refresh_tokens(
             source.raw("SALES_AGENT_GOOGLE_REFRESH_TOKENS"),
         )?,
+        google_service_account_file: source
+            .raw("SALES_AGENT_GOOGLE_SERVICE_ACCOUNT_FILE")
+            .map(|p| std::path::PathBuf::from(p.trim())),
         llm_base_url: source.parse_http_url("SALES_AGENT_LLM_BASE_URL")?,
         llm_api_key: source.secret("SALES_AGENT_LLM_API_KEY"),
         llm_model: source.string("SALES_AGENT_LLM_MODEL"),

@@ -221,6 +221,11 @@ pub const SETTINGS: &[Setting] = &[
         "Rep mailbox refresh tokens: mailbox=token pairs separated by commas.",
     ),
     setting(
+        "SALES_AGENT_GOOGLE_SERVICE_ACCOUNT_FILE",
+        "",
+        "A service account's JSON key file (domain-wide delegation): every rep's Google calls use the JWT-bearer grant, no per-rep consent. A bad file stops start-up.",
+    ),
+    setting(
         "SALES_AGENT_LLM_BASE_URL",
         "https://api.openai.com/v1",
         "OpenAI-compatible API root; POST {base}/chat/completions.",

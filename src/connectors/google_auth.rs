@@ -7,7 +7,12 @@
 //! (so every process and a restart see it) and to the per-account gauge before
 //! the call that found it returns.
 //!
-//! The refresh grant is a single form POST, so it is written here on the shared
+//! With a service account ([`GoogleTokens::delegate`]) every mailbox's token
+//! comes from the JWT-bearer grant instead (domain-wide delegation, no refresh
+//! token per rep); a mailbox the Workspace admin has not delegated
+//! (`unauthorized_client`, `invalid_grant`) needs reconnecting like a dead grant.
+//!
+//! Both grants are a single form POST, so they are written here on the shared
 //! reqwest client rather than through the oauth2 crate (whose bundled client pins
 //! an older reqwest).
 
@@ -21,6 +26,7 @@ use tokio::time::Instant;
 
 use super::error::{ConnectorError, Provider, classify};
 use super::http;
+use super::service_account::{DELEGATED_SCOPES, ServiceAccountKey};
 use crate::metrics::Metrics;
 use crate::store::{Store, grants};
 
@@ -36,6 +42,9 @@ pub enum Trouble {
     ScopeRemoved,
     /// No refresh token is held for the account.
     NoGrant,
+    /// The service account may not act for the mailbox (not delegated, or not
+    /// for every scope the steps need).
+    NotDelegated,
 }
 
 impl Trouble {
@@ -44,6 +53,7 @@ impl Trouble {
             Trouble::InvalidGrant => "invalid_grant",
             Trouble::ScopeRemoved => "scope_removed",
             Trouble::NoGrant => "no_grant",
+            Trouble::NotDelegated => "not_delegated",
         }
     }
 }
@@ -72,6 +82,9 @@ pub trait CredentialStore: Send + Sync {
 #[derive(Default)]
 pub struct InMemoryCredentials {
     accounts: Mutex<HashMap<String, (SecretString, AccountStatus)>>,
+    /// A service account acts for every mailbox: an account with no entry is
+    /// usable, and one found dead is remembered without a token.
+    delegated: std::sync::atomic::AtomicBool,
 }
 
 impl InMemoryCredentials {
@@ -82,7 +95,28 @@ impl InMemoryCredentials {
             .collect();
         InMemoryCredentials {
             accounts: Mutex::new(accounts),
+            delegated: Default::default(),
         }
+    }
+
+    /// From now on every mailbox is usable unless found dead (service account).
+    pub fn delegate(&self) {
+        self.delegated
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_delegated(&self) -> bool {
+        self.delegated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the account usable again without a new grant (a service account
+    /// the admin has since delegated); keeps any token held.
+    pub fn activate(&self, account: &str) {
+        let mut accounts = self.lock();
+        let entry = accounts
+            .entry(account.to_ascii_lowercase())
+            .or_insert_with(|| (SecretString::from(String::new()), AccountStatus::Active));
+        entry.1 = AccountStatus::Active;
     }
 
     /// Stores a new grant (after re-authorisation) and reactivates the account.
@@ -123,15 +157,32 @@ impl CredentialStore for InMemoryCredentials {
     }
 
     fn status(&self, account: &str) -> AccountStatus {
+        let unknown = if self.is_delegated() {
+            AccountStatus::Active
+        } else {
+            AccountStatus::NeedsReauth
+        };
         self.lock()
             .get(&account.to_ascii_lowercase())
-            .map(|(_, s)| *s)
-            .unwrap_or(AccountStatus::NeedsReauth)
+            .map_or(unknown, |(_, s)| *s)
     }
 
     fn mark_needs_reauth(&self, account: &str) {
-        if let Some(entry) = self.lock().get_mut(&account.to_ascii_lowercase()) {
-            entry.1 = AccountStatus::NeedsReauth;
+        let delegated = self.is_delegated();
+        let mut accounts = self.lock();
+        let key = account.to_ascii_lowercase();
+        match accounts.get_mut(&key) {
+            Some(entry) => entry.1 = AccountStatus::NeedsReauth,
+            None if delegated => {
+                accounts.insert(
+                    key,
+                    (
+                        SecretString::from(String::new()),
+                        AccountStatus::NeedsReauth,
+                    ),
+                );
+            }
+            None => {}
         }
     }
 }
@@ -153,6 +204,8 @@ pub struct GoogleTokens {
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
     /// Where a dead grant is recorded besides memory, once the service is wired.
     watch: std::sync::OnceLock<(Store, Metrics)>,
+    /// The service account every mailbox's token comes from, when configured.
+    delegation: std::sync::OnceLock<ServiceAccountKey>,
 }
 
 #[derive(Deserialize)]
@@ -183,7 +236,19 @@ impl GoogleTokens {
             store,
             slots: Mutex::new(HashMap::new()),
             watch: std::sync::OnceLock::new(),
+            delegation: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Gets every mailbox's tokens through `key`'s JWT-bearer grant from now
+    /// on (the credential store must be told too: [`InMemoryCredentials::delegate`]).
+    pub fn delegate(&self, key: ServiceAccountKey) {
+        let _ = self.delegation.set(key);
+    }
+
+    /// The service account acting for the mailboxes, if any.
+    pub fn service_account(&self) -> Option<&ServiceAccountKey> {
+        self.delegation.get()
     }
 
     /// Records dead grants in `store` and in the `account_connected` gauge from now on.
@@ -239,10 +304,15 @@ impl GoogleTokens {
         if self.store.status(account) == AccountStatus::NeedsReauth {
             return Err(needs_reauth());
         }
-        let Some(refresh) = self.store.refresh_token(account) else {
-            return Err(self.lost(account, Trouble::NoGrant).await);
+        let fresh = match self.delegation.get() {
+            Some(key) => self.impersonate(account, key).await?,
+            None => {
+                let Some(refresh) = self.store.refresh_token(account) else {
+                    return Err(self.lost(account, Trouble::NoGrant).await);
+                };
+                self.refresh(account, &refresh).await?
+            }
         };
-        let fresh = self.refresh(account, &refresh).await?;
         *cached = Some(fresh.clone());
         Ok(fresh.token)
     }
@@ -325,45 +395,118 @@ impl GoogleTokens {
             ("grant_type", "refresh_token"),
         ];
         let response = self.http.post(&self.token_url).form(&form).send().await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await?;
-        if status.is_success() {
-            let token: TokenResponse =
-                serde_json::from_slice(&body).map_err(|e| ConnectorError::Permanent {
-                    status: 0,
-                    message: format!("unexpected token response: {e}"),
-                })?;
-            let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
-            return Ok(Cached {
-                token: SecretString::from(token.access_token),
-                fresh_until: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
-            });
+        match read_token(response).await? {
+            Ok(fresh) => Ok(fresh),
+            Err(refused) if refused.error.error.as_deref() == Some("invalid_grant") => {
+                tracing::warn!(
+                    connector.name = "google_oauth",
+                    "refresh grant rejected; mailbox needs re-authorisation"
+                );
+                Err(self.lost(account, Trouble::InvalidGrant).await)
+            }
+            Err(refused) => Err(refused.into_error()),
         }
-        let error: TokenError = serde_json::from_slice(&body).unwrap_or_default();
-        if error.error.as_deref() == Some("invalid_grant") {
-            tracing::warn!(
-                connector.name = "google_oauth",
-                "refresh grant rejected; mailbox needs re-authorisation"
-            );
-            return Err(self.lost(account, Trouble::InvalidGrant).await);
-        }
-        let message = error
+    }
+
+    /// The JWT-bearer grant (RFC 7523) as the service account, for `account`:
+    /// `sub` the mailbox, the delegated scopes, `aud` the key file's token URI.
+    async fn impersonate(
+        &self,
+        account: &str,
+        key: &ServiceAccountKey,
+    ) -> Result<Cached, ConnectorError> {
+        let now = chrono::Utc::now().timestamp();
+        let assertion = key.assertion(account, DELEGATED_SCOPES, now).map_err(|e| {
+            ConnectorError::Permanent {
+                status: 0,
+                message: format!("the service-account assertion could not be signed: {e}"),
+            }
+        })?;
+        let form = [
+            ("grant_type", JWT_BEARER),
+            ("assertion", assertion.expose_secret()),
+        ];
+        let response = self.http.post(&key.token_uri).form(&form).send().await?;
+        let refused = match read_token(response).await? {
+            Ok(fresh) => return Ok(fresh),
+            Err(refused) => refused,
+        };
+        // Google's answer for a mailbox outside the delegation (or a scope
+        // the admin left out), or a key it does not accept: this mailbox can't
+        // be reached until an admin acts, so don't retry — say so.
+        let trouble = match refused.error.error.as_deref() {
+            Some("unauthorized_client") => Trouble::NotDelegated,
+            Some("invalid_grant") => Trouble::InvalidGrant,
+            _ => return Err(refused.into_error()),
+        };
+        tracing::warn!(
+            connector.name = "google_oauth",
+            reason = trouble.as_str(),
+            error = refused.error.error_description.as_deref().unwrap_or(""),
+            "the service account may not act for a mailbox; an admin must delegate it"
+        );
+        Err(self.lost(account, trouble).await)
+    }
+}
+
+/// The JWT-bearer grant type (RFC 7523 §2.1).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// A token endpoint's refusal, before it is classified.
+struct Refused {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+    error: TokenError,
+}
+
+impl Refused {
+    /// invalid_client and friends: our configuration is wrong, not the grant.
+    fn into_error(self) -> ConnectorError {
+        let message = self
+            .error
             .error_description
-            .or(error.error)
-            .unwrap_or_else(|| status.to_string());
-        Err(match status.as_u16() {
-            // invalid_client and friends: our configuration is wrong, not the grant.
+            .or(self.error.error)
+            .unwrap_or_else(|| self.status.to_string());
+        match self.status.as_u16() {
             400 | 401 | 403 => ConnectorError::Permanent {
-                status: status.as_u16(),
+                status: self.status.as_u16(),
                 message,
             },
             _ => classify(
                 Provider::Google,
-                status,
-                &headers,
-                &String::from_utf8_lossy(&body),
+                self.status,
+                &self.headers,
+                &String::from_utf8_lossy(&self.body),
             ),
-        })
+        }
     }
+}
+
+/// A fresh access token from a token endpoint's answer, or its refusal.
+async fn read_token(
+    response: reqwest::Response,
+) -> Result<Result<Cached, Refused>, ConnectorError> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    if status.is_success() {
+        let token: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| ConnectorError::Permanent {
+                status: 0,
+                message: format!("unexpected token response: {e}"),
+            })?;
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
+        return Ok(Ok(Cached {
+            token: SecretString::from(token.access_token),
+            fresh_until: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
+        }));
+    }
+    let error: TokenError = serde_json::from_slice(&body).unwrap_or_default();
+    Ok(Err(Refused {
+        status,
+        headers,
+        body,
+        error,
+    }))
 }

@@ -4,6 +4,10 @@
 //! tokens that are renewed five minutes before they expire (HubSpot: track
 //! `expires_in` rather than waiting for a 401). The credential can be replaced
 //! while running, so connecting HubSpot in the console needs no restart.
+//!
+//! Once wired to the database ([`HubSpotTokens::persist_in`]) each renewed
+//! access token is kept sealed with its expiry (provider `hubspot_access`), so
+//! a restart uses it until its renewal is due instead of renewing at once.
 
 use std::time::Duration;
 
@@ -13,6 +17,12 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::error::ConnectorError;
+use crate::secrets::Keyring;
+use crate::store::{Store, grants};
+
+/// The provider under which the current OAuth access token is kept sealed
+/// (account `portal:<id>`; the sealed value is `<expiry, Unix s> <token>`).
+pub const ACCESS_PROVIDER: &str = "hubspot_access";
 
 /// Renew this long before HubSpot's expiry.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
@@ -72,6 +82,8 @@ pub struct HubSpotTokens {
     app: Option<HubSpotApp>,
     margin: Duration,
     state: Mutex<State>,
+    /// Where renewed access tokens are kept sealed, once wired.
+    persist: std::sync::OnceLock<(Store, std::sync::Arc<Keyring>)>,
 }
 
 impl HubSpotTokens {
@@ -88,6 +100,28 @@ impl HubSpotTokens {
                 credential,
                 access: None,
             }),
+            persist: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Keeps each renewed access token sealed in `store` from now on.
+    pub fn persist_in(&self, store: Store, keyring: std::sync::Arc<Keyring>) {
+        let _ = self.persist.set((store, keyring));
+    }
+
+    /// Uses an access token kept from before a restart, valid until `expires_at`
+    /// (renewed as usual once within the margin of it).
+    pub async fn restore_access(
+        &self,
+        token: SecretString,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let left = (expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        let mut state = self.state.lock().await;
+        if matches!(state.credential, Some(HubSpotCredential::OAuth { .. })) {
+            state.access = Some((token, Instant::now() + left.saturating_sub(self.margin)));
         }
     }
 
@@ -127,8 +161,12 @@ impl HubSpotTokens {
                 ));
             }
             Some(HubSpotCredential::PrivateApp(token)) => return Ok(token.clone()),
-            Some(HubSpotCredential::OAuth { refresh_token, .. }) => refresh_token.clone(),
+            Some(HubSpotCredential::OAuth {
+                refresh_token,
+                portal_id,
+            }) => (refresh_token.clone(), *portal_id),
         };
+        let (refresh, portal_id) = refresh;
         if let Some((token, fresh_until)) = &state.access
             && Instant::now() < *fresh_until
         {
@@ -143,7 +181,29 @@ impl HubSpotTokens {
         let fresh_until =
             Instant::now() + Duration::from_secs(token.expires_in).saturating_sub(self.margin);
         state.access = Some((access.clone(), fresh_until));
+        self.keep(portal_id, &access, token.expires_in).await;
         Ok(access)
+    }
+
+    /// Seals and stores the renewed access token with its expiry; a failure
+    /// only costs a renewal after the next restart.
+    async fn keep(&self, portal_id: u64, access: &SecretString, expires_in: u64) {
+        let Some((store, keyring)) = self.persist.get() else {
+            return;
+        };
+        let expires_at = chrono::Utc::now().timestamp() + i64::try_from(expires_in).unwrap_or(0);
+        let account = format!("portal:{portal_id}");
+        let value = SecretString::from(format!("{expires_at} {}", access.expose_secret()));
+        let sealed = keyring.seal(&value, &format!("{ACCESS_PROVIDER}:{account}"));
+        let stored = store
+            .run(move |c| {
+                grants::put(c, ACCESS_PROVIDER, &account, &sealed)?;
+                grants::delete_others(c, ACCESS_PROVIDER, &account)
+            })
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!(%error, connector.name = "hubspot_oauth", "the renewed access token could not be kept");
+        }
     }
 
     /// Trades an install's code for tokens (the redirect URI must be the one

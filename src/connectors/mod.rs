@@ -10,6 +10,7 @@
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
 //! google_oauth/   Google OAuth / OpenID Connect: authorization URL, code exchange, ID tokens
 //! google_revoke.rs revoking a grant at Google (RFC 7009), for disconnecting a mailbox
+//! service_account.rs  a service account's key file and the JWT-bearer assertion (domain-wide delegation)
 //! gmail.rs        Gmail v1 threads, drafts, messages (shapes in gmail_types.rs)
 //! mime.rs         RFC 5322 messages (mail-builder), header-injection safe
 //! calendar.rs     Calendar v3 freeBusy and events.insert
@@ -41,6 +42,7 @@ pub mod llm;
 pub mod mime;
 pub mod policy;
 pub mod query;
+pub mod service_account;
 pub mod setup;
 
 pub use error::ConnectorError;

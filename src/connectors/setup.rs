@@ -17,6 +17,7 @@ use super::hubspot_auth::{HubSpotApp, HubSpotCredential, HubSpotTokens};
 use super::limiter::{Limiter, quota};
 use super::llm::{self, Llm, LlmClient};
 use super::policy::{CallPolicy, RetryPolicy};
+use super::service_account::ServiceAccountKey;
 use crate::config::ConnectorsConfig;
 use crate::metrics::Metrics;
 use std::time::Duration;
@@ -111,6 +112,26 @@ impl Clients {
             credentials,
             google_tokens,
         }
+    }
+}
+
+impl Clients {
+    /// Reads the service account's key file, if one is configured, and has
+    /// every mailbox's token come from it; a file that cannot be used stops
+    /// start-up naming the setting.
+    pub fn use_service_account(&self, config: &ConnectorsConfig) -> Result<(), String> {
+        let Some(path) = &config.google_service_account_file else {
+            return Ok(());
+        };
+        let key = ServiceAccountKey::from_file(path)
+            .map_err(|e| format!("SALES_AGENT_GOOGLE_SERVICE_ACCOUNT_FILE: {e}"))?;
+        tracing::info!(
+            service_account = %key.client_email,
+            "rep mailboxes are reached through the service account's domain-wide delegation"
+        );
+        self.credentials.delegate();
+        self.google_tokens.delegate(key);
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 //! fixture's mailboxes and owners describe. Used by `sales-agent demo`, the tests
 //! and the benchmarks.
 
+mod connect;
 mod run;
 mod serve;
 

@@ -27,6 +27,9 @@ pub struct DemoOptions {
     /// The webhook signing secret and admin token to use; random when unset.
     pub webhook_secret: Option<SecretString>,
     pub admin_token: Option<SecretString>,
+    /// The key that seals the reps' grants (`SALES_AGENT_SECRET_KEY`); random
+    /// when unset (then a `--database-url` of an earlier demo cannot be reopened).
+    pub secret_key: Option<SecretString>,
     /// Keep the service and the sandbox running after the report (`--serve`).
     pub serve: Option<ServeOptions>,
 }
@@ -38,6 +41,7 @@ impl Default for DemoOptions {
             timeout: Duration::from_secs(90),
             webhook_secret: None,
             admin_token: None,
+            secret_key: None,
             serve: None,
         }
     }
@@ -63,11 +67,14 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
             chrono::Utc::now().format("%Y%m%d-%H%M%S")
         )
     });
-    // Its own fresh database gets its own key: the reps' tokens are sealed at
-    // rest in the demo exactly as in production.
-    if options.database_url.is_none() {
-        config.secret_keys.key = Some(crate::secrets::generate_key());
-    }
+    // The reps' grants are sealed at rest in the demo exactly as in
+    // production: under the given key, or one of its own.
+    config.secret_keys.key = Some(
+        options
+            .secret_key
+            .clone()
+            .unwrap_or_else(crate::secrets::generate_key),
+    );
     // A served demo listens where asked and is its own public URL, so the
     // console's cookies and links work over plain http on this machine.
     let listener = std::net::TcpListener::bind(match &options.serve {
@@ -84,7 +91,9 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
     config.admin_token = Some(admin_token.clone());
     config.supervisor_poll = Duration::from_millis(500);
     config.engine.retry_base = Duration::from_secs(1);
-    let config = sandbox_config(config, &sandbox.base_url(), &fixture);
+    let mut config = sandbox_config(config, &sandbox.base_url(), &fixture);
+    // No preset refresh tokens: the reps connect through Google's consent below.
+    config.connectors.google_refresh_tokens.clear();
     let database = config.database_url.clone();
 
     let app = Application::build_with_listener(config, listener)
@@ -92,14 +101,16 @@ pub async fn run_demo(options: DemoOptions) -> anyhow::Result<bool> {
         .spawn();
     let store = app.state.store.clone();
     let demo_reps = reps_from_fixture(&fixture);
+    let stored = demo_reps.clone();
     store
         .run(move |c| {
-            for rep in &demo_reps {
+            for rep in &stored {
                 reps::upsert(c, rep)?;
             }
             Ok(())
         })
         .await?;
+    super::connect::connect_reps(&app, &sandbox, &demo_reps).await?;
 
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{}/webhooks/hubspot", app.port);

@@ -147,7 +147,7 @@ impl HubSpot {
     }
 }
 
-pub use super::oauth::model::{AccessToken, Google, Grant, User};
+pub use super::oauth::model::{AccessToken, Google, Grant, JwtGrant, User};
 
 /// One user's Gmail.
 #[derive(Debug, Clone, Default, Serialize)]

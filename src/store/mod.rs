@@ -21,6 +21,7 @@ pub mod experiments;
 pub mod grants;
 pub mod leases;
 pub mod migrations;
+pub mod rep_consents;
 pub mod reps;
 pub mod schema;
 pub mod search;

@@ -288,3 +288,15 @@ diesel::table! {
         added_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    rep_consents (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        rep_id -> Text,
+        session_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

@@ -1,4 +1,5 @@
-//! The documentation stays true: every setting is in the README and in `--help`.
+//! The documentation stays true: every setting is in the README and in `--help`;
+//! the README's scope lists are the scopes the code requests.
 
 use std::process::Command;
 
@@ -71,4 +72,56 @@ fn the_readme_demo_answers_every_sample_and_exits_zero() {
         "{stdout}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The scopes the README lists after `<!-- scopes: NAME -->`, in its code block.
+fn readme_scopes(readme: &str, name: &str) -> Vec<String> {
+    let marker = format!("<!-- scopes: {name} -->");
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README lacks {marker}"))..];
+    let block = after
+        .split("```")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no code block after {marker}"));
+    let mut scopes: Vec<String> = block
+        .lines()
+        .skip(1)
+        .flat_map(|l| l.split_whitespace())
+        .map(str::to_string)
+        .collect();
+    scopes.sort();
+    scopes
+}
+
+fn sorted(scopes: impl IntoIterator<Item = impl ToString>) -> Vec<String> {
+    let mut v: Vec<String> = scopes.into_iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_readmes_scope_lists_are_the_scopes_the_code_requests() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert_eq!(
+        readme_scopes(&readme, "google-consent"),
+        sorted(sales_agent::web::console::REP_SCOPES)
+    );
+    assert_eq!(
+        readme_scopes(&readme, "google-service-account"),
+        sorted(sales_agent::connectors::service_account::DELEGATED_SCOPES)
+    );
+    assert_eq!(
+        readme_scopes(&readme, "hubspot-app"),
+        sorted(sales_agent::accounts::hubspot::SCOPES.split_whitespace())
+    );
+    // The per-API table names each Google scope the consent asks for.
+    for scope in sales_agent::connectors::service_account::DELEGATED_SCOPES {
+        let short = scope.trim_start_matches("https://www.googleapis.com/auth/");
+        assert!(
+            readme.contains(&format!("| `{short}`")) || readme.contains(&format!(", `{short}`")),
+            "the scope table lacks {short}"
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! the code exchanged, the refresh token sealed at rest (never in plaintext),
 //! loaded again after a restart, the connector calling the CRM with access
 //! tokens renewed before expiry, an uninstall surfacing as re-authorisation,
-//! and a private-app token replacing the environment's without a restart.
+//! and a private-app token replacing the environment's without a restart. The
+//! current access token is kept sealed too, so a restart uses it instead of
+//! renewing at once, and renews it when due.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use crate::secrets_at_rest::database_text;
 
 on_both_backends!(
     an_installed_app_is_sealed_at_rest_and_its_renewed_tokens_reach_the_crm,
+    the_access_token_is_kept_sealed_and_used_after_a_restart_until_its_renewal_is_due,
     a_private_app_token_entered_later_replaces_the_environments_without_a_restart,
     the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_configured,
     an_admin_installs_the_app_from_settings_and_leads_then_use_it,
@@ -155,6 +158,84 @@ async fn an_installed_app_is_sealed_at_rest_and_its_renewed_tokens_reach_the_crm
         matches!(error, ConnectorError::NeedsReauth { .. }),
         "{error:?}"
     );
+    sb.stop().await;
+}
+
+/// The service's side with renewed access tokens kept in `store`.
+fn persisted(
+    sb: &SandboxHandle,
+    store: &sales_agent::store::Store,
+    margin: Duration,
+) -> (HubSpotAccount, HubSpotClient) {
+    let (account, client) = account(sb, "pat-unused", margin);
+    account.tokens.persist_in(store.clone(), keyring());
+    (account, client)
+}
+
+async fn the_access_token_is_kept_sealed_and_used_after_a_restart_until_its_renewal_is_due(
+    db: TestDb,
+) {
+    use sales_agent::connectors::hubspot_auth::DEFAULT_MARGIN;
+    let store = db.migrated_store().await;
+    let sb = sandbox::spawn(SandboxOptions::default()).expect("sandbox");
+    let (hubspot, client) = persisted(&sb, &store, DEFAULT_MARGIN);
+    let url = hubspot.install_url(CALLBACK, "s").expect("install url");
+    let callback = consent::click_through(&url, "24681357")
+        .await
+        .expect("install");
+    let code = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let installed = hubspot
+        .tokens
+        .exchange_code(&code, CALLBACK)
+        .await
+        .expect("exchange");
+    let credential = HubSpotCredential::OAuth {
+        refresh_token: installed.refresh_token,
+        portal_id: installed.portal_id,
+    };
+    hubspot.save(&store, credential).await.expect("save");
+    let before = token_calls(&sb);
+    client.list_owners().await.expect("owners");
+    assert_eq!(token_calls(&sb) - before, 1, "one renewal");
+    let kept = store.run(sales_agent::store::grants::list).await.unwrap();
+    assert!(
+        kept.iter()
+            .any(|g| g.provider == "hubspot_access" && g.account == "portal:24681357"),
+        "{kept:?}"
+    );
+    let stored = database_text(&db);
+    let issued = sb.issued_tokens();
+    assert!(issued.len() >= 2, "refresh and access tokens: {issued:?}");
+    for token in &issued {
+        assert!(
+            !stored.contains(token.as_str()),
+            "a HubSpot token in plaintext at rest"
+        );
+    }
+
+    // After a restart: the kept access token is used, no renewal.
+    let (restarted, client) = persisted(&sb, &store, DEFAULT_MARGIN);
+    restarted.load(&store).await.expect("load");
+    let before = token_calls(&sb);
+    client
+        .list_owners()
+        .await
+        .expect("owners with the kept token");
+    assert_eq!(token_calls(&sb), before, "no renewal after the restart");
+
+    // Renewal when due still works: with a margin as long as the token's
+    // life, the kept token is already due and is renewed before the call.
+    let (due, client) = persisted(&sb, &store, Duration::from_secs(1800));
+    due.load(&store).await.expect("load");
+    let before = token_calls(&sb);
+    client.list_owners().await.expect("owners after renewal");
+    assert_eq!(token_calls(&sb) - before, 1, "renewed before expiry");
     sb.stop().await;
 }
 

@@ -43,6 +43,7 @@ mod sandbox;
 mod secrets_at_rest;
 mod sending;
 mod serve_defaults;
+mod service_account;
 mod slow_bodies;
 mod spec;
 mod unsubscribe;

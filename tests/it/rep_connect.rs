@@ -4,7 +4,9 @@
 //! rep's mailbox as the hint; the sandbox's consent driver clicks Allow as the
 //! rep; the callback stores the grant (sealed) and that rep's next lead gets
 //! exactly one draft. Consent given by another account stores nothing, and a
-//! callback from another console session or replayed is refused.
+//! callback from another console session or replayed is refused. Consents in
+//! progress live in the database: one begun on one instance of the service is
+//! finished by another sharing the database, once.
 
 use reqwest::StatusCode;
 use sales_agent::config::Config;
@@ -15,7 +17,10 @@ use secrecy::SecretString;
 use crate::helpers::{PUBLIC_URL, Stack, TestDb, spawn_stack_with};
 use crate::on_both_backends;
 
-on_both_backends!(an_admin_connects_a_reps_mailbox_through_googles_consent);
+on_both_backends!(
+    an_admin_connects_a_reps_mailbox_through_googles_consent,
+    a_consent_begun_on_one_instance_is_finished_by_another_sharing_the_database,
+);
 
 const KEY: &str = "5b1f0c4e9a7d2b8e3f6a1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
 const MAYA: &str = "maya.chen@northwind-analytics.com";
@@ -199,5 +204,69 @@ async fn an_admin_connects_a_reps_mailbox_through_googles_consent(db: TestDb) {
             .count()
     };
     assert_eq!(drafts, 1);
+    stack.stop().await;
+}
+
+async fn a_consent_begun_on_one_instance_is_finished_by_another_sharing_the_database(db: TestDb) {
+    let stack = spawn_stack_with(&db, with_key, Default::default()).await;
+    stack
+        .sandbox
+        .register_redirect_uri(None, &format!("{PUBLIC_URL}/reps/connect/callback"));
+    let fixture_token = stack
+        .fixture
+        .google
+        .refresh_tokens
+        .iter()
+        .find(|t| t.email == MAYA && !t.revoked)
+        .unwrap()
+        .token
+        .clone();
+    assert!(stack.sandbox.revoke_refresh_token(&fixture_token));
+    let store = stack.app.app.state.store.clone();
+    let (cookie, csrf) = session(&store).await;
+    let console = Console {
+        stack: &stack,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookie,
+        csrf,
+    };
+    // A second instance of the service on the same database (another process
+    // behind the load balancer, or this one after a restart).
+    let mut config = (*stack.app.app.state.config).clone();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let other = crate::helpers::spawn_app_with(config).await;
+
+    let authorize = console.connect("maya-chen").await;
+    let back = consent::click_through(&authorize, MAYA).await.unwrap();
+    let path = back.strip_prefix(PUBLIC_URL).unwrap().to_string();
+    let on = |address: &str| {
+        console
+            .client
+            .get(format!("{address}{path}"))
+            .header("cookie", &console.cookie)
+            .send()
+    };
+    let done = on(&other.address).await.unwrap();
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "finished on the other instance"
+    );
+    assert_eq!(done.headers()["location"], "/reps/maya-chen");
+    let status = store
+        .run(|c| grants::find_status(c, "google", MAYA))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.connected);
+    assert_eq!(
+        on(&stack.app.address).await.unwrap().status(),
+        StatusCode::BAD_REQUEST,
+        "used once, across instances"
+    );
+    other.stop().await;
     stack.stop().await;
 }

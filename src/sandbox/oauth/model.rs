@@ -26,6 +26,20 @@ pub struct AccessToken {
     pub grant: Option<String>,
 }
 
+/// A JWT-bearer assertion the token endpoint received: its header's `kid`,
+/// its claims, and `ok` or the error it was answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtGrant {
+    pub iss: String,
+    pub sub: Option<String>,
+    pub scope: String,
+    pub aud: String,
+    pub kid: Option<String>,
+    pub iat: u64,
+    pub exp: u64,
+    pub outcome: String,
+}
+
 /// A Google account on the chooser.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -105,6 +119,8 @@ pub struct Google {
     pub users: BTreeMap<String, User>,
     /// Client email → service account.
     pub service_accounts: BTreeMap<String, ServiceAccountFixture>,
+    /// Every JWT-bearer assertion received, in order.
+    pub jwt_grants: Vec<JwtGrant>,
     pub grants: BTreeMap<String, Grant>,
     pub access_tokens: BTreeMap<String, AccessToken>,
     /// Consent pages shown and not yet answered, by their opaque id.

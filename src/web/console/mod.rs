@@ -61,6 +61,7 @@ mod voice;
 
 use actix_web::web;
 
+pub use reps_connect::REP_SCOPES;
 pub use session::random_token;
 pub use signin_once::LINK_MINUTES;
 

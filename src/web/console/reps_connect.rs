@@ -4,10 +4,13 @@
 //! scopes the steps call — and the callback stores the grant only when the
 //! consenting account is the rep's own mailbox.
 //!
+//! With a service account (domain-wide delegation) there is no consent: the
+//! button checks the rep's delegation again instead.
+//!
 //! `state` is single use and bound to the console session that started it;
 //! the nonce is checked in the verified ID token. The consents in progress are
-//! held by this process (see `GoogleAccounts::begin_consent`): behind several
-//! processes the callback must reach the one that started it.
+//! kept in the database (see `GoogleAccounts::begin_consent`): behind several
+//! processes, or after a restart, any process finishes the consent.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -60,6 +63,9 @@ pub async fn start(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.check_admin_form(&req, &form.csrf)?;
+    if state.accounts.delegated() {
+        return check_delegation(&state, &session, &id).await;
+    }
     let oauth = state.google.clone().ok_or_else(|| {
         refused(
             StatusCode::CONFLICT,
@@ -94,8 +100,38 @@ pub async fn start(
     );
     state
         .accounts
-        .begin_consent(Consent::new(pending, id, session.csrf.clone()));
+        .begin_consent(Consent::new(pending, id, session.csrf.clone()))
+        .await
+        .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(see_other(url.as_str()))
+}
+
+/// With a service account there is no consent to give: *Connect Google*
+/// asks Google for the rep's token again, after an admin delegated the mailbox.
+async fn check_delegation(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    let probe = id.to_string();
+    let rep = state
+        .store
+        .run(move |c| reps::find_by_id(c, &probe))
+        .await?
+        .ok_or_else(|| refused(StatusCode::NOT_FOUND, "no such rep"))?;
+    state
+        .accounts
+        .recheck_delegation(&rep.email, &session.actor)
+        .await
+        .map_err(|e| {
+            refused(
+                StatusCode::CONFLICT,
+                format!(
+                    "{e}. In the Google Admin console, delegate the service account's client id with the scopes the README lists, then try again."
+                ),
+            )
+        })?;
+    Ok(see_other(&format!("/reps/{}", rep.id)))
 }
 
 pub async fn callback(
@@ -105,17 +141,21 @@ pub async fn callback(
 ) -> Result<HttpResponse, ConsoleError> {
     session.caller().require_admin()?;
     let params = query.into_inner();
-    let consent = params
-        .state
-        .as_deref()
-        .and_then(|s| state.accounts.take_consent(s))
-        .ok_or_else(|| {
-            refused(
-                StatusCode::BAD_REQUEST,
-                "this consent is unknown, used or expired: start again from the rep's page",
-            )
-        })?;
-    if consent.session != session.csrf {
+    let taken = match params.state.as_deref() {
+        Some(s) => state
+            .accounts
+            .take_consent(s)
+            .await
+            .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        None => None,
+    };
+    let consent = taken.ok_or_else(|| {
+        refused(
+            StatusCode::BAD_REQUEST,
+            "this consent is unknown, used or expired: start again from the rep's page",
+        )
+    })?;
+    if !consent.started_in(&session.csrf) {
         return Err(refused(
             StatusCode::FORBIDDEN,
             "this consent was started in another console session",

@@ -1,0 +1,2 @@
+DROP INDEX rep_consents_expires;
+DROP TABLE rep_consents;
