@@ -36,6 +36,8 @@ diesel::table! {
         company_key -> Nullable<Text>,
         name_key -> Nullable<Text>,
         surname_key -> Nullable<Text>,
+        messages_purged_at -> Nullable<Timestamp>,
+        outputs_purged_at -> Nullable<Timestamp>,
     }
 }
 
@@ -286,5 +288,15 @@ diesel::table! {
         role -> Text,
         added_by -> Text,
         added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suppression_hashes (email_hash) {
+        email_hash -> Text,
+        reason -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
     }
 }

@@ -12,6 +12,7 @@
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
+//! | `GET /api/contacts/{email}/export` (everything held about the person, JSON), `DELETE /api/contacts/{email}?reason=` (erase them; only a hash stays, on the suppression list) | admin |
 //! | `GET /api/voice-profiles`, `GET /api/voice-profiles/{rep_id}`, `GET /api/voice-profiles/export` | viewer |
 //! | `PUT /api/voice-profiles/{rep_id}` `{"profile","reason"}`, `DELETE /api/voice-profiles/{rep_id}?reason=` | admin |
 //! | `POST /api/voice-profiles/import` `{"format":1,"profiles":[{"rep_id","profile"}],"reason"}` | admin |
@@ -28,6 +29,7 @@
 pub(crate) mod accounts;
 pub(crate) mod approve;
 pub(crate) mod assets;
+pub(crate) mod contacts;
 pub(crate) mod controls;
 pub(crate) mod experiments;
 pub(crate) mod reps;
@@ -59,6 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(controls::remove_suppression),
             )
             .route("/audit", web::get().to(controls::audit_trail))
+            .route("/contacts/{email}", web::delete().to(contacts::erase))
+            .route("/contacts/{email}/export", web::get().to(contacts::export))
             .route("/voice-profiles", web::get().to(voice_profiles::list))
             .route(
                 "/voice-profiles/export",
