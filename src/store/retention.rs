@@ -15,7 +15,7 @@ use diesel::sql_types::Bool;
 use super::erasure::{REDACTED, Removed, remove_workflows};
 use super::schema::{audit_log, step_runs, workflows};
 use super::{DbConn, Store, StoreError, now};
-use crate::domain::WorkflowStatus;
+use crate::domain::{Step, WorkflowStatus};
 
 /// The cut-off of each kind: rows older than it go (`None`: kept for good).
 #[derive(Debug, Clone, Default)]
@@ -57,9 +57,9 @@ impl Purged {
     }
 }
 
-/// Steps whose output carries message text: the reply (compose) and the
-/// summary of earlier mail (conversation).
-const MESSAGE_STEPS: [&str; 2] = ["compose", "conversation"];
+/// Steps whose output carries message text: the reply, and the summary of
+/// earlier mail.
+const MESSAGE_STEPS: [Step; 2] = [Step::Compose, Step::ConversationContext];
 
 /// At most this many batches of each kind per pass, so one pass over a large
 /// backlog ends and the next takes over.
@@ -163,7 +163,7 @@ pub fn blank_messages(
         diesel::update(
             step_runs::table
                 .filter(step_runs::workflow_id.eq_any(&ids))
-                .filter(step_runs::step.eq_any(MESSAGE_STEPS)),
+                .filter(step_runs::step.eq_any(MESSAGE_STEPS.map(Step::as_str))),
         )
         .set(step_runs::output.eq(None::<String>))
         .execute(c)?;
