@@ -107,12 +107,9 @@ pub async fn show(
         })
         .await?;
     let leads: Vec<LeadRow> = rows.iter().map(|r| LeadRow::new(r, &outputs)).collect();
-    let refresh = format!(
-        "/contacts/{}",
-        url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
-    );
-    let erase_action = format!("{refresh}/erase");
-    let own = context! { email, leads, next => None::<String>, refresh, erase_action };
+    let email_path = url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>();
+    let refresh = format!("/contacts/{email_path}");
+    let own = context! { email, leads, next => None::<String>, refresh, email_path };
     let template = if page::is_htmx(&req) {
         "leads_table.html"
     } else {
