@@ -255,6 +255,34 @@ async fn erasing_cancels_workflows_in_flight_and_the_audit_log_only_allows_redac
             .unwrap()
     );
 
+    // The erased address is not listed in the clear; lifting its suppression
+    // (the person asked to hear from us again) removes the hash.
+    let listed = json(
+        app.api(Method::GET, "/api/suppressions", Some(ADMIN_TOKEN))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!listed.to_string().contains(email), "{listed}");
+    let lifted = app
+        .api(
+            Method::DELETE,
+            &format!("/api/suppressions/{email}"),
+            Some(ADMIN_TOKEN),
+        )
+        .query(&[("reason", "asked to hear from us")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lifted.status(), 204);
+    assert!(
+        !store
+            .run(move |c| suppressions::is_suppressed(c, email))
+            .await
+            .unwrap()
+    );
+
     // A viewer cannot erase; a reason is required.
     let refused = app
         .api(Method::DELETE, &contact_path(email), Some(VIEWER_TOKEN))

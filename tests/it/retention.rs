@@ -54,20 +54,23 @@ async fn expired_data_goes_by_kind_and_workflows_in_flight_stay(db: TestDb) {
     let stack = spawn_stack(&db).await;
     let done = stack.answered(LAURA).await;
     let dead = stack.answered(ANNA).await;
-    stack.stop().await;
-    let store = db.migrated_store().await;
-    // One workflow becomes a dead letter, one is still waiting for a retry.
-    let in_flight = crate::helpers::seed_workflows(&store, 1).await.remove(0);
-    let (d, f) = (dead.clone(), in_flight.clone());
-    store
+    let store = stack.app.app.state.store.clone();
+    // One workflow becomes a dead letter; one waits for a rep's mailbox (in
+    // flight, and never claimed meanwhile: made and parked in one transaction).
+    let d = dead.clone();
+    let in_flight = store
         .run(move |c| {
             diesel::update(workflows::table.find(&d))
                 .set(workflows::status.eq("dead_lettered"))
                 .execute(c)?;
-            diesel::update(workflows::table.find(&f))
-                .set(workflows::status.eq("retry_wait"))
-                .execute(c)?;
-            Ok(())
+            c.transaction(|c| {
+                let intake = crate::helpers::new_intake("retention:waiting", "{}");
+                let id = sales_agent::store::events::accept(c, &intake)?.workflow_id;
+                diesel::update(workflows::table.find(&id))
+                    .set(workflows::status.eq("waiting"))
+                    .execute(c)?;
+                Ok(id)
+            })
         })
         .await
         .unwrap();
@@ -90,6 +93,26 @@ async fn expired_data_goes_by_kind_and_workflows_in_flight_stay(db: TestDb) {
         "a dead letter may still be retried"
     );
     assert_eq!(purge_at(&store, 100).await, Purged::default(), "idempotent");
+    // Its draft can no longer be approved here: the guardrails' verdict went too.
+    let approve = stack
+        .app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/workflows/{done}/approve"),
+            Some(crate::helpers::ADMIN_TOKEN),
+        )
+        .json(&serde_json::json!({ "reason": "late" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approve.status(), 409);
+    let refusal = crate::helpers::json(approve).await;
+    assert!(
+        refusal
+            .to_string()
+            .contains("SALES_AGENT_RETAIN_MESSAGES_DAYS"),
+        "{refusal}"
+    );
 
     // Day 200: every step's output.
     let purged = purge_at(&store, 200).await;
@@ -156,6 +179,7 @@ async fn expired_data_goes_by_kind_and_workflows_in_flight_stay(db: TestDb) {
             .any(|(_, action, _)| action == "webhook.accepted")
     );
     assert_eq!(purge_at(&store, 731).await, Purged::default(), "idempotent");
+    stack.stop().await;
 }
 
 async fn the_janitor_purges_on_its_timer(db: TestDb) {
