@@ -3,7 +3,8 @@
 //! concurrency, starts one workflow actor for each, renews the leases of those
 //! still running, and on shutdown stops claiming and waits for them to finish.
 //! New workflows wake it at once; a timer catches retries and other processes'
-//! expired leases.
+//! expired leases. Two more timers: experiment outcomes, and the janitor that
+//! enforces the retention settings (`store::retention`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use tokio::sync::watch;
 use super::workflow::WorkflowActor;
 use crate::engine::runner::RunEnd;
 use crate::services::Services;
-use crate::store::leases;
+use crate::store::{leases, retention};
 
 pub struct Supervisor {
     services: Arc<Services>,
@@ -29,6 +30,7 @@ pub struct Supervisor {
     draining: bool,
     in_flight_count: watch::Sender<usize>,
     checking_experiments: bool,
+    purging: bool,
 }
 
 impl Supervisor {
@@ -44,6 +46,7 @@ impl Supervisor {
             draining: false,
             in_flight_count: watch::channel(0).0,
             checking_experiments: false,
+            purging: false,
         }
     }
 
@@ -187,6 +190,42 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// The janitor: removes and blanks what is older than the retention
+    /// settings, in short batches; a pass still going when the timer fires is
+    /// skipped. Every process may run it: the batches are idempotent.
+    fn purge_expired(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || self.purging {
+            return;
+        }
+        self.purging = true;
+        let (store, retention) = (
+            self.services.store.clone(),
+            self.services.config.retention.clone(),
+        );
+        async move {
+            let cutoffs = retention::Cutoffs::of(&retention, crate::store::now());
+            retention::purge_expired(&store, &cutoffs, retention.batch).await
+        }
+        .into_actor(self)
+        .map(|result, act, _ctx| {
+            act.purging = false;
+            match result {
+                Ok(purged) if !purged.is_empty() => tracing::info!(
+                    workflows_deleted = purged.workflows_deleted,
+                    outputs_blanked = purged.outputs_blanked,
+                    messages_blanked = purged.messages_blanked,
+                    audit_details_blanked = purged.audit_details_blanked,
+                    "expired personal data purged"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the retention janitor failed"),
+            }
+        })
+        .spawn(ctx);
+    }
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
@@ -202,6 +241,10 @@ impl Actor for Supervisor {
         let check_every = self.services.config.engine.experiment_check_every;
         if !check_every.is_zero() && self.services.config.engine.run_workflows {
             ctx.run_interval(check_every, |act, ctx| act.check_experiments(ctx));
+        }
+        let purge_every = self.services.config.retention.every;
+        if !purge_every.is_zero() {
+            ctx.run_interval(purge_every, |act, ctx| act.purge_expired(ctx));
         }
     }
 }

@@ -8,6 +8,7 @@
 mod connectors;
 mod engine;
 mod oauth;
+mod retention;
 mod settings;
 mod source;
 
@@ -22,6 +23,7 @@ use url::Url;
 pub use connectors::ConnectorsConfig;
 pub use engine::{ComposerMode, EngineConfig};
 pub use oauth::{ConsoleAccessConfig, GoogleOAuthConfig, OthersPolicy};
+pub use retention::RetentionConfig;
 pub use settings::{SETTINGS, Setting};
 use source::Source;
 
@@ -43,6 +45,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub connectors: ConnectorsConfig,
     pub engine: EngineConfig,
+    pub retention: RetentionConfig,
     pub google_oauth: GoogleOAuthConfig,
     pub console_access: ConsoleAccessConfig,
 }
@@ -151,6 +154,7 @@ impl Config {
             },
             connectors: connectors::connectors_config(&source)?,
             engine: engine::engine_config(&source)?,
+            retention: retention::retention_config(&source)?,
             google_oauth: oauth::google_oauth_config(&source)?,
             console_access,
         })

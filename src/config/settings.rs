@@ -430,6 +430,36 @@ pub const SETTINGS: &[Setting] = &[
         "The prospect's business days: comma-separated days or ranges, e.g. mon-fri or sun-thu.",
     ),
     setting(
+        "SALES_AGENT_RETAIN_SUBMISSIONS_DAYS",
+        "365",
+        "Finished workflows older than this are deleted whole (submission, raw event, steps, ledger); 0 keeps them.",
+    ),
+    setting(
+        "SALES_AGENT_RETAIN_STEP_OUTPUTS_DAYS",
+        "180",
+        "Step outputs and errors of finished workflows older than this are blanked; 0 keeps them.",
+    ),
+    setting(
+        "SALES_AGENT_RETAIN_MESSAGES_DAYS",
+        "90",
+        "The reply's text and the summary of earlier mail of finished workflows older than this are blanked; 0 keeps them.",
+    ),
+    setting(
+        "SALES_AGENT_RETAIN_AUDIT_DETAILS_DAYS",
+        "730",
+        "Audit entries older than this keep who, what, when and which workflow; their detail is blanked. 0 keeps it.",
+    ),
+    setting(
+        "SALES_AGENT_JANITOR_SECS",
+        "3600",
+        "How often the janitor enforces the retention settings; 0 turns it off in this process.",
+    ),
+    setting(
+        "SALES_AGENT_JANITOR_BATCH",
+        "500",
+        "Rows the janitor changes per transaction (small batches, short locks).",
+    ),
+    setting(
         "SALES_AGENT_CONVERSATION_COMPANY_THREADS",
         "false",
         "true also reads threads with anyone at the prospect's company domain (not free-mail domains).",

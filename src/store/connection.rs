@@ -151,9 +151,13 @@ impl r2d2::ManageConnection for Manager {
                 // so its commit must outlive a power cut, not only a crash of this
                 // process (NORMAL in WAL mode may roll back the last commits then).
                 // PostgreSQL's default (synchronous_commit = on) promises the same.
+                // secure_delete zeroes what a delete or an update frees: an erased
+                // person or an expired submission must not live on in free pages
+                // of the file (store::erasure, store::retention).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
                     self.busy_timeout.as_millis()
                 ))?;
                 Ok(DbConn::Sqlite(conn))

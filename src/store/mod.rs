@@ -3,7 +3,7 @@
 //!
 //! Table modules (`events`, `workflows`, `leases`, `step_runs`, `settings`, `audit`,
 //! `suppressions`, `reps`, `side_effects`, `admin_queries`, `voice_profiles`, `sessions`,
-//! `console_queries`) hold synchronous
+//! `console_queries`, `erasure`, `export`, `retention`) hold synchronous
 //! functions taking `&mut DbConn`; callers reach them through [`Store::run`].
 //! Backend-specific SQL stays inside this folder.
 
@@ -15,14 +15,17 @@ mod connection;
 pub mod console_queries;
 pub mod console_users;
 pub mod copy;
+pub mod erasure;
 pub mod events;
 mod events_pg;
 pub mod experiments;
+pub mod export;
 pub mod grants;
 pub mod leases;
 pub mod migrations;
 pub mod rep_consents;
 pub mod reps;
+pub mod retention;
 pub mod schema;
 pub mod search;
 pub mod sessions;

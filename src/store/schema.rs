@@ -36,6 +36,8 @@ diesel::table! {
         company_key -> Nullable<Text>,
         name_key -> Nullable<Text>,
         surname_key -> Nullable<Text>,
+        messages_purged_at -> Nullable<Timestamp>,
+        outputs_purged_at -> Nullable<Timestamp>,
     }
 }
 
@@ -298,5 +300,15 @@ diesel::table! {
         session_hash -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suppression_hashes (email_hash) {
+        email_hash -> Text,
+        reason -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
     }
 }

@@ -255,6 +255,11 @@ impl ApiRequest<'_> {
         self
     }
 
+    pub fn query<T: serde::Serialize + ?Sized>(mut self, query: &T) -> Self {
+        self.builder = self.builder.query(query);
+        self
+    }
+
     pub fn header(mut self, name: &'static str, value: impl AsRef<str>) -> Self {
         self.builder = self.builder.header(name, value.as_ref());
         self

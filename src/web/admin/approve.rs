@@ -107,6 +107,15 @@ pub(crate) async fn approve_and_send(
                 .into(),
         ));
     }
+    // The janitor blanks the reply's text after SALES_AGENT_RETAIN_MESSAGES_DAYS:
+    // with it went the guardrails' verdict, so nothing vouches for the draft.
+    if draft.is_null() && delivery["draft_id"].is_string() {
+        return Err(conflict(
+            "the reply's text is past its retention (SALES_AGENT_RETAIN_MESSAGES_DAYS); \
+             send or discard the draft in Gmail"
+                .into(),
+        ));
+    }
     if draft["violations"]
         .as_array()
         .is_some_and(|v| !v.is_empty())

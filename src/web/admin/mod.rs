@@ -16,6 +16,7 @@
 //! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=&before=&limit=` | viewer |
+//! | `GET /api/contacts/{email}/export` (everything held about the person, JSON), `DELETE /api/contacts/{email}?reason=` (erase them; only a hash stays, on the suppression list) | admin |
 //! | `GET /api/voice-profiles`, `GET /api/voice-profiles/{rep_id}`, `GET /api/voice-profiles/export` | viewer |
 //! | `PUT /api/voice-profiles/{rep_id}` `{"profile","reason"}`, `DELETE /api/voice-profiles/{rep_id}?reason=` | admin |
 //! | `POST /api/voice-profiles/import` `{"format":1,"profiles":[{"rep_id","profile"}],"reason"}` | admin |
@@ -33,6 +34,7 @@
 pub(crate) mod accounts;
 pub(crate) mod approve;
 pub(crate) mod assets;
+pub(crate) mod contacts;
 pub(crate) mod controls;
 pub(crate) mod experiments;
 pub(crate) mod openapi;
@@ -93,7 +95,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(reps::activate)
         .service(accounts::list)
         .service(accounts::put_google)
-        .service(accounts::delete_google);
+        .service(accounts::delete_google)
+        .service(contacts::export_contact)
+        .service(contacts::erase);
     let mut schemas = Vec::new();
     scope.schemas(&mut schemas);
     let doc = openapi::document(scope.paths(), schemas);

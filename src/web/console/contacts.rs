@@ -1,14 +1,19 @@
 //! `GET /contacts` and `GET /contacts/{email}`: every prospect processed (name,
 //! company, rep, intent, last outcome, submissions), searchable by the start of
 //! an address, company, name or last name (`store::search`); a contact's page
-//! lists all their leads. Three queries a page.
+//! lists all their leads. Three queries a page. `POST /contacts/{email}/erase`
+//! (admins, with a reason and a ticked confirmation) erases the person through
+//! the admin API's rule.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::web::admin::contacts as erasing;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::actions::ActionForm;
 use super::error::ConsoleError;
-use super::page;
+use super::page::{self, see_other};
 use super::session::Session;
 use super::view::{self, LeadRow};
 use crate::store::admin_queries::{self, WorkflowFilter};
@@ -23,6 +28,9 @@ pub struct Search {
     q: String,
     #[serde(default)]
     after: String,
+    /// Set by the redirect after an erasure: the page says it was done.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    erased: String,
 }
 
 pub async fn list(
@@ -49,6 +57,7 @@ pub async fn list(
             serde_urlencoded::to_string(Search {
                 q: search.q.clone(),
                 after: last.email.clone(),
+                erased: String::new(),
             })
             .unwrap_or_default()
         });
@@ -72,7 +81,7 @@ pub async fn list(
         &session,
         draft_only,
         "contacts",
-        context! { contacts, next, q => search.q },
+        context! { contacts, next, q => search.q, erased => !search.erased.is_empty() },
     )
 }
 
@@ -98,15 +107,25 @@ pub async fn show(
         })
         .await?;
     let leads: Vec<LeadRow> = rows.iter().map(|r| LeadRow::new(r, &outputs)).collect();
-    let refresh = format!(
-        "/contacts/{}",
-        url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
-    );
-    let own = context! { email, leads, next => None::<String>, refresh };
+    let email_path = url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>();
+    let refresh = format!("/contacts/{email_path}");
+    let own = context! { email, leads, next => None::<String>, refresh, email_path };
     let template = if page::is_htmx(&req) {
         "leads_table.html"
     } else {
         "contact.html"
     };
     page::render(template, &session, draft_only, "contacts", own)
+}
+
+pub async fn erase(
+    req: HttpRequest,
+    session: Session,
+    email: web::Path<String>,
+    form: web::Form<ActionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    form.check(&req, &session)?;
+    erasing::erase_contact(&state, session.caller(), &email, &form.reason).await?;
+    Ok(see_other("/contacts?erased=1"))
 }

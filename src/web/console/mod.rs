@@ -17,6 +17,7 @@
 //! | `GET /assets?synced=`, `POST /assets/sync`, `POST /assets/{file_id}/tags` tags, `reason` | viewer / admin |
 //! | `GET /experiments`, `GET /experiments/{id}`, `POST /experiments` name, variants, `reason`, `POST /experiments/{id}/stop` `reason` | viewer / admin |
 //! | `GET /contacts?q=&after=`, `GET /contacts/{email}` | viewer |
+//! | `POST /contacts/{email}/erase` `reason` (erase the person; only a hash stays, suppressed) | admin |
 //! | `GET /reps`, `GET /reps/{id}`, `POST /reps/{id}/voice` `profile` (JSON), `reason` | viewer / admin |
 //! | `POST /reps` (add), `POST /reps/{id}/edit`, `POST /reps/{id}/deactivate`, `POST /reps/{id}/activate`, each with `reason` | admin |
 //! | `POST /reps/{id}/connect` (to Google's consent), `GET /reps/connect/callback` | admin |
@@ -91,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/drafts", web::get().to(drafts::list))
         .route("/contacts", web::get().to(contacts::list))
         .route("/contacts/{email}", web::get().to(contacts::show))
+        .route("/contacts/{email}/erase", web::post().to(contacts::erase))
         .route("/reps", web::get().to(reps::list))
         .route("/reps", web::post().to(reps_edit::create))
         .route(

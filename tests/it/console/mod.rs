@@ -3,6 +3,7 @@
 //! Screenshots land in `<target>/tmp/console-screenshots/`.
 
 mod browser;
+mod erase;
 mod google;
 mod google_flow;
 mod google_signin;
