@@ -288,3 +288,17 @@ diesel::table! {
         added_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    pilot_writes (workflow_id, step, seq) {
+        workflow_id -> Text,
+        step -> Text,
+        seq -> Integer,
+        endpoint -> Text,
+        method -> Text,
+        path -> Text,
+        body -> Nullable<Text>,
+        message -> Nullable<Text>,
+        planned_at -> Timestamp,
+    }
+}

@@ -9,7 +9,9 @@
 //! | `POST /api/workflows/{id}/retry` `{"reason"}` | admin |
 //! | `POST /api/workflows/{id}/cancel` `{"reason"}` | admin |
 //! | `POST /api/workflows/{id}/approve` `{"reason"}` | admin |
-//! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
+//! | `GET /api/mode` → `{"mode","draft_only"}`, `PUT /api/mode` `{"mode": "pilot"\|"draft_only"\|"send", "reason"}` (old form: `{"draft_only": bool, "reason"}`) | viewer / admin |
+//! | `GET /api/dead-letters` (groups by normalised reason: count, first and last seen, a sample) | viewer |
+//! | `POST /api/dead-letters/retry` `{"reason_group","reason"}` (up to 500 of the group, each audited) | admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=` | viewer |
 //! | `GET /api/voice-profiles`, `GET /api/voice-profiles/{rep_id}`, `GET /api/voice-profiles/export` | viewer |
@@ -29,6 +31,7 @@ pub(crate) mod accounts;
 pub(crate) mod approve;
 pub(crate) mod assets;
 pub(crate) mod controls;
+pub(crate) mod dead_letters;
 pub(crate) mod experiments;
 pub(crate) mod reps;
 pub(crate) mod voice_profiles;
@@ -59,6 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(controls::remove_suppression),
             )
             .route("/audit", web::get().to(controls::audit_trail))
+            .route("/dead-letters", web::get().to(dead_letters::list))
+            .route("/dead-letters/retry", web::post().to(dead_letters::retry))
             .route("/voice-profiles", web::get().to(voice_profiles::list))
             .route(
                 "/voice-profiles/export",

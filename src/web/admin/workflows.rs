@@ -12,7 +12,7 @@ use super::{Reason, checked_reason, page_size, store_error};
 use crate::actors::supervisor::WorkflowAccepted;
 use crate::store::admin_queries::{self, Request, TransitionError, WorkflowFilter};
 use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
-use crate::store::{audit, step_runs};
+use crate::store::{audit, pilot_writes, step_runs};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
 
@@ -114,13 +114,14 @@ pub async fn detail(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (row, steps, trail) = state
+    let (row, steps, trail, planned) = state
         .store
         .run(move |c| {
             Ok((
                 workflows::find_by_id(c, &id)?,
                 step_runs::list_for_workflow(c, &id)?,
                 audit::list_for_workflow(c, &id)?,
+                pilot_writes::list_for_workflow(c, &id)?,
             ))
         })
         .await
@@ -145,10 +146,21 @@ pub async fn detail(
         .iter()
         .map(|a| json!({"at": a.at.and_utc(), "actor": a.actor, "action": a.action, "reason": a.reason, "detail": parse_json(&a.detail)}))
         .collect();
+    // What a pilot run would have written, in place of writing it.
+    let planned: Vec<Value> = planned
+        .iter()
+        .map(|w| {
+            json!({"step": w.step, "endpoint": w.endpoint, "method": w.method, "path": w.path,
+                   "body": w.body.as_deref().map(parse_json), "message": w.message,
+                   "planned_at": w.planned_at.and_utc()})
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "workflow": Summary::from(&row),
         "submission": parse_json(&row.submission),
         "steps": steps,
+        "pilot": !planned.is_empty(),
+        "pilot_writes": planned,
         "audit": trail,
     })))
 }
