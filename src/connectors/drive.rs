@@ -97,6 +97,17 @@ pub trait Drive: Send + Sync {
     ) -> Result<Permission, ConnectorError>;
 }
 
+/// The query of a share: Drive sends its own email to users unless told not to.
+pub const SHARE_QUERY: [(&str, &str); 2] = [
+    ("sendNotificationEmail", "false"),
+    ("supportsAllDrives", "true"),
+];
+
+/// The body that grants `email` read access to a file.
+pub fn reader_permission(email: &str) -> serde_json::Value {
+    serde_json::json!({"role": "reader", "type": "user", "emailAddress": email})
+}
+
 pub struct DriveClient {
     http: reqwest::Client,
     base: String,
@@ -159,18 +170,13 @@ impl Drive for DriveClient {
             .or_default()
             .clone();
         let _one_at_a_time = lock.lock().await;
-        let body = serde_json::json!({"role": "reader", "type": "user", "emailAddress": email});
+        let body = reader_permission(email);
         let url = PERMISSIONS_CREATE.url(&self.base, &[file_id]);
-        // Drive sends its own email to users unless told not to.
-        let query = [
-            ("sendNotificationEmail", "false"),
-            ("supportsAllDrives", "true"),
-        ];
         self.tokens
             .send_json(account, || {
                 self.http
                     .post(&url)
-                    .query(PERMISSIONS_CREATE.query(&query))
+                    .query(PERMISSIONS_CREATE.query(&SHARE_QUERY))
                     .json(PERMISSIONS_CREATE.body(&body))
             })
             .await

@@ -242,7 +242,9 @@ impl GmailClient {
     }
 }
 
-fn raw_message(raw: &[u8], thread_id: Option<&str>) -> serde_json::Value {
+/// A message as `drafts.create` and `messages.send` take it: the raw RFC 5322
+/// bytes in base64url, and the thread it joins.
+pub fn raw_message(raw: &[u8], thread_id: Option<&str>) -> serde_json::Value {
     serde_json::to_value(RawMessage {
         raw: super::mime::to_raw(raw),
         thread_id,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use std::sync::Arc;
 
@@ -149,26 +149,61 @@ impl HubSpotClient {
         Ok(page.results)
     }
 
-    async fn create(
-        &self,
-        endpoint: &Endpoint,
-        properties: BTreeMap<&str, String>,
-        contact_id: &str,
-        type_id: u32,
-    ) -> Result<CrmObject, ConnectorError> {
-        let body = json!({
-            "properties": properties,
-            "associations": [{
-                "to": {"id": contact_id},
-                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-            }],
-        });
+    async fn create(&self, endpoint: &Endpoint, body: &Value) -> Result<CrmObject, ConnectorError> {
         http::send_json(
-            self.request(endpoint, &[]).await?.json(&body),
+            self.request(endpoint, &[]).await?.json(body),
             Provider::HubSpot,
         )
         .await
     }
+}
+
+/// The body of a batch upsert by email (also what pilot mode records).
+pub fn upsert_body(inputs: &[ContactUpsert]) -> Value {
+    let inputs: Vec<_> = inputs
+        .iter()
+        .map(|c| json!({"id": c.email.to_ascii_lowercase(), "idProperty": "email", "properties": c.properties, "objectWriteTraceId": c.trace_id}))
+        .collect();
+    json!({ "inputs": inputs })
+}
+
+/// The body that creates a note on its contact.
+pub fn note_body(note: &NewNote) -> Value {
+    let mut props = BTreeMap::from([
+        ("hs_timestamp", timestamp(&note.timestamp)),
+        ("hs_note_body", note.body.clone()),
+    ]);
+    if let Some(owner) = &note.owner_id {
+        props.insert("hubspot_owner_id", owner.clone());
+    }
+    engagement_body(props, &note.contact_id, NOTE_TO_CONTACT)
+}
+
+/// The body that creates a task on its contact.
+pub fn task_body(task: &NewTask) -> Value {
+    let mut props = BTreeMap::from([
+        ("hs_timestamp", timestamp(&task.due)),
+        ("hs_task_subject", task.subject.clone()),
+        ("hs_task_body", task.body.clone()),
+        ("hs_task_status", "NOT_STARTED".to_string()),
+        ("hs_task_priority", task.priority.clone()),
+        ("hs_task_type", task.task_type.clone()),
+    ]);
+    if let Some(owner) = &task.owner_id {
+        props.insert("hubspot_owner_id", owner.clone());
+    }
+    engagement_body(props, &task.contact_id, TASK_TO_CONTACT)
+}
+
+/// An engagement with its association to the contact inline.
+fn engagement_body(properties: BTreeMap<&str, String>, contact_id: &str, type_id: u32) -> Value {
+    json!({
+        "properties": properties,
+        "associations": [{
+            "to": {"id": contact_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+        }],
+    })
 }
 
 /// HubSpot accepts `hs_timestamp` as UTC ISO 8601.
@@ -197,11 +232,7 @@ impl HubSpot for HubSpotClient {
         &self,
         inputs: &[ContactUpsert],
     ) -> Result<Vec<Upserted>, ConnectorError> {
-        let inputs: Vec<_> = inputs
-            .iter()
-            .map(|c| json!({"id": c.email.to_ascii_lowercase(), "idProperty": "email", "properties": c.properties, "objectWriteTraceId": c.trace_id}))
-            .collect();
-        let body = json!({ "inputs": inputs });
+        let body = upsert_body(inputs);
         let response: BatchResponse<Upserted> = http::send_json(
             self.request(&CONTACTS_UPSERT, &[]).await?.json(&body),
             Provider::HubSpot,
@@ -286,31 +317,11 @@ impl HubSpot for HubSpotClient {
     }
 
     async fn create_note(&self, note: &NewNote) -> Result<CrmObject, ConnectorError> {
-        let mut props = BTreeMap::from([
-            ("hs_timestamp", timestamp(&note.timestamp)),
-            ("hs_note_body", note.body.clone()),
-        ]);
-        if let Some(owner) = &note.owner_id {
-            props.insert("hubspot_owner_id", owner.clone());
-        }
-        self.create(&NOTES_CREATE, props, &note.contact_id, NOTE_TO_CONTACT)
-            .await
+        self.create(&NOTES_CREATE, &note_body(note)).await
     }
 
     async fn create_task(&self, task: &NewTask) -> Result<CrmObject, ConnectorError> {
-        let mut props = BTreeMap::from([
-            ("hs_timestamp", timestamp(&task.due)),
-            ("hs_task_subject", task.subject.clone()),
-            ("hs_task_body", task.body.clone()),
-            ("hs_task_status", "NOT_STARTED".to_string()),
-            ("hs_task_priority", task.priority.clone()),
-            ("hs_task_type", task.task_type.clone()),
-        ]);
-        if let Some(owner) = &task.owner_id {
-            props.insert("hubspot_owner_id", owner.clone());
-        }
-        self.create(&TASKS_CREATE, props, &task.contact_id, TASK_TO_CONTACT)
-            .await
+        self.create(&TASKS_CREATE, &task_body(task)).await
     }
 
     async fn associated_ids(

@@ -16,6 +16,7 @@
 //! calendar.rs     Calendar v3 freeBusy and events.insert
 //! drive.rs        Drive v3 files.list and permissions.create
 //! query.rs        Gmail and Drive `q` builders that values cannot escape
+//! planned.rs      writes as the requests they would be, for pilot mode to record
 //! llm.rs          OpenAI-compatible chat completions
 //! setup.rs        clients and policies from configuration
 //! ```
@@ -40,6 +41,7 @@ pub mod hubspot_auth;
 pub mod limiter;
 pub mod llm;
 pub mod mime;
+pub mod planned;
 pub mod policy;
 pub mod query;
 pub mod service_account;

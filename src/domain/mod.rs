@@ -1,6 +1,7 @@
 //! The ground floor: types every layer shares — the submission, the lead and their
 //! intent, reps and their voice, the steps and their outcomes, workflow statuses,
-//! asset tags, experiment arms, and the step records read outside the workflow.
+//! asset tags, experiment arms, the step records read outside the workflow, the
+//! operating mode, and dead-letter reasons as ops group them.
 //! This module imports nothing else of the crate; everything else may import it.
 
 pub mod experiment;
@@ -8,7 +9,9 @@ pub mod intent;
 mod intent_words;
 pub mod lead;
 pub mod links;
+pub mod mode;
 pub mod normalise;
+pub mod reason;
 pub mod records;
 pub mod rep;
 pub mod status;
@@ -19,6 +22,7 @@ pub mod voice;
 
 pub use experiment::{Element, Variant};
 pub use lead::{Intent, Lead};
+pub use mode::Mode;
 pub use records::{Delivery, RouteInfo, RouteReason};
 pub use rep::{Rep, RepError, WorkingHours};
 pub use status::{Outcome, WorkflowStatus};

@@ -1,6 +1,8 @@
 //! Step 3, dedupe and suppress: decide whether this lead should be answered at all.
 //! The inputs come from the store (suppression list, recent workflows for the same
 //! address); the decision is a pure function so every rule is tested on its own.
+//! Earlier pilot runs count for the cool-down only while the mode is pilot: they
+//! answered nobody.
 
 use serde::{Deserialize, Serialize};
 
@@ -66,9 +68,10 @@ pub fn decide(lead: &Lead, history: &History, rules: &DedupeRules) -> Result<(),
 pub async fn run(
     cx: &crate::steps::StepCx<'_>,
 ) -> Result<crate::steps::StepDone, crate::steps::StepError> {
+    use crate::domain::Mode;
     use crate::steps::StepDone;
     use crate::store::workflows::WorkflowStatus;
-    use crate::store::{suppressions, workflows};
+    use crate::store::{pilot_writes, settings, suppressions, workflows};
     let lead = cx.lead()?.clone();
     let window = chrono::TimeDelta::from_std(cx.services.config.engine.cool_down)
         .unwrap_or(chrono::TimeDelta::MAX);
@@ -83,7 +86,19 @@ pub async fn run(
                 recent_workflows: if window.is_zero() {
                     Vec::new()
                 } else {
-                    workflows::recent_for_email(c, &email, since, until, &own_id)?
+                    let mut recent = workflows::recent_for_email(c, &email, since, until, &own_id)?;
+                    // A pilot run answered nobody: outside pilot mode it does not
+                    // hold back the real reply (inside it, it does, as it would).
+                    if settings::mode(c)? != Mode::Pilot {
+                        let mut answered = Vec::with_capacity(recent.len());
+                        for id in recent {
+                            if !pilot_writes::any_for_workflow(c, &id)? {
+                                answered.push(id);
+                            }
+                        }
+                        recent = answered;
+                    }
+                    recent
                 },
             })
         })

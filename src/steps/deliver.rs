@@ -2,14 +2,19 @@
 //! into the prospect's conversation when one exists there — with a Message-ID
 //! derived from the workflow, so a re-run finds the draft instead of making a
 //! second one. In send mode a draft that passed the guardrails is then sent
-//! exactly once (`engine::send`); otherwise it is held, with the reason.
+//! exactly once (`engine::send`); otherwise it is held, with the reason. In pilot
+//! mode the draft is recorded as the request that would make it (the MIME message
+//! with it), and nothing reaches Gmail.
 
 use chrono::Utc;
 
 use crate::compose::voice::proper_case;
 use crate::connectors::gmail::{DRAFTS_CREATE, DRAFTS_LIST};
 use crate::connectors::mime::{self, Mailbox, OutgoingEmail, Parent, Unsubscribe};
+use crate::connectors::planned;
+use crate::domain::{Mode, Step};
 use crate::steps::once::{Earlier, Fence, find_or_create};
+use crate::steps::pilot::{self, HELD_IN_PILOT};
 use crate::steps::send::HELD_WITHOUT_UNSUBSCRIBE;
 use crate::steps::send::{SendOutcome, SendRequest, send_once};
 use crate::steps::state::Delivery;
@@ -53,11 +58,8 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let thread_id = conversation
         .filter(|_| parent.is_some())
         .and_then(|c| c.thread_id.clone());
-    let (secret, draft_only) = cx
-        .services
-        .store
-        .run(|c| Ok((settings::unsubscribe_secret(c)?, settings::draft_only(c)?)))
-        .await?;
+    let secret = cx.services.store.run(settings::unsubscribe_secret).await?;
+    let mode = pilot::mode(cx).await?;
     let name = [lead.first_name.as_deref(), lead.last_name.as_deref()]
         .into_iter()
         .flatten()
@@ -88,6 +90,18 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     };
     let raw = mime::build(&email)
         .map_err(|e| StepError::Permanent(format!("the reply cannot be built as email: {e}")))?;
+    if mode == Mode::Pilot {
+        let write = planned::draft(&raw, thread_id.as_deref());
+        pilot::record(cx, Step::Deliver, vec![write]).await?;
+        return Ok(StepDone::ok(Delivery {
+            mailbox: rep.email.clone(),
+            message_id,
+            draft_id: None,
+            thread_id,
+            sent_message_id: None,
+            held: Some(HELD_IN_PILOT.into()),
+        }));
+    }
     let draft_id = ensure_draft(
         Fence::of(cx),
         &rep.email,
@@ -108,7 +122,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     // The missing unsubscribe link first: an approval must not send it either.
     delivery.held = if email.unsubscribe.is_none() {
         Some(HELD_WITHOUT_UNSUBSCRIBE.into())
-    } else if draft_only {
+    } else if mode == Mode::DraftOnly {
         Some("draft-only mode".into())
     } else if !draft.violations.is_empty() {
         Some(format!("held for review: {}", draft.violations.join("; ")))

@@ -12,6 +12,7 @@ mod deliver;
 mod error;
 mod intake;
 pub mod once;
+pub mod pilot;
 mod propose_slots;
 pub mod qualify;
 mod record;

@@ -1,14 +1,17 @@
 //! Step 13, record: a HubSpot note describing what was done and a follow-up task
 //! for the rep, both on the contact. Each carries a marker (`[sa:op=…]`) and is
 //! looked up by it before it is created, so a re-run never makes a second one.
+//! In pilot mode both are recorded as the requests that would make them.
 
 use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc};
 
 use crate::connectors::hubspot::{
     ASSOCIATIONS_LIST, Engagement, NOTES_CREATE, NewNote, NewTask, TASKS_CREATE,
 };
-use crate::domain::Rep;
+use crate::connectors::planned;
+use crate::domain::{Rep, Step};
 use crate::steps::once::Fence;
+use crate::steps::pilot::{self, NOT_CREATED};
 use crate::steps::state::RecordInfo;
 use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::side_effects::{self, EffectKind, EffectState};
@@ -34,6 +37,10 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let delivery = cx.state.delivery.as_ref();
     let how = match delivery {
         Some(d) if d.sent_message_id.is_some() => "sent".to_string(),
+        Some(d) if d.draft_id.is_none() => format!(
+            "not delivered ({})",
+            d.held.as_deref().unwrap_or("no draft was made")
+        ),
         Some(d) => format!(
             "left as a Gmail draft ({})",
             d.held.as_deref().unwrap_or("awaiting the rep")
@@ -67,6 +74,14 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         task_type: "EMAIL".into(),
         owner_id: rep.hubspot_owner_id.clone(),
     };
+    if pilot::is_pilot(cx).await? {
+        let writes = vec![planned::note(&note), planned::task(&task)];
+        pilot::record(cx, Step::Record, writes).await?;
+        return Ok(StepDone::ok(RecordInfo {
+            note_id: NOT_CREATED.into(),
+            task_id: NOT_CREATED.into(),
+        }));
+    }
     let fence = Fence::of(cx);
     let note_id = ensure(
         fence,

@@ -1,8 +1,11 @@
 //! Step 5, resolve company: the HubSpot company of the email's domain, associated
 //! with the contact (a PUT, so repeating it is harmless). Free-mail domains name
-//! no company.
+//! no company. In pilot mode the association is recorded, not made.
 
 use crate::connectors::hubspot::{ASSOCIATE_DEFAULT, COMPANIES_SEARCH};
+use crate::connectors::planned;
+use crate::domain::Step;
+use crate::steps::pilot;
 use crate::steps::qualify::FREE_MAIL;
 use crate::steps::state::CompanyInfo;
 use crate::steps::{StepCx, StepDone, StepError};
@@ -23,7 +26,13 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let Some(company) = companies.into_iter().next() else {
         return Ok(StepDone::skipped(serde_json::Value::Null));
     };
-    if let Some(contact) = &cx.state.contact {
+    if let Some(contact) = &cx.state.contact
+        && pilot::is_pilot(cx).await?
+    {
+        let write =
+            planned::associate_default(("contacts", &contact.id), ("companies", &company.id));
+        pilot::record(cx, Step::ResolveCompany, vec![write]).await?;
+    } else if let Some(contact) = &cx.state.contact {
         let (contact_id, company_id) = (contact.id.clone(), company.id.clone());
         cx.services
             .hubspot(&ASSOCIATE_DEFAULT, move |h| {

@@ -5,11 +5,15 @@
 //! linked file, without Drive's notification email; granting the same reader again
 //! changes nothing, so a re-run step is harmless. Files already linked in the
 //! thread the reply goes into are kept apart, to be named rather than re-sent.
+//! In pilot mode the shares are recorded, not made.
 
 use crate::assets::rank::{Candidate, LeadProfile, rank};
 use crate::assets::sync::{self, SyncError};
 use crate::compose::template::AssetLink;
 use crate::connectors::drive::PERMISSIONS_CREATE;
+use crate::connectors::planned;
+use crate::domain::Step;
+use crate::steps::pilot;
 use crate::steps::qualify::Intent;
 use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::assets;
@@ -80,7 +84,14 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         .map(|(_, c)| c)
         .partition(|c| shared.contains(&c.file_id));
     let picked: Vec<Candidate> = fresh.into_iter().take(MAX_ASSETS).collect();
-    if cx.services.config.engine.asset_share {
+    let share = cx.services.config.engine.asset_share && !picked.is_empty();
+    if share && pilot::is_pilot(cx).await? {
+        let writes = picked
+            .iter()
+            .map(|file| planned::share_with_reader(&file.file_id, &lead.email))
+            .collect();
+        pilot::record(cx, Step::SelectAssets, writes).await?;
+    } else if share {
         for file in &picked {
             let (account, file_id, email) =
                 (rep.email.clone(), file.file_id.clone(), lead.email.clone());

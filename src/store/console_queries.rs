@@ -25,21 +25,6 @@ pub fn status_counts(
         .load(conn)?)
 }
 
-/// Dead-lettered workflows grouped by their last error, most frequent first.
-pub fn dead_letter_reasons(
-    conn: &mut DbConn,
-    limit: i64,
-) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-    let mut rows: Vec<(Option<String>, i64)> = workflows::table
-        .filter(workflows::status.eq(WorkflowStatus::DeadLettered.as_str()))
-        .group_by(workflows::last_error)
-        .select((workflows::last_error, count_star()))
-        .load(conn)?;
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    rows.truncate(limit.max(0) as usize);
-    Ok(rows)
-}
-
 /// A completed workflow whose reply is a Gmail draft nobody has sent yet, with
 /// its `deliver` and `compose` outputs (JSON text).
 #[derive(Debug, Clone)]

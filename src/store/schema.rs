@@ -312,3 +312,17 @@ diesel::table! {
         created_by -> Text,
     }
 }
+
+diesel::table! {
+    pilot_writes (workflow_id, step, seq) {
+        workflow_id -> Text,
+        step -> Text,
+        seq -> Integer,
+        endpoint -> Text,
+        method -> Text,
+        path -> Text,
+        body -> Nullable<Text>,
+        message -> Nullable<Text>,
+        planned_at -> Timestamp,
+    }
+}

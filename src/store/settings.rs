@@ -1,27 +1,57 @@
-//! Runtime settings that ops switch through the admin API, such as draft-only mode.
+//! Runtime settings that ops switch through the admin API, such as the mode
+//! (pilot, draft-only, send).
 
 use diesel::prelude::*;
 
 use super::schema::settings;
 use super::{DbConn, StoreError, now};
+use crate::domain::Mode;
 
+const MODE: &str = "mode";
+/// Where the mode lived while it was a boolean; still read when `mode` was never set.
 const DRAFT_ONLY: &str = "draft_only";
 
-/// Draft-only mode: on unless an admin has switched it off. A missing or unreadable
-/// value counts as on, the safe side.
-pub fn draft_only(conn: &mut DbConn) -> Result<bool, StoreError> {
-    let value: Option<String> = settings::table
-        .find(DRAFT_ONLY)
-        .select(settings::value)
-        .first(conn)
-        .optional()?;
-    Ok(value.as_deref() != Some("false"))
+/// The mode: draft-only unless an admin has switched it. A missing or unreadable
+/// value counts as draft-only, the default.
+pub fn mode(conn: &mut DbConn) -> Result<Mode, StoreError> {
+    if let Some(value) = read(conn, MODE)? {
+        return Ok(Mode::parse(&value).unwrap_or_default());
+    }
+    // A database whose mode was last switched as a boolean keeps that choice.
+    Ok(Mode::from_draft_only(
+        read(conn, DRAFT_ONLY)?.as_deref() != Some("false"),
+    ))
 }
 
+/// Whether nothing is sent without a person: true in draft-only and pilot mode.
+pub fn draft_only(conn: &mut DbConn) -> Result<bool, StoreError> {
+    Ok(mode(conn)?.draft_only())
+}
+
+pub fn set_mode(conn: &mut DbConn, mode: Mode, by: &str) -> Result<(), StoreError> {
+    write(conn, MODE, mode.as_str(), by)?;
+    // Kept in step for a process of the previous release reading the boolean
+    // during a rolling upgrade: it sends only when the mode is send.
+    write(conn, DRAFT_ONLY, &mode.draft_only().to_string(), by)
+}
+
+/// Draft-only on (`true`) or send mode (`false`): the boolean's old setter.
 pub fn set_draft_only(conn: &mut DbConn, on: bool, by: &str) -> Result<(), StoreError> {
-    let updated = diesel::update(settings::table.find(DRAFT_ONLY))
+    set_mode(conn, Mode::from_draft_only(on), by)
+}
+
+fn read(conn: &mut DbConn, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
+        .optional()?)
+}
+
+fn write(conn: &mut DbConn, key: &str, value: &str, by: &str) -> Result<(), StoreError> {
+    let updated = diesel::update(settings::table.find(key))
         .set((
-            settings::value.eq(on.to_string()),
+            settings::value.eq(value),
             settings::updated_at.eq(now()),
             settings::updated_by.eq(by),
         ))
@@ -29,8 +59,8 @@ pub fn set_draft_only(conn: &mut DbConn, on: bool, by: &str) -> Result<(), Store
     if updated == 0 {
         diesel::insert_into(settings::table)
             .values((
-                settings::key.eq(DRAFT_ONLY),
-                settings::value.eq(on.to_string()),
+                settings::key.eq(key),
+                settings::value.eq(value),
                 settings::updated_at.eq(now()),
                 settings::updated_by.eq(by),
             ))

@@ -1,7 +1,7 @@
 //! `POST /api/workflows/{id}/approve`: an admin sends a draft the workflow left in
 //! draft-only mode, through the same checks as send mode (quiet hours, the
 //! suppression list, the daily limit) and the same send-once ledger — so a second
-//! click, even a concurrent one, never sends a second email.
+//! click, even a concurrent one, never sends a second email. Refused in pilot mode.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{Reason, checked_reason, store_error};
+use crate::domain::Mode;
 use crate::steps::StepError;
 use crate::steps::send::{HELD_WITHOUT_UNSUBSCRIBE, SendOutcome, SendRequest, send_once};
-use crate::store::{audit, step_runs, workflows};
+use crate::store::{audit, settings, step_runs, workflows};
 use crate::web::auth::Caller;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
@@ -70,16 +71,25 @@ pub(crate) async fn approve_and_send(
     caller.require_admin()?;
     let reason = checked_reason(reason)?;
     let lookup = id.clone();
-    let (workflow, runs) = state
+    let (mode, workflow, runs) = state
         .store
         .run(move |c| {
             Ok((
+                settings::mode(c)?,
                 workflows::find_by_id(c, &lookup)?,
                 step_runs::list_for_workflow(c, &lookup)?,
             ))
         })
         .await
         .map_err(store_error)?;
+    // Pilot mode writes nothing outside, an approved send included.
+    if mode == Mode::Pilot {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "pilot_mode",
+            "pilot mode writes nothing outside: switch to draft-only or send mode to send",
+        ));
+    }
     let workflow = workflow
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workflow"))?;
     let output = |step: &str| -> Value {

@@ -1,5 +1,5 @@
-//! Operating controls of the admin API: draft-only mode, the suppression list and
-//! the audit trail.
+//! Operating controls of the admin API: the mode (pilot, draft-only, send), the
+//! suppression list and the audit trail.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -9,55 +9,91 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{checked_reason, page_size, store_error};
+use crate::domain::Mode;
 use crate::store::{StoreError, audit, settings, suppressions};
 use crate::web::auth::Caller;
 use crate::web::{ApiError, AppState};
 
-/// Whether replies wait as drafts for approval (`true`) or are sent.
+/// The mode in both forms: `mode`, and the old boolean `draft_only` (true unless
+/// the mode is send) for clients written before pilot mode.
 #[derive(Serialize, ToSchema)]
-pub struct Mode {
+pub struct ModeBody {
+    mode: Mode,
+    /// True unless the mode is send: replies wait as drafts (or, in pilot, are
+    /// only recorded).
     draft_only: bool,
 }
 
-#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = Mode)))]
+fn mode_body(mode: Mode) -> ModeBody {
+    ModeBody {
+        mode,
+        draft_only: mode.draft_only(),
+    }
+}
+
+#[utoipa::path(security(("bearer" = ["viewer"])), responses((status = OK, body = ModeBody)))]
 #[get("/mode")]
 pub async fn get_mode(
     _caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft_only = state
-        .store
-        .run(settings::draft_only)
-        .await
-        .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(Mode { draft_only }))
+    let mode = state.store.run(settings::mode).await.map_err(store_error)?;
+    Ok(HttpResponse::Ok().json(mode_body(mode)))
 }
 
+/// `{"mode": "pilot" | "draft_only" | "send", "reason"}`, or the old form
+/// `{"draft_only": bool, "reason"}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ModeChange {
-    draft_only: bool,
+    /// `pilot`, `draft_only` or `send`.
+    mode: Option<String>,
+    /// The form before pilot mode: true for draft-only, false for send.
+    draft_only: Option<bool>,
     reason: String,
 }
 
-#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = Mode)))]
+impl ModeChange {
+    fn mode(&self) -> Result<Mode, ApiError> {
+        let invalid = |message: &str| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_mode", message).with_field("mode")
+        };
+        let named = match self.mode.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                Mode::parse(raw)
+                    .ok_or_else(|| invalid("mode must be pilot, draft_only or send"))?,
+            ),
+        };
+        match (named, self.draft_only.map(Mode::from_draft_only)) {
+            (Some(mode), None) => Ok(mode),
+            (None, Some(old)) => Ok(old),
+            // Both forms at once must say the same thing (pilot is draft-only too).
+            (Some(mode), Some(_)) if Some(mode.draft_only()) == self.draft_only => Ok(mode),
+            (Some(_), Some(_)) => Err(invalid("mode and draft_only disagree")),
+            (None, None) => Err(invalid("mode is required")),
+        }
+    }
+}
+
+#[utoipa::path(security(("bearer" = ["admin"])), responses((status = OK, body = ModeBody)))]
 #[put("/mode")]
 pub async fn set_mode(
     caller: Caller,
     body: web::Json<ModeChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    change_mode(&state, caller, body.draft_only, &body.reason).await?;
-    Ok(HttpResponse::Ok().json(Mode {
-        draft_only: body.draft_only,
-    }))
+    let mode = body.mode()?;
+    change_mode(&state, caller, mode, &body.reason).await?;
+    Ok(HttpResponse::Ok().json(mode_body(mode)))
 }
 
-/// Switches draft-only mode with its audit entry, in one transaction: the one
-/// rule for the admin API and the console.
+/// Switches the mode with its audit entry, in one transaction: the one rule for
+/// the admin API and the console. Workflows in flight see the new mode at their
+/// next write step (`steps::pilot`).
 pub(crate) async fn change_mode(
     state: &AppState,
     caller: Caller,
-    draft_only: bool,
+    mode: Mode,
     reason: &str,
 ) -> Result<(), ApiError> {
     caller.require_admin()?;
@@ -66,8 +102,8 @@ pub(crate) async fn change_mode(
         .store
         .run(move |conn| {
             conn.transaction(|c| {
-                let before = settings::draft_only(c)?;
-                settings::set_draft_only(c, draft_only, &caller.actor)?;
+                let before = settings::mode(c)?;
+                settings::set_mode(c, mode, &caller.actor)?;
                 audit::append(
                     c,
                     &audit::Entry {
@@ -75,7 +111,10 @@ pub(crate) async fn change_mode(
                         action: "mode.set",
                         workflow_id: None,
                         reason: Some(&reason),
-                        detail: json!({ "draft_only": { "from": before, "to": draft_only } }),
+                        detail: json!({
+                            "mode": { "from": before, "to": mode },
+                            "draft_only": { "from": before.draft_only(), "to": mode.draft_only() },
+                        }),
                     },
                 )
             })

@@ -13,7 +13,9 @@
 //! | `POST /api/workflows/{id}/retry` `{"reason"}` | admin |
 //! | `POST /api/workflows/{id}/cancel` `{"reason"}` | admin |
 //! | `POST /api/workflows/{id}/approve` `{"reason"}` | admin |
-//! | `GET /api/mode`, `PUT /api/mode` `{"draft_only", "reason"}` | viewer / admin |
+//! | `GET /api/mode` → `{"mode","draft_only"}`, `PUT /api/mode` `{"mode": "pilot"\|"draft_only"\|"send", "reason"}` (old form: `{"draft_only": bool, "reason"}`) | viewer / admin |
+//! | `GET /api/dead-letters` (groups by normalised reason: count, first and last seen, a sample) | viewer |
+//! | `POST /api/dead-letters/retry` `{"reason_group","reason"}` (up to 500 of the group, each audited) | admin |
 //! | `GET /api/suppressions?after=&limit=`, `POST /api/suppressions` `{"email","reason"}`, `DELETE /api/suppressions/{email}?reason=` | viewer / admin |
 //! | `GET /api/audit?workflow_id=&before=&limit=` | viewer |
 //! | `GET /api/contacts/{email}/export` (everything held about the person, JSON), `DELETE /api/contacts/{email}?reason=` (erase them; only a hash stays, on the suppression list) | admin |
@@ -36,6 +38,7 @@ pub(crate) mod approve;
 pub(crate) mod assets;
 pub(crate) mod contacts;
 pub(crate) mod controls;
+pub(crate) mod dead_letters;
 pub(crate) mod experiments;
 pub(crate) mod openapi;
 pub(crate) mod reps;
@@ -62,6 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(workflows::detail)
         .service(workflows::retry)
         .service(workflows::cancel)
+        .service(dead_letters::list)
+        .service(dead_letters::retry)
         .service(approve::approve)
         .service(controls::get_mode)
         .service(controls::set_mode)

@@ -13,7 +13,7 @@ use super::{Reason, checked_reason, page_size, store_error};
 use crate::actors::supervisor::WorkflowAccepted;
 use crate::store::admin_queries::{self, Request, TransitionError, WorkflowFilter};
 use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
-use crate::store::{audit, step_runs};
+use crate::store::{audit, pilot_writes, step_runs};
 use crate::web::auth::Caller;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
@@ -130,7 +130,27 @@ pub struct Detail {
     /// The submission as received (its text is the prospect's, untrusted).
     submission: Value,
     steps: Vec<StepView>,
+    /// Whether the workflow ran in pilot mode (it wrote nothing outside).
+    pilot: bool,
+    /// In pilot mode, each write it would have made, in the steps' order.
+    pilot_writes: Vec<PilotWrite>,
     audit: Vec<TrailEntry>,
+}
+
+/// A write a pilot run recorded instead of making.
+#[derive(Serialize, ToSchema)]
+pub struct PilotWrite {
+    step: String,
+    /// The connector operation, e.g. `hubspot.notes.create`.
+    endpoint: String,
+    method: String,
+    /// The path with its query, as the provider would have received it.
+    path: String,
+    /// The JSON body, when the request has one.
+    body: Option<Value>,
+    /// A Gmail draft's MIME message, as it would have been sent.
+    message: Option<String>,
+    planned_at: DateTime<Utc>,
 }
 
 /// One step's committed result.
@@ -168,13 +188,14 @@ pub async fn detail(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (row, steps, trail) = state
+    let (row, steps, trail, planned) = state
         .store
         .run(move |c| {
             Ok((
                 workflows::find_by_id(c, &id)?,
                 step_runs::list_for_workflow(c, &id)?,
                 audit::list_for_workflow(c, &id)?,
+                pilot_writes::list_for_workflow(c, &id)?,
             ))
         })
         .await
@@ -203,10 +224,25 @@ pub async fn detail(
             reason: a.reason,
         })
         .collect();
+    // What a pilot run would have written, in place of writing it.
+    let pilot_writes: Vec<PilotWrite> = planned
+        .into_iter()
+        .map(|w| PilotWrite {
+            body: w.body.as_deref().map(parse_json),
+            planned_at: w.planned_at.and_utc(),
+            step: w.step,
+            endpoint: w.endpoint,
+            method: w.method,
+            path: w.path,
+            message: w.message,
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(Detail {
         workflow: Summary::from(&row),
         submission: parse_json(&row.submission),
         steps,
+        pilot: !pilot_writes.is_empty(),
+        pilot_writes,
         audit,
     }))
 }

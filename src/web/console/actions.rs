@@ -1,5 +1,5 @@
-//! The console's actions on leads: approve & send, retry, cancel, and the batch
-//! retry of dead letters. Each checks the form (CSRF, origin), then calls the very
+//! The console's actions on leads: approve & send, retry, cancel, the batch
+//! retry of dead letters in a filtered list, and of one group of dead letters. Each checks the form (CSRF, origin), then calls the very
 //! function the admin API calls, which checks the role and writes the audit entry
 //! with the signed-in person.
 
@@ -13,7 +13,7 @@ use super::session::Session;
 use crate::store::admin_queries;
 use crate::store::workflows::WorkflowStatus;
 use crate::web::AppState;
-use crate::web::admin::{approve as approving, workflows};
+use crate::web::admin::{approve as approving, dead_letters, workflows};
 
 /// Every action form: the CSRF token, why, and a ticked confirmation.
 #[derive(Debug, Deserialize)]
@@ -108,4 +108,29 @@ pub async fn retry_dead(
         "/leads?{}",
         serde_urlencoded::to_string(&back).unwrap_or_default()
     )))
+}
+
+/// The overview's group form: the action form plus the group's name.
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    #[serde(flatten)]
+    action: ActionForm,
+    #[serde(default)]
+    reason_group: String,
+}
+
+/// Retries the dead letters of one reason group (as `POST /api/dead-letters/retry`).
+pub async fn retry_group(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<GroupForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    let GroupForm {
+        action,
+        reason_group,
+    } = form.into_inner();
+    action.check(&req, &session)?;
+    dead_letters::retry_group(&state, session.caller(), &reason_group, &action.reason).await?;
+    Ok(see_other("/#dead"))
 }

@@ -43,11 +43,11 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let configured = state.config.engine.asset_folders.clone();
-    let (draft_only, folders, files, last_sync) = state
+    let (mode, folders, files, last_sync) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 assets::folders(c, &configured)?,
                 assets::list(c)?,
                 assets::synced_at(c)?,
@@ -75,7 +75,7 @@ pub async fn show(
     page::render(
         "assets.html",
         &session,
-        draft_only,
+        mode,
         "assets",
         context! { folders, files, last_sync => last_sync.map(view::time), synced => query.into_inner() },
     )

@@ -40,14 +40,14 @@ pub async fn list(
 ) -> Result<HttpResponse, ConsoleError> {
     let search = query.into_inner();
     let (q, after) = (search.q.clone(), search.after.clone());
-    let (draft_only, found, outputs) = state
+    let (mode, found, outputs) = state
         .store
         .run(move |c| {
             let after = Some(after.as_str()).filter(|a| !a.is_empty());
             let found = console_queries::contacts(c, Some(&q), after, PAGE)?;
             let ids: Vec<String> = found.iter().map(|f| f.latest.id.clone()).collect();
             let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
-            Ok((settings::draft_only(c)?, found, outputs))
+            Ok((settings::mode(c)?, found, outputs))
         })
         .await?;
     let next = (found.len() as i64 == PAGE)
@@ -79,7 +79,7 @@ pub async fn list(
     page::render(
         "contacts.html",
         &session,
-        draft_only,
+        mode,
         "contacts",
         context! { contacts, next, q => search.q, erased => !search.erased.is_empty() },
     )
@@ -97,13 +97,13 @@ pub async fn show(
         limit: 200,
         ..WorkflowFilter::default()
     };
-    let (draft_only, rows, outputs) = state
+    let (mode, rows, outputs) = state
         .store
         .run(move |c| {
             let rows = admin_queries::list_workflows(c, &filter)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
-            Ok((settings::draft_only(c)?, rows, outputs))
+            Ok((settings::mode(c)?, rows, outputs))
         })
         .await?;
     let leads: Vec<LeadRow> = rows.iter().map(|r| LeadRow::new(r, &outputs)).collect();
@@ -115,7 +115,7 @@ pub async fn show(
     } else {
         "contact.html"
     };
-    page::render(template, &session, draft_only, "contacts", own)
+    page::render(template, &session, mode, "contacts", own)
 }
 
 pub async fn erase(

@@ -15,14 +15,9 @@ pub async fn list(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (draft_only, waiting) = state
+    let (mode, waiting) = state
         .store
-        .run(|c| {
-            Ok((
-                settings::draft_only(c)?,
-                console_queries::drafts_waiting(c, 50)?,
-            ))
-        })
+        .run(|c| Ok((settings::mode(c)?, console_queries::drafts_waiting(c, 50)?)))
         .await?;
     let drafts: Vec<_> = waiting
         .iter()
@@ -36,11 +31,5 @@ pub async fn list(
             Some(context! { id => w.workflow.id.clone(), created => view::time(w.workflow.created_at), draft })
         })
         .collect();
-    page::render(
-        "drafts.html",
-        &session,
-        draft_only,
-        "drafts",
-        context! { drafts },
-    )
+    page::render("drafts.html", &session, mode, "drafts", context! { drafts })
 }

@@ -25,9 +25,9 @@ pub async fn list(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (draft_only, all) = state
+    let (mode, all) = state
         .store
-        .run(|c| Ok((settings::draft_only(c)?, experiments::list(c)?)))
+        .run(|c| Ok((settings::mode(c)?, experiments::list(c)?)))
         .await?;
     let all: Vec<_> = all
         .iter()
@@ -40,7 +40,7 @@ pub async fn list(
     page::render(
         "experiments.html",
         &session,
-        draft_only,
+        mode,
         "experiments",
         context! { experiments => all, rows => (1..=ROWS).collect::<Vec<_>>() },
     )
@@ -52,11 +52,11 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (draft_only, found, assignments) = state
+    let (mode, found, assignments) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 experiments::find(c, &id)?,
                 experiments::assignments(c, &id)?,
             ))
@@ -89,7 +89,7 @@ pub async fn show(
     page::render(
         "experiment.html",
         &session,
-        draft_only,
+        mode,
         "experiments",
         context! { id => experiment.id.clone(), name => experiment.name.clone(), status => experiment.status.clone(), rows, chart,
         replies_p => p(&results.replies_significance), meetings_p => p(&results.meetings_significance) },

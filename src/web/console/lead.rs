@@ -1,7 +1,8 @@
 //! `GET /leads/{id}`: one lead — the submission as inert text, the 13 steps as a
 //! timeline (outcome, duration, attempts, error, what each found), the draft as
-//! the prospect will see it, the guardrail verdict, the audit trail, and the
-//! admin's actions. Five queries, whatever the lead.
+//! the prospect will see it, the guardrail verdict, what a pilot run would have
+//! written (each request with its body, as text), the audit trail, and the
+//! admin's actions. Six queries, whatever the lead.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -15,7 +16,7 @@ use super::view::{self, DraftView};
 use crate::steps::Step;
 use crate::store::side_effects::{self, EffectKind};
 use crate::store::workflows::WorkflowStatus;
-use crate::store::{audit, settings, step_runs, workflows};
+use crate::store::{audit, pilot_writes, settings, step_runs, workflows};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -36,15 +37,16 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (draft_only, workflow, runs, trail, send) = state
+    let (mode, workflow, runs, trail, send, planned) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 workflows::find_by_id(c, &id)?,
                 step_runs::list_for_workflow(c, &id)?,
                 audit::list_for_workflow(c, &id)?,
                 side_effects::find(c, &id, EffectKind::GmailSend)?,
+                pilot_writes::list_for_workflow(c, &id)?,
             ))
         })
         .await?;
@@ -71,18 +73,23 @@ pub async fn show(
                 error: run.and_then(|r| r.error.clone()).unwrap_or_default(),
                 found: run
                     .and_then(|r| r.output.as_deref())
-                    .map(|o| {
-                        serde_json::from_str::<serde_json::Value>(o)
-                            .and_then(|v| serde_json::to_string_pretty(&v))
-                            .unwrap_or_else(|_| o.to_string())
-                    })
+                    .map(pretty)
                     .unwrap_or_default(),
                 finished: run.map(|r| view::time(r.finished_at)).unwrap_or_default(),
             }
         })
         .collect();
     let send = send.map(|e| e.state.as_str());
-    let draft = DraftView::new(&workflow, &output("compose"), &output("deliver"), send);
+    let delivery = output("deliver");
+    let draft = DraftView::new(&workflow, &output("compose"), &delivery, send);
+    let planned: Vec<_> = planned
+        .iter()
+        .map(|w| {
+            context! { step => w.step.clone(), endpoint => w.endpoint.clone(), method => w.method.clone(),
+            path => w.path.clone(), body => w.body.as_deref().map(pretty).unwrap_or_default(),
+            message => w.message.clone().unwrap_or_default(), at => view::time(w.planned_at) }
+        })
+        .collect();
     let trail: Vec<_> = trail
         .iter()
         .map(|a| {
@@ -92,7 +99,10 @@ pub async fn show(
         .collect();
     let status = WorkflowStatus::parse(&workflow.status);
     let can = context! {
-        approve => draft.as_ref().is_some_and(|d| !d.sent && !d.sending) && status == Some(WorkflowStatus::Completed),
+        // A pilot run made no draft: there is nothing to approve.
+        approve => draft.as_ref().is_some_and(|d| !d.sent && !d.sending)
+            && delivery["draft_id"].is_string()
+            && status == Some(WorkflowStatus::Completed),
         retry => status == Some(WorkflowStatus::DeadLettered),
         cancel => status.is_some_and(|s| WorkflowStatus::UNFINISHED.contains(&s)),
     };
@@ -103,7 +113,14 @@ pub async fn show(
             created => view::time(workflow.created_at),
         },
         submission => view::submission_fields(&workflow.submission),
-        steps, draft, trail, can,
+        steps, draft, trail, can, planned,
     };
-    page::render("lead.html", &session, draft_only, "leads", own)
+    page::render("lead.html", &session, mode, "leads", own)
+}
+
+/// Stored JSON, indented for reading (as it was, when it is not JSON).
+fn pretty(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| raw.to_string())
 }

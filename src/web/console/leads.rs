@@ -106,18 +106,13 @@ pub async fn list(
 ) -> Result<HttpResponse, ConsoleError> {
     let filters = query.into_inner();
     let (filter, by_output) = (filters.to_filter(PAGE)?, filters.outputs()?);
-    let (draft_only, rows, outputs, reps) = state
+    let (mode, rows, outputs, reps) = state
         .store
         .run(move |c| {
             let rows = admin_queries::list_workflows_with(c, &filter, &by_output)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let outputs = console_queries::step_outputs(c, &ids, &["qualify", "route"])?;
-            Ok((
-                settings::draft_only(c)?,
-                rows,
-                outputs,
-                reps::list_active(c)?,
-            ))
+            Ok((settings::mode(c)?, rows, outputs, reps::list_active(c)?))
         })
         .await?;
     let next = (rows.len() as i64 == PAGE)
@@ -145,5 +140,5 @@ pub async fn list(
     } else {
         "leads.html"
     };
-    page::render(template, &session, draft_only, "leads", own)
+    page::render(template, &session, mode, "leads", own)
 }

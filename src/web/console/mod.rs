@@ -13,6 +13,7 @@
 //! | `GET /leads?status=&rep=&intent=&email=&from=&to=&cursor=`, `GET /leads/{id}` | viewer |
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
+//! | `POST /dead-letters/retry` `reason_group`, `reason` (the overview's retry per group) | admin |
 //! | `GET /drafts` | viewer |
 //! | `GET /assets?synced=`, `POST /assets/sync`, `POST /assets/{file_id}/tags` tags, `reason` | viewer / admin |
 //! | `GET /experiments`, `GET /experiments/{id}`, `POST /experiments` name, variants, `reason`, `POST /experiments/{id}/stop` `reason` | viewer / admin |
@@ -85,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/signin/once/{token}", web::post().to(signin_once::redeem))
         .route("/leads", web::get().to(leads::list))
         .route("/leads/retry-dead", web::post().to(actions::retry_dead))
+        .route("/dead-letters/retry", web::post().to(actions::retry_group))
         .route("/leads/{id}", web::get().to(lead::show))
         .route("/leads/{id}/approve", web::post().to(actions::approve))
         .route("/leads/{id}/retry", web::post().to(actions::retry))

@@ -1,5 +1,6 @@
 //! `GET /`: the overview — leads today and over 7 days by outcome, drafts waiting
-//! for approval, dead letters grouped by reason, speed to lead p50/p95 per day
+//! for approval, dead letters grouped by normalised reason (each group with a
+//! retry for admins), speed to lead p50/p95 per day
 //! (an SVG chart drawn here), connector health.
 
 use actix_web::{HttpResponse, web};
@@ -11,7 +12,7 @@ use super::charts;
 use super::error::ConsoleError;
 use super::page;
 use super::session::Session;
-use crate::store::{console_queries, settings, speed};
+use crate::store::{console_queries, dead_letters, settings, speed};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -28,14 +29,14 @@ pub async fn show(
     let midnight = now.date().and_time(NaiveTime::MIN);
     let week = midnight - TimeDelta::days(6);
     let first_day = week.date();
-    let (draft_only, today, seven, dead, waiting, samples) = state
+    let (mode, today, seven, dead, waiting, samples) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 console_queries::status_counts(c, midnight)?,
                 console_queries::status_counts(c, week)?,
-                console_queries::dead_letter_reasons(c, 10)?,
+                dead_letters::groups(c)?,
                 console_queries::drafts_waiting(c, 100)?.len(),
                 speed::speed_days(c, first_day)?,
             ))
@@ -52,14 +53,19 @@ pub async fn show(
     };
     let (today_total, today) = counts(today);
     let (week_total, week) = counts(seven);
+    // The ten largest groups, named as the admin API names them.
     let dead: Vec<_> = dead
         .into_iter()
-        .map(|(reason, count)| context! { reason => reason.unwrap_or_else(|| "(no reason recorded)".into()), count })
+        .take(10)
+        .map(|g| {
+            context! { reason => g.reason_group, count => g.count, first => super::view::time(g.first_seen),
+            last => super::view::time(g.last_seen), sample => g.sample_workflow_id }
+        })
         .collect();
     page::render(
         "overview.html",
         &session,
-        draft_only,
+        mode,
         "overview",
         context! { today_total, today, week_total, week, dead, waiting, reconnect,
         speed => charts::speed_chart(first_day, &samples),

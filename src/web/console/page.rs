@@ -10,6 +10,7 @@ use super::error::ConsoleError;
 use super::session::Session;
 use super::static_files::{CSS_PATH, HTMX_PATH};
 use super::templates;
+use crate::domain::Mode;
 
 /// Scripts and styles only from this origin; no inline script can run, so text
 /// that slipped through as markup still could not execute.
@@ -56,12 +57,12 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("hx-request")
 }
 
-/// The frame's context: merged into each page's own.
-pub fn frame(session: &Session, draft_only: bool, nav: &str) -> Value {
+/// The frame's context: merged into each page's own. `mode` draws the banner.
+pub fn frame(session: &Session, mode: Mode, nav: &str) -> Value {
     context! {
         me => context! { actor => session.actor.clone(), is_admin => session.is_admin(), role => session.role_name() },
         csrf => session.csrf.clone(),
-        draft_only,
+        mode => mode.as_str(),
         nav,
         css_path => CSS_PATH,
         htmx_path => HTMX_PATH,
@@ -72,11 +73,11 @@ pub fn frame(session: &Session, draft_only: bool, nav: &str) -> Value {
 pub fn render(
     template: &str,
     session: &Session,
-    draft_only: bool,
+    mode: Mode,
     nav: &str,
     own: Value,
 ) -> Result<HttpResponse, ConsoleError> {
-    let merged = context! { ..own, ..frame(session, draft_only, nav) };
+    let merged = context! { ..own, ..frame(session, mode, nav) };
     let body = templates::render(template, merged).map_err(|error| {
         tracing::error!(%error, template, "console template failed");
         ConsoleError::new(

@@ -21,11 +21,11 @@ pub async fn show(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (draft_only, named, live) = state
+    let (mode, named, live) = state
         .store
         .run(|c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 console_users::list(c)?,
                 sessions::list_live(c, 200)?,
             ))
@@ -56,7 +56,7 @@ pub async fn show(
     page::render(
         "people.html",
         &session,
-        draft_only,
+        mode,
         "people",
         context! {
             configured, named, live, domains => access.domains.clone(),

@@ -19,12 +19,12 @@ pub async fn show(
     doc: web::Data<ApiDoc>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let draft_only = state.store.run(settings::draft_only).await?;
+    let mode = state.store.run(settings::mode).await?;
     let doc = serde_json::to_value(&doc.0).unwrap_or_default();
     page::render(
         "reference.html",
         &session,
-        draft_only,
+        mode,
         "reference",
         context! {
             title => doc["info"]["title"].as_str().unwrap_or_default(),

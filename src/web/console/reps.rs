@@ -99,11 +99,11 @@ pub async fn list(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (draft_only, reps, stored, statuses) = state
+    let (mode, reps, stored, statuses) = state
         .store
         .run(|c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 reps::list_all(c)?,
                 voice_profiles::list(c)?,
                 grants::list_status(c)?,
@@ -120,7 +120,7 @@ pub async fn list(
             context! { rep => rep_view(r), source, google => google_view(&state, r, &statuses) }
         })
         .collect();
-    page::render("reps.html", &session, draft_only, "reps", context! { reps })
+    page::render("reps.html", &session, mode, "reps", context! { reps })
 }
 
 pub async fn show(
@@ -130,11 +130,11 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (draft_only, rep, stored, (statuses, held)) = state
+    let (mode, rep, stored, (statuses, held)) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 reps::find_by_id(c, &id)?,
                 voice_profiles::find_by_rep(c, &id)?,
                 (grants::list_status(c)?, grants::list(c)?),
@@ -154,7 +154,7 @@ pub async fn show(
     let mut response = page::render(
         "rep.html",
         &session,
-        draft_only,
+        mode,
         "reps",
         context! {
             rep => rep_view(&rep), profile => json, source, updated,

@@ -1,4 +1,4 @@
-//! `GET /settings`: the draft-only switch, the suppression list and the audit log;
+//! `GET /settings`: the mode switch (pilot, draft-only, send), the suppression list and the audit log;
 //! and their forms, which go through the admin API's own functions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,6 +9,7 @@ use super::error::ConsoleError;
 use super::page::{self, see_other};
 use super::session::Session;
 use super::view;
+use crate::domain::Mode;
 use crate::store::{audit, settings, suppressions};
 use crate::web::AppState;
 use crate::web::admin::controls;
@@ -35,11 +36,11 @@ pub async fn show(
         query.q.trim().to_string(),
     );
     let search = q.clone();
-    let (draft_only, entries, suppressed) = state
+    let (mode, entries, suppressed) = state
         .store
         .run(move |c| {
             Ok((
-                settings::draft_only(c)?,
+                settings::mode(c)?,
                 audit::list_recent(c, None, before, 50)?,
                 suppressions::search(c, Some(&search), after.as_deref(), 50)?,
             ))
@@ -73,17 +74,22 @@ pub async fn show(
     page::render(
         "settings.html",
         &session,
-        draft_only,
+        mode,
         "settings",
         context! { entries, older, suppressed, more_suppressed, q, hubspot },
     )
 }
 
+/// `mode` (pilot, draft_only, send); the old form's `draft_only` (true, false)
+/// is still understood.
 #[derive(Debug, Deserialize)]
 pub struct ModeForm {
     #[serde(default)]
     csrf: String,
-    draft_only: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    draft_only: Option<String>,
     #[serde(default)]
     reason: String,
     #[serde(default)]
@@ -98,17 +104,19 @@ pub async fn set_mode(
 ) -> Result<HttpResponse, ConsoleError> {
     session.check_form(&req, &form.csrf)?;
     confirmed(&form.confirm)?;
-    let on = match form.draft_only.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => {
-            return Err(ConsoleError::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "draft_only must be true or false",
-            ));
-        }
-    };
-    controls::change_mode(&state, session.caller(), on, &form.reason).await?;
+    let mode = match (form.mode.as_deref(), form.draft_only.as_deref()) {
+        (Some(raw), _) => Mode::parse(raw),
+        (None, Some("true")) => Some(Mode::DraftOnly),
+        (None, Some("false")) => Some(Mode::Send),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ConsoleError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "choose a mode: pilot, draft-only or send",
+        )
+    })?;
+    controls::change_mode(&state, session.caller(), mode, &form.reason).await?;
     Ok(see_other("/settings"))
 }
 

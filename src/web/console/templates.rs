@@ -83,7 +83,7 @@ mod tests {
     fn the_assets_page_draws_with_its_forms() {
         let frame = minijinja::context! {
             me => minijinja::context! { actor => "admin:maria", is_admin => true, role => "admin" },
-            csrf => "token", draft_only => true, nav => "assets", css_path => "/c.css", htmx_path => "/h.js",
+            csrf => "token", mode => "draft_only", nav => "assets", css_path => "/c.css", htmx_path => "/h.js",
         };
         let file = minijinja::context! { action => "/assets/f1/tags", name => "One-pager", folder => "d1", kind => "pdf", link => None::<String>,
         tags => "intent: demo", values => vec![("intent", "demo")], edited => false, active => true };

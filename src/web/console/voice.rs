@@ -80,11 +80,11 @@ pub async fn train_preview(
     let trained =
         voice_training::trained(&state, &caller, &id, form.max_threads.unwrap_or(50), false)
             .await?;
-    let (draft_only, rep) = state
+    let (mode, rep) = state
         .store
         .run({
             let id = id.clone();
-            move |c| Ok((settings::draft_only(c)?, reps::find_by_id(c, &id)?))
+            move |c| Ok((settings::mode(c)?, reps::find_by_id(c, &id)?))
         })
         .await?;
     let rep = rep.ok_or_else(|| ConsoleError::new(StatusCode::NOT_FOUND, "no such rep"))?;
@@ -93,7 +93,7 @@ pub async fn train_preview(
     page::render(
         "voice_train.html",
         &session,
-        draft_only,
+        mode,
         "reps",
         context! {
             rep => context! { id => rep.id, name => rep.name },

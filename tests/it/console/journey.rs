@@ -145,6 +145,7 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
 
     browser.open("/settings").await;
     browser.check_page("settings").await;
+    browser.click("#mode-send").await;
     browser
         .fill("#mode-reason", "launch day: send directly")
         .await;

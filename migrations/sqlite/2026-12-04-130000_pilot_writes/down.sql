@@ -1,0 +1,1 @@
+DROP TABLE pilot_writes;
