@@ -56,6 +56,12 @@ impl HubSpotAccount {
         self.tokens.app().is_some()
     }
 
+    /// Where the install URL leads: the page offering *Install* must let its
+    /// form's redirect go there (the browser applies `form-action` to it).
+    pub fn authorization_origin(&self) -> String {
+        self.auth_url.origin().ascii_serialization()
+    }
+
     /// HubSpot's install URL for this app, returning to `redirect_uri` with `state`.
     pub fn install_url(&self, redirect_uri: &str, state: &str) -> Option<String> {
         let app = self.tokens.app()?;

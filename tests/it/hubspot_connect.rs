@@ -354,6 +354,26 @@ async fn an_admin_installs_the_app_from_settings_and_leads_then_use_it(db: TestD
         .build()
         .expect("client");
     let address = &stack.app.address;
+    // The settings page lets its *Install* form's redirect reach HubSpot: a
+    // browser applies the page's `form-action` to where the POST redirects.
+    let page = http
+        .get(format!("{address}/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("settings");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    let hubspot_origin = url::Url::parse(&stack.sandbox.base_url())
+        .expect("sandbox url")
+        .origin()
+        .ascii_serialization();
+    assert!(
+        csp.contains(&format!("form-action 'self' {hubspot_origin}")),
+        "{csp}"
+    );
 
     let started = http
         .post(format!("{address}/settings/hubspot/connect"))

@@ -223,12 +223,32 @@ async fn the_reference_describes_roles_errors_and_parameters(db: TestDb) {
     // The checker itself catches a body that breaks the schema.
     let spec = app.spec().await;
     assert!(
-        spec.check("GET", "/api/mode", 200, br#"{"draft_only": true}"#)
-            .is_ok()
+        spec.check(
+            "GET",
+            "/api/mode",
+            200,
+            br#"{"mode": "draft_only", "draft_only": true}"#
+        )
+        .is_ok()
     );
     assert!(
-        spec.check("GET", "/api/mode", 200, br#"{"draft_only": "yes"}"#)
-            .is_err()
+        spec.check(
+            "GET",
+            "/api/mode",
+            200,
+            br#"{"mode": "draft_only", "draft_only": "yes"}"#
+        )
+        .is_err()
+    );
+    assert!(
+        spec.check(
+            "GET",
+            "/api/mode",
+            200,
+            br#"{"mode": "sometimes", "draft_only": true}"#
+        )
+        .is_err(),
+        "a mode the enum does not name"
     );
     assert!(spec.check("GET", "/api/mode", 200, br#"{}"#).is_err());
     assert!(

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::{checked_reason, store_error, workflows};
 use crate::store::dead_letters;
 use crate::web::auth::Caller;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
 
 /// At most this many leads are retried by one request; `remaining` says how many
@@ -67,7 +68,10 @@ pub struct GroupRetry {
 /// Retries the dead letters of one group, up to 500, oldest first.
 #[utoipa::path(
     security(("bearer" = ["admin"])),
-    responses((status = OK, body = Retried)),
+    responses(
+        (status = OK, body = Retried),
+        (status = NOT_FOUND, description = "No dead letters in that group", body = ErrorBody),
+    ),
 )]
 #[post("/dead-letters/retry")]
 pub async fn retry(

@@ -71,13 +71,18 @@ pub async fn show(
                              created => view::time(s.created_at) })
         .collect();
     let hubspot = super::hubspot_connect::status(&state).await;
-    page::render(
+    let mut response = page::render(
         "settings.html",
         &session,
         mode,
         "settings",
         context! { entries, older, suppressed, more_suppressed, q, hubspot },
-    )
+    )?;
+    // *Install the HubSpot app* answers with a redirect to HubSpot's install page.
+    if session.is_admin() && state.hubspot.can_install() {
+        page::allow_form_redirect_to(&mut response, &state.hubspot.authorization_origin());
+    }
+    Ok(response)
 }
 
 /// `mode` (pilot, draft_only, send); the old form's `draft_only` (true, false)
