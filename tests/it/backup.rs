@@ -76,6 +76,11 @@ async fn a_backup_taken_while_the_service_runs_restores_every_workflow(db: TestD
     );
     let restored_store = target.store();
     assert_eq!(workflow_ids(&restored_store).await, before);
+    // The backup opens with every table of the running database, row for row.
+    assert_eq!(
+        rows_by_table(&restored_store).await,
+        rows_by_table(&store).await
+    );
     assert!(
         restored_store.is_ready().await.unwrap(),
         "migrated after restore"

@@ -32,6 +32,20 @@ fn help_lists_every_environment_variable() {
 }
 
 #[test]
+fn migrate_help_documents_the_rollback_target() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
+        .args(["migrate", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        help.contains("--to <TO>") && help.contains("reverting newer ones"),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
     let output = Command::new(env!("CARGO_BIN_EXE_sales-agent"))
         .arg("migrate")
