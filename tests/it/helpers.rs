@@ -364,6 +364,28 @@ pub async fn row_counts(store: &Store) -> (i64, i64) {
         .expect("count rows")
 }
 
+/// A live console session row for `role`, signed in as `actor`, as sign-in
+/// makes one: (cookie header, CSRF token).
+pub async fn console_session(store: &Store, role: &str, actor: &str) -> (String, String) {
+    // As long as the tokens sign-in makes (the cookie's shape is checked).
+    let random = || uuid::Uuid::new_v4().simple().to_string().repeat(2);
+    let (token, csrf) = (random(), random());
+    let (t, c, role, actor) = (
+        token.clone(),
+        csrf.clone(),
+        role.to_string(),
+        actor.to_string(),
+    );
+    store
+        .run(move |conn| {
+            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
+            sales_agent::store::sessions::insert(conn, &t, &role, &actor, &c, expires)
+        })
+        .await
+        .expect("a console session");
+    (format!("sa_console={token}"), csrf)
+}
+
 /// The value of the cookie `name` a response sets, when it sets one that is not empty.
 pub fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response

@@ -18,7 +18,7 @@ use sales_agent::sandbox::{self, SandboxHandle, SandboxOptions, consent};
 use sales_agent::secrets::{KeySettings, Keyring};
 use secrecy::SecretString;
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, console_session};
 use crate::on_both_backends;
 use crate::secrets_at_rest::database_text;
 
@@ -298,28 +298,6 @@ async fn the_apps_client_secret_still_verifies_webhooks_with_the_oauth_app_confi
     app.stop().await;
 }
 
-/// A live console session row (cookie header, CSRF token), as sign-in makes one.
-async fn session(store: &sales_agent::store::Store, role: &'static str) -> (String, String) {
-    let random = || {
-        format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-    };
-    let (token, csrf) = (random(), random());
-    let (t, c) = (token.clone(), csrf.clone());
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sales_agent::store::sessions::insert(conn, &t, role, "admin:alex", &c, expires)?;
-            Ok(())
-        })
-        .await
-        .expect("session");
-    (format!("sa_console={token}"), csrf)
-}
-
 async fn an_admin_installs_the_app_from_settings_and_leads_then_use_it(db: TestDb) {
     let stack = crate::helpers::spawn_stack_with(
         &db,
@@ -348,7 +326,7 @@ async fn an_admin_installs_the_app_from_settings_and_leads_then_use_it(db: TestD
             .register_redirect_uri(Some(CLIENT_ID), &registered)
     );
     let store = db.store();
-    let (cookie, csrf) = session(&store, "admin").await;
+    let (cookie, csrf) = console_session(&store, "admin", "admin:alex").await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -398,7 +376,7 @@ async fn an_admin_installs_the_app_from_settings_and_leads_then_use_it(db: TestD
         .to_string();
 
     // Another admin's session cannot finish this install.
-    let (other, _) = session(&store, "admin").await;
+    let (other, _) = console_session(&store, "admin", "admin:alex").await;
     let forged = http
         .get(format!("{address}{callback_path}?{query}"))
         .header("cookie", &other)

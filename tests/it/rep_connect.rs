@@ -11,10 +11,10 @@
 use reqwest::StatusCode;
 use sales_agent::config::Config;
 use sales_agent::sandbox::consent;
-use sales_agent::store::{Store, grants, sessions};
+use sales_agent::store::grants;
 use secrecy::SecretString;
 
-use crate::helpers::{PUBLIC_URL, Stack, TestDb, spawn_stack_with};
+use crate::helpers::{PUBLIC_URL, Stack, TestDb, console_session, spawn_stack_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -29,20 +29,6 @@ const JONAS: &str = "jonas.weber@northwind-analytics.com";
 fn with_key(mut config: Config) -> Config {
     config.secret_keys.key = Some(SecretString::from(KEY));
     config
-}
-
-async fn session(store: &Store) -> (String, String) {
-    let random = || uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let (token, csrf) = (random(), random());
-    let (t, c) = (token.clone(), csrf.clone());
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sessions::insert(conn, &t, "admin", "alex", &c, expires)
-        })
-        .await
-        .unwrap();
-    (format!("sa_console={token}"), csrf)
 }
 
 struct Console<'a> {
@@ -101,7 +87,7 @@ async fn an_admin_connects_a_reps_mailbox_through_googles_consent(db: TestDb) {
         "Maya starts without a live grant"
     );
     let store = stack.app.app.state.store.clone();
-    let (cookie, csrf) = session(&store).await;
+    let (cookie, csrf) = console_session(&store, "admin", "alex").await;
     let console = Console {
         stack: &stack,
         client: reqwest::Client::builder()
@@ -139,7 +125,7 @@ async fn an_admin_connects_a_reps_mailbox_through_googles_consent(db: TestDb) {
     // A callback from another console session is refused.
     let authorize = console.connect("maya-chen").await;
     let back = consent::click_through(&authorize, MAYA).await.unwrap();
-    let (other_cookie, _) = session(&store).await;
+    let (other_cookie, _) = console_session(&store, "admin", "alex").await;
     let foreign = console
         .client
         .get(format!(
@@ -223,7 +209,7 @@ async fn a_consent_begun_on_one_instance_is_finished_by_another_sharing_the_data
         .clone();
     assert!(stack.sandbox.revoke_refresh_token(&fixture_token));
     let store = stack.app.app.state.store.clone();
-    let (cookie, csrf) = session(&store).await;
+    let (cookie, csrf) = console_session(&store, "admin", "alex").await;
     let console = Console {
         stack: &stack,
         client: reqwest::Client::builder()

@@ -15,12 +15,13 @@ use reqwest::{Method, StatusCode};
 use sales_agent::config::Config;
 use sales_agent::sandbox::faults::{FaultSpec, Phase};
 use sales_agent::sandbox::state::Grant;
-use sales_agent::store::{Store, audit, grants, sessions};
+use sales_agent::store::{audit, grants};
 use secrecy::SecretString;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_TOKEN, Stack, TestApp, TestDb, VIEWER_TOKEN, json, spawn_app_with, spawn_stack_with,
+    ADMIN_TOKEN, Stack, TestApp, TestDb, VIEWER_TOKEN, console_session, json, spawn_app_with,
+    spawn_stack_with,
 };
 use crate::on_both_backends;
 
@@ -41,26 +42,6 @@ fn with_key(mut config: Config) -> Config {
     config
 }
 
-/// A console session of `role`: its cookie and CSRF token.
-async fn session(store: &Store, role: &str, name: &str) -> (String, String) {
-    let random = || uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let (token, csrf) = (random(), random());
-    let (t, c, role, name) = (
-        token.clone(),
-        csrf.clone(),
-        role.to_string(),
-        name.to_string(),
-    );
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sessions::insert(conn, &t, &role, &name, &c, expires)
-        })
-        .await
-        .unwrap();
-    (format!("sa_console={token}"), csrf)
-}
-
 struct Console<'a> {
     stack: &'a Stack,
     client: reqwest::Client,
@@ -70,7 +51,7 @@ struct Console<'a> {
 
 impl<'a> Console<'a> {
     async fn new(stack: &'a Stack, role: &str, name: &str) -> Console<'a> {
-        let (cookie, csrf) = session(&stack.app.app.state.store, role, name).await;
+        let (cookie, csrf) = console_session(&stack.app.app.state.store, role, name).await;
         Console {
             stack,
             client: reqwest::Client::builder()

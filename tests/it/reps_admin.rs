@@ -5,11 +5,12 @@
 //! survive a restart.
 
 use reqwest::{Method, StatusCode};
-use sales_agent::store::{Store, audit, reps, sessions};
+use sales_agent::store::{Store, audit, reps};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ADMIN_TOKEN, TestApp, TestDb, VIEWER_TOKEN, spawn_app, spawn_app_with, test_config,
+    ADMIN_TOKEN, TestApp, TestDb, VIEWER_TOKEN, console_session, spawn_app, spawn_app_with,
+    test_config,
 };
 use crate::on_both_backends;
 
@@ -213,21 +214,6 @@ async fn every_bad_field_is_refused_by_name_and_changes_nothing(db: TestDb) {
     app.stop().await;
 }
 
-/// A live console session row for `role`: (cookie header, CSRF token).
-async fn session(store: &Store, role: &'static str) -> (String, String) {
-    let random = || uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let (token, csrf) = (random(), random());
-    let (t, c) = (token.clone(), csrf.clone());
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sessions::insert(conn, &t, role, "maria", &c, expires)
-        })
-        .await
-        .unwrap();
-    (format!("sa_console={token}"), csrf)
-}
-
 async fn the_console_adds_edits_and_deactivates_reps(db: TestDb) {
     let app = spawn_app(&db).await;
     let store = app.app.state.store.clone();
@@ -235,7 +221,7 @@ async fn the_console_adds_edits_and_deactivates_reps(db: TestDb) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let (cookie, csrf) = session(&store, "admin").await;
+    let (cookie, csrf) = console_session(&store, "admin", "maria").await;
     let post = |path: &str, fields: Vec<(&str, &str)>| {
         let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         form.extend(fields);
@@ -315,7 +301,7 @@ async fn the_console_adds_edits_and_deactivates_reps(db: TestDb) {
     assert!(list.text().await.unwrap().contains("Inactive"));
 
     // A viewer's forged form changes nothing.
-    let (viewer, viewer_csrf) = session(&store, "viewer").await;
+    let (viewer, viewer_csrf) = console_session(&store, "viewer", "maria").await;
     let forged = client
         .post(format!("{}/reps/ana/activate", app.address))
         .header("cookie", &viewer)

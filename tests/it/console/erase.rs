@@ -5,9 +5,9 @@
 //! nothing.
 
 use reqwest::StatusCode;
-use sales_agent::store::{Store, audit, sessions, suppressions, workflows};
+use sales_agent::store::{Store, audit, suppressions, workflows};
 
-use crate::helpers::{TestDb, spawn_app, submission};
+use crate::helpers::{TestDb, console_session, spawn_app, submission};
 use crate::on_both_backends;
 
 on_both_backends!(an_admin_erases_a_contact_from_its_page_and_no_one_else_can);
@@ -20,29 +20,6 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// A live session row for `role`: (cookie header, CSRF token).
-async fn session(store: &Store, role: &'static str, actor: &'static str) -> (String, String) {
-    // As long as the tokens sign-in makes (the cookie's shape is checked).
-    let random = || {
-        format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-    };
-    let (token, csrf) = (random(), random());
-    let (t, c) = (token.clone(), csrf.clone());
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sessions::insert(conn, &t, role, actor, &c, expires)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    (format!("sa_console={token}"), csrf)
 }
 
 async fn page(address: &str, path: &str, cookie: &str) -> String {
@@ -81,8 +58,8 @@ async fn an_admin_erases_a_contact_from_its_page_and_no_one_else_can(db: TestDb)
     let store = app.app.state.store.clone();
     let accepted = app.post_signed(&submission("conv-console", EMAIL)).await;
     assert_eq!(accepted.status(), 202);
-    let (admin, admin_csrf) = session(&store, "admin", "admin:ada").await;
-    let (viewer, viewer_csrf) = session(&store, "viewer", "viewer:vic").await;
+    let (admin, admin_csrf) = console_session(&store, "admin", "admin:ada").await;
+    let (viewer, viewer_csrf) = console_session(&store, "viewer", "viewer:vic").await;
 
     let shown = page(&app.address, PAGE, &admin).await;
     assert!(shown.contains(r#"id="erase-form""#), "{shown}");

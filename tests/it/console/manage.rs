@@ -6,10 +6,10 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use sales_agent::store::{Store, audit, schema::step_runs, sessions};
+use sales_agent::store::{Store, audit, schema::step_runs};
 
 use super::{audit_of, status_of};
-use crate::helpers::{ADMIN_TOKEN, TestDb, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestDb, console_session, spawn_app};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -23,28 +23,6 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// A live session row for `role`, as sign-in makes one: (cookie header, CSRF token).
-async fn session(store: &Store, role: &'static str, actor: &'static str) -> (String, String) {
-    let random = || {
-        format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-    };
-    let (token, csrf) = (random(), random());
-    let (t, c) = (token.clone(), csrf.clone());
-    store
-        .run(move |conn| {
-            let expires = sales_agent::store::now() + chrono::TimeDelta::hours(1);
-            sessions::insert(conn, &t, role, actor, &c, expires)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    (format!("sa_console={token}"), csrf)
 }
 
 /// Commits what `qualify` and `route` found for a lead, as the steps would.
@@ -144,7 +122,7 @@ async fn batch_retry_retries_only_the_dead_letters_matching_the_filter(db: TestD
     let app = spawn_app(&db).await;
     let store = app.app.state.store.clone();
     let [demo_maya, pricing_maya, demo_jonas] = three_dead_letters(&store).await;
-    let (cookie, csrf) = session(&store, "admin", "admin:maria").await;
+    let (cookie, csrf) = console_session(&store, "admin", "admin:maria").await;
 
     let done = post(
         &app.address,
@@ -218,7 +196,7 @@ async fn a_viewer_is_refused_every_management_action(db: TestDb) {
         .as_str()
         .unwrap()
         .to_string();
-    let (cookie, csrf) = session(&store, "viewer", "viewer:vic").await;
+    let (cookie, csrf) = console_session(&store, "viewer", "viewer:vic").await;
     let before = store
         .run(|c| audit::list_recent(c, None, None, 500))
         .await
@@ -290,7 +268,7 @@ async fn a_viewer_is_refused_every_management_action(db: TestDb) {
     assert!(shown.contains("Running") && !shown.contains("stop-form"));
 
     // An admin's form without the session's token is refused as well.
-    let (admin, _) = session(&store, "admin", "admin:maria").await;
+    let (admin, _) = console_session(&store, "admin", "admin:maria").await;
     let refused = post(
         &app.address,
         &stop,
@@ -323,7 +301,7 @@ async fn suppression_search_and_lead_filters_narrow_the_lists(db: TestDb) {
         })
         .await
         .unwrap();
-    let (cookie, _) = session(&store, "viewer", "viewer:vic").await;
+    let (cookie, _) = console_session(&store, "viewer", "viewer:vic").await;
 
     let (status, body) = page(&app.address, "/settings?q=ACME", &cookie).await;
     assert_eq!(status, StatusCode::OK);
