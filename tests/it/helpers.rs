@@ -386,6 +386,25 @@ pub async fn console_session(store: &Store, role: &str, actor: &str) -> (String,
     (format!("sa_console={token}"), csrf)
 }
 
+/// The `sales_agent_account_connected` series of Google account `email` on the
+/// service's `/metrics`: 1 connected, 0 needing reconnection, none unknown.
+pub async fn account_gauge(app: &TestApp, email: &str) -> Option<i64> {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let series =
+        format!("sales_agent_account_connected{{account=\"{email}\",provider=\"google\"}}");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map(|v| v.trim().parse().expect("a gauge value"))
+}
+
 /// The value of the cookie `name` a response sets, when it sets one that is not empty.
 pub fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response

@@ -20,7 +20,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_TOKEN, Stack, TestApp, TestDb, VIEWER_TOKEN, console_session, json, spawn_app_with,
+    ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, account_gauge, console_session, json, spawn_app_with,
     spawn_stack_with,
 };
 use crate::on_both_backends;
@@ -142,28 +142,6 @@ async fn disconnections(stack: &Stack) -> Vec<audit::AuditRow> {
         .collect()
 }
 
-/// The `account_connected` series of `email`, if there is one.
-async fn gauge(stack: &Stack, email: &str) -> Option<i64> {
-    gauge_of(&stack.app, email).await
-}
-
-async fn gauge_of(app: &TestApp, email: &str) -> Option<i64> {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let series =
-        format!("sales_agent_account_connected{{account=\"{email}\",provider=\"google\"}}");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map(|v| v.trim().parse().unwrap())
-}
-
 async fn readyz_reconnect(stack: &Stack) -> serde_json::Value {
     let response = stack
         .app
@@ -219,7 +197,11 @@ async fn an_admin_disconnects_a_mailbox_revoked_at_google_and_its_leads_wait_as_
 ) {
     let stack = spawn_stack_with(&db, with_key, Default::default()).await;
     let token = fixture_token(&stack, MAYA);
-    assert_eq!(gauge(&stack, MAYA).await, Some(1), "connected at start");
+    assert_eq!(
+        account_gauge(&stack.app, MAYA).await,
+        Some(1),
+        "connected at start"
+    );
     let sealed = stored_grant(&stack, MAYA)
         .await
         .expect("the grant is stored");
@@ -279,7 +261,11 @@ async fn an_admin_disconnects_a_mailbox_revoked_at_google_and_its_leads_wait_as_
         !page.contains("google-disconnect-form"),
         "nothing left to disconnect"
     );
-    assert_eq!(gauge(&stack, MAYA).await, None, "no series: no alert");
+    assert_eq!(
+        account_gauge(&stack.app, MAYA).await,
+        None,
+        "no series: no alert"
+    );
     assert_eq!(readyz_reconnect(&stack).await, json!([]));
 
     // Her next lead waits as for any rep without a grant, and the account
@@ -297,7 +283,7 @@ async fn an_admin_disconnects_a_mailbox_revoked_at_google_and_its_leads_wait_as_
     );
     let page = admin.page("/reps/maya-chen").await;
     assert!(page.contains("Not connected") && !page.contains("Reconnect needed"));
-    assert_eq!(gauge(&stack, MAYA).await, None);
+    assert_eq!(account_gauge(&stack.app, MAYA).await, None);
     assert_eq!(drafts_to(&stack, MAYA, LAURA), 0);
 
     // Connected again (a new consent's grant), the lead goes on by itself.
@@ -325,7 +311,7 @@ async fn an_admin_disconnects_a_mailbox_revoked_at_google_and_its_leads_wait_as_
     assert_eq!(json(answer).await["woken"], 1);
     wait_status(&stack, &id, "completed", Duration::from_secs(60)).await;
     assert_eq!(drafts_to(&stack, MAYA, LAURA), 1);
-    assert_eq!(gauge(&stack, MAYA).await, Some(1));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(1));
     stack.stop().await;
 }
 
@@ -377,7 +363,7 @@ async fn a_revocation_google_does_not_confirm_keeps_the_grant_and_says_so(db: Te
     assert!(!revoked_at_google(&stack, &token));
     assert_eq!(stored_grant(&stack, MAYA).await, Some(sealed.clone()));
     assert!(status(&stack, MAYA).await.is_none_or(|s| s.connected));
-    assert_eq!(gauge(&stack, MAYA).await, Some(1));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(1));
     assert!(disconnections(&stack).await.is_empty(), "nothing audited");
     let page = admin.page("/reps/maya-chen").await;
     assert!(page.contains(">Connected<") && page.contains("google-disconnect-form"));
@@ -446,7 +432,7 @@ async fn another_process_stops_using_a_grant_disconnected_elsewhere(db: TestDb) 
     let other = spawn_app_with(config).await;
     let accounts = other.app.state.accounts.clone();
     assert!(accounts.is_usable(MAYA), "it opened the stored grant");
-    assert_eq!(gauge_of(&other, MAYA).await, Some(1));
+    assert_eq!(account_gauge(&other, MAYA).await, Some(1));
 
     let done = delete_account(&stack, MAYA, "?reason=Maya%20left", ADMIN_TOKEN).await;
     assert_eq!(done.status(), StatusCode::OK);
@@ -460,7 +446,7 @@ async fn another_process_stops_using_a_grant_disconnected_elsewhere(db: TestDb) 
         !accounts.is_usable(MAYA),
         "forgotten at the next sync there"
     );
-    assert_eq!(gauge_of(&other, MAYA).await, None, "and no series");
+    assert_eq!(account_gauge(&other, MAYA).await, None, "and no series");
     assert!(
         accounts.is_usable(JONAS),
         "the grants still stored stay in use"

@@ -15,7 +15,9 @@ use sales_agent::sandbox::state::Grant;
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, json, spawn_stack_with};
+use crate::helpers::{
+    ADMIN_TOKEN, Stack, TestDb, VIEWER_TOKEN, account_gauge, json, spawn_stack_with,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -103,23 +105,6 @@ async fn wait_status(stack: &Stack, id: &str, wanted: &str, within: Duration) ->
     }
 }
 
-async fn gauge(stack: &Stack) -> Option<i64> {
-    let text = stack
-        .app
-        .client
-        .get(format!("{}/metrics", stack.app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let series = format!("sales_agent_account_connected{{account=\"{MAYA}\",provider=\"google\"}}");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map(|v| v.trim().parse().unwrap())
-}
-
 async fn readyz_reconnect(stack: &Stack) -> serde_json::Value {
     let response = stack
         .app
@@ -149,7 +134,7 @@ fn drafts_to(stack: &Stack, prospect: &str) -> usize {
 async fn a_revoked_grant_makes_the_reps_lead_wait_visibly_and_reconnecting_resumes_it(db: TestDb) {
     let stack = spawn_stack_with(&db, with_key, Default::default()).await;
     assert_eq!(
-        gauge(&stack).await,
+        account_gauge(&stack.app, MAYA).await,
         Some(1),
         "a configured grant reads connected"
     );
@@ -183,7 +168,7 @@ async fn a_revoked_grant_makes_the_reps_lead_wait_visibly_and_reconnecting_resum
         listed.to_string().contains(&id),
         "the waiting filter lists it: {listed}"
     );
-    assert_eq!(gauge(&stack).await, Some(0));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(0));
     let reconnect = readyz_reconnect(&stack).await;
     assert_eq!(reconnect[0]["account"], MAYA, "{reconnect}");
     assert_eq!(reconnect[0]["reason"], "invalid_grant");
@@ -227,7 +212,7 @@ async fn a_revoked_grant_makes_the_reps_lead_wait_visibly_and_reconnecting_resum
     eprintln!("reconnect to completed: {took:?}");
     assert!(took < Duration::from_secs(60));
     assert_eq!(drafts_to(&stack, LAURA), 1, "exactly one draft");
-    assert_eq!(gauge(&stack).await, Some(1));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(1));
     assert_eq!(readyz_reconnect(&stack).await, json!([]));
     let store = stack.app.app.state.store.clone();
     let sealed = store.run(sales_agent::store::grants::list).await.unwrap();
@@ -275,7 +260,7 @@ async fn a_grant_missing_a_needed_scope_needs_reconnecting(db: TestDb) {
         (json!(false), json!("scope_removed")),
         "{accounts}"
     );
-    assert_eq!(gauge(&stack).await, Some(0));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(0));
     assert_eq!(drafts_to(&stack, LAURA), 0);
     stack.stop().await;
 }

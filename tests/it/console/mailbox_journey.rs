@@ -19,7 +19,9 @@ use serde_json::json;
 
 use super::browser::Browser;
 use super::google::{ADMIN, DOMAIN};
-use crate::helpers::{Stack, TestDb, VIEWER_TOKEN, json, signed_headers_for, spawn_stack_on};
+use crate::helpers::{
+    Stack, TestDb, VIEWER_TOKEN, account_gauge, json, signed_headers_for, spawn_stack_on,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -141,24 +143,6 @@ fn drafts_to(stack: &Stack, prospect: &str) -> usize {
         .count()
 }
 
-/// Maya's `account_connected` series on `/metrics`.
-async fn gauge(stack: &Stack) -> Option<i64> {
-    let text = stack
-        .app
-        .client
-        .get(format!("{}/metrics", stack.app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let series = format!("sales_agent_account_connected{{account=\"{MAYA}\",provider=\"google\"}}");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map(|v| v.trim().parse().unwrap())
-}
-
 async fn an_admin_connects_a_mailbox_in_the_browser_and_reconnects_it_after_google_revokes_it(
     db: TestDb,
 ) {
@@ -194,7 +178,7 @@ async fn an_admin_connects_a_mailbox_in_the_browser_and_reconnects_it_after_goog
     assert_eq!(browser.path().await, "/reps/maya-chen");
     assert_eq!(browser.text("#rep-google").await, "Connected");
     browser.check_page("journey-rep-connected").await;
-    assert_eq!(gauge(&stack).await, Some(1));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(1));
 
     // Her next lead gets exactly one draft.
     let first = post_lead(&stack, &public, LAURA).await;
@@ -218,7 +202,11 @@ async fn an_admin_connects_a_mailbox_in_the_browser_and_reconnects_it_after_goog
     assert_eq!(revoked.status(), 200);
     let second = post_lead(&stack, &public, DANIEL).await;
     wait_status(&stack, &second, "waiting", Duration::from_secs(30)).await;
-    assert_eq!(gauge(&stack).await, Some(0), "the gauge reads 0");
+    assert_eq!(
+        account_gauge(&stack.app, MAYA).await,
+        Some(0),
+        "the gauge reads 0"
+    );
 
     browser.open("/reps/maya-chen").await;
     let google = browser.text("#rep-google").await;
@@ -251,7 +239,7 @@ async fn an_admin_connects_a_mailbox_in_the_browser_and_reconnects_it_after_goog
         "maya-chen"
     );
     assert_eq!(drafts_to(&stack, DANIEL), 1, "exactly one draft");
-    assert_eq!(gauge(&stack).await, Some(1));
+    assert_eq!(account_gauge(&stack.app, MAYA).await, Some(1));
     browser.open(&format!("/leads/{second}")).await;
     assert_eq!(browser.text("#lead-status").await, "Completed");
 
@@ -274,7 +262,7 @@ async fn an_admin_connects_a_mailbox_in_the_browser_and_reconnects_it_after_goog
             .inspect(|world| world.google.has_live_grant(MAYA)),
         "no live grant at Google"
     );
-    assert_eq!(gauge(&stack).await, None);
+    assert_eq!(account_gauge(&stack.app, MAYA).await, None);
     browser.quit().await;
     stack.stop().await;
 }
