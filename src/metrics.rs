@@ -32,7 +32,13 @@ pub const FINAL_STATUSES: &[&str] = &["completed", "skipped", "dead_lettered"];
 pub const DELIVERIES: &[&str] = &["draft", "sent"];
 
 /// Why the model's draft was not used, the `reason` label of composer fallbacks.
-pub const COMPOSER_FALLBACKS: &[&str] = &["no_key", "call_failed", "invalid_output", "guardrails"];
+pub const COMPOSER_FALLBACKS: &[&str] = &[
+    "no_key",
+    "call_failed",
+    "invalid_output",
+    "guardrails",
+    "wrong_language",
+];
 
 /// Connector statuses created for every operation at start: success and the
 /// failures the dashboards and alerts watch.
@@ -183,7 +189,7 @@ impl Metrics {
             composer_fallbacks: IntCounterVec::new(
                 help(
                     "composer_fallbacks_total",
-                    "Replies the template wrote because the model's draft was not used, by reason (no_key, call_failed, invalid_output, guardrails).",
+                    "Replies the template wrote because the model's draft was not used, by reason (no_key, call_failed, invalid_output, guardrails, wrong_language).",
                 ),
                 &["reason"],
             )

@@ -1,4 +1,6 @@
-//! Deterministic checks on every draft, whoever wrote it (template or model): no
+//! Deterministic checks on every draft, whoever wrote it (template or model),
+//! in each language the composer writes (calls to action, dates, claims and
+//! apologies are known in English, German, French and Spanish): no
 //! placeholders, only allowed links, no addresses, the rep's voice (greeting,
 //! sign-off, prohibited words and punctuation, contractions, sentence and
 //! paragraph length), length bounds, exactly one call to action, and no price,
@@ -12,8 +14,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::links;
+use super::phrases;
 use super::template::{Draft, ReplyContext};
 use super::voice::VoiceProfile;
+use crate::domain::Lang;
 use crate::domain::intent::Keywords;
 
 /// What the draft may contain beyond its own words.
@@ -33,6 +37,11 @@ pub struct Allowed {
     pub domains: Vec<String>,
     /// The prospect reported a problem: the draft may apologise for it.
     pub problem_reported: bool,
+    /// The reply's language: its sign-off is `sign_off`, and only English
+    /// drafts are held to the rep's contraction habit.
+    pub language: Lang,
+    /// The sign-off the reply must carry; the voice's own when empty.
+    pub sign_off: String,
 }
 
 impl Allowed {
@@ -47,7 +56,7 @@ impl Allowed {
                 .map(|a| a.url.clone())
                 .chain(cx.booking_link.clone())
                 .collect(),
-            greeting: voice.greet(cx.lead.first_name.as_deref()),
+            greeting: voice.greet_in(cx.language, cx.lead.first_name.as_deref()),
             facts: cx
                 .slots
                 .iter()
@@ -70,6 +79,8 @@ impl Allowed {
                 .filter(|d| !d.is_empty())
                 .collect(),
             problem_reported: cx.problem_reported,
+            language: cx.language,
+            sign_off: voice.sign_off_in(cx.language).to_string(),
         }
     }
 }
@@ -109,7 +120,7 @@ static MONEY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|(?:january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d{1,2}\s?(?:am|pm)|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week)\b")
+    Regex::new(r"(?i)\b(?:\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|(?:january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d{1,2}\s?(?:am|pm)|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|januar|februar|märz|juni|juli|oktober|dezember|nächste woche|übermorgen|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|avril|juin|juillet|août|septembre|octobre|novembre|décembre|demain|semaine prochaine|lunes|martes|miércoles|jueves|viernes|sábado|domingo|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|pasado mañana|próxima semana|semana que viene)\b")
         .expect("valid regex")
 });
 static CONTRACTION: LazyLock<Regex> =
@@ -133,6 +144,28 @@ const CLAIMS: &[&str] = &[
     "risk-free",
     "no risk",
     "100%",
+    // German, French, Spanish.
+    "garantiert",
+    "garantie",
+    "marktführer",
+    "marktführend",
+    "branchenführend",
+    "weltweit führend",
+    "preisgekrönt",
+    "ohne risiko",
+    "risikolos",
+    "numéro un",
+    "numéro 1",
+    "leader mondial",
+    "leader du marché",
+    "sans risque",
+    "garantizado",
+    "garantizamos",
+    "número uno",
+    "líder del mercado",
+    "líder mundial",
+    "sin riesgo",
+    "galardonado",
 ];
 /// How a reply apologises, in the languages a model might write in.
 static APOLOGY: LazyLock<Keywords> = LazyLock::new(|| {
@@ -147,6 +180,10 @@ static APOLOGY: LazyLock<Keywords> = LazyLock::new(|| {
         "désolé*",
         "excuse*",
         "lo siento",
+        "tut mir leid",
+        "tut uns leid",
+        "regrett*",
+        "sentimos",
         "lamento*",
         "lamentamos",
         "disculpa*",
@@ -159,6 +196,25 @@ static APOLOGY: LazyLock<Keywords> = LazyLock::new(|| {
         "對不起",
         "不便",
     ])
+});
+/// Calls to action in the other languages: the composer's own sentences
+/// (the booking line up to its link), so a model's extra one is counted too.
+static CTA_LOCAL: LazyLock<Vec<String>> = LazyLock::new(|| {
+    phrases::all()
+        .into_iter()
+        .filter(|p| p.lang != Lang::En)
+        .flat_map(|p| [p.slot_question, p.slot_request, p.booking, p.no_slots])
+        .map(|s| {
+            s.split("{link}")
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches([' ', ':', '?', '.', '¿'])
+                .trim_start_matches('¿')
+                .to_lowercase()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 });
 const CTA_MARKERS: &[&str] = &[
     "which of these times suits you",
@@ -217,6 +273,8 @@ pub fn check(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Viol
     }
     let ctas = CTA_MARKERS
         .iter()
+        .copied()
+        .chain(CTA_LOCAL.iter().map(String::as_str))
         .map(|m| lower.matches(m).count())
         .sum::<usize>();
     if ctas != 1 {
@@ -251,23 +309,25 @@ pub fn check(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Viol
     {
         found.push(Violation::Apology(words.to_string()));
     }
-    found.extend(voice_rules(draft, voice));
+    found.extend(voice_rules(draft, voice, allowed));
     found
 }
 
 /// The rep's habits the draft must keep: the sign-off, contractions when they
 /// never contract, sentence and paragraph length. Lists, the parenthesised
 /// times and link lines are not prose and are skipped.
-fn voice_rules(draft: &Draft, voice: &VoiceProfile) -> Vec<Violation> {
+fn voice_rules(draft: &Draft, voice: &VoiceProfile, allowed: &Allowed) -> Vec<Violation> {
     let mut found = Vec::new();
-    if !draft
-        .body
-        .lines()
-        .any(|l| l.trim() == voice.sign_off.trim())
-    {
+    let sign_off = if allowed.sign_off.trim().is_empty() {
+        voice.sign_off_in(allowed.language)
+    } else {
+        allowed.sign_off.as_str()
+    };
+    if !draft.body.lines().any(|l| l.trim() == sign_off.trim()) {
         found.push(Violation::SignOff);
     }
     if !voice.contractions
+        && allowed.language == Lang::En
         && let Some(m) = CONTRACTION.find(&draft.body)
     {
         found.push(Violation::Contraction(m.as_str().to_string()));
@@ -311,6 +371,7 @@ mod tests {
             max_chars: 2000,
             domains: vec![],
             problem_reported: false,
+            ..Allowed::default()
         }
     }
 

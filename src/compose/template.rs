@@ -1,13 +1,15 @@
 //! The built-in composer: one template per intent, filled only with facts from the
-//! workflow's context and shaped by the rep's voice. The prospect's own text is
-//! never copied into the reply.
+//! workflow's context and shaped by the rep's voice, in the reply's language
+//! (every sentence comes from `phrases`). The prospect's own text is never
+//! copied into the reply.
 
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 
+use super::phrases::Phrases;
 use super::voice::{VoiceProfile, proper_case};
-use crate::domain::Intent;
 use crate::domain::Lead;
+use crate::domain::{Intent, Lang};
 
 /// A file the reply may link to: only these links (and the booking link) are allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +45,8 @@ pub struct ReplyContext {
     /// The prospect reported a problem (qualify's `problem_reported`): the
     /// only case in which the reply acknowledges trouble and apologises.
     pub problem_reported: bool,
+    /// The language the reply is written in (`domain::language::reply_language`).
+    pub language: Lang,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,21 +71,21 @@ const BODY: &str = r#"{{ greeting }}
 {%- endif %}
 {%- if slots %}
 
-Here are a few times that are free on my side:
+{{ slots_intro }}
 {%- for slot in slots %}
 - {{ slot }}
 {%- endfor %}
-{%- if slots_in_rep_zone %}
-(For reference, in my time zone: {{ slots_in_rep_zone | join("; ") }}.)
+{%- if rep_zone_note %}
+{{ rep_zone_note }}
 {%- endif %}
 
 {{ slot_question }}
 {%- elif booking_link %}
 
-You can pick a time that suits you here: {{ booking_link }}
+{{ booking }}
 {%- else %}
 
-Would you have 30 minutes for a call in the next few days?
+{{ no_slots }}
 {%- endif %}
 
 {{ sign_off }}
@@ -114,14 +118,22 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
+    let p = voice.phrases(cx.language);
     let opening = match written {
         Some(w) => w.opening.trim().to_string(),
         None if cx.earlier_conversation => {
-            follow_up_opening(cx.intent, company, cx.problem_reported)
+            with_company(p, p.follow_up.get(cx.intent, cx.problem_reported), company)
         }
-        None => opening(cx.intent, company, cx.problem_reported),
+        None => with_company(p, p.opening.get(cx.intent, cx.problem_reported), company),
     };
     let slot_count = voice.slots_offered.min(cx.slots.len());
+    let in_rep_zone = cx.slots_in_rep_zone.get(..slot_count).unwrap_or_default();
+    let rep_zone_note = (!in_rep_zone.is_empty())
+        .then(|| p.rep_zone_note.replace("{slots}", &in_rep_zone.join("; ")));
+    let booking = cx
+        .booking_link
+        .as_deref()
+        .map(|link| p.booking.replace("{link}", link));
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
     env.add_template("body", BODY)
@@ -130,17 +142,20 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .get_template("body")
         .and_then(|t| {
             t.render(context! {
-                greeting => voice.greet(cx.lead.first_name.as_deref()),
+                greeting => voice.greet_in(cx.language, cx.lead.first_name.as_deref()),
                 opening => opening,
-                assets_intro => if cx.assets.len() == 1 { "This may be useful before we talk:" } else { "These may be useful before we talk:" },
+                assets_intro => if cx.assets.len() == 1 { p.assets_one } else { p.assets_many },
                 assets => cx.assets,
                 shared_before => cx.shared_before,
-                shared_before_note => shared_before_note(&cx.shared_before),
+                shared_before_note => p.shared_before.replace("{titles}", &p.titles(&cx.shared_before)),
+                slots_intro => p.slots_intro,
                 slots => cx.slots[..slot_count],
-                slots_in_rep_zone => cx.slots_in_rep_zone.get(..slot_count).unwrap_or_default(),
+                rep_zone_note => rep_zone_note,
                 booking_link => cx.booking_link,
-                slot_question => voice.slot_question(),
-                sign_off => voice.sign_off,
+                booking => booking,
+                no_slots => p.no_slots,
+                slot_question => voice.slot_question_in(cx.language),
+                sign_off => voice.sign_off_in(cx.language),
                 rep_name => cx.rep_name,
                 signature => voice.signature.trim(),
             })
@@ -148,12 +163,24 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
         .expect("the body template renders with this context");
     let subject = match written {
         Some(w) if thread_subject(cx).is_none() => w.subject.trim().to_string(),
-        _ => subject(cx, company),
+        _ => subject(cx, p, company),
     };
-    Draft {
-        subject,
-        body: voice.apply_contractions(&body),
-    }
+    // Contractions are an English habit; other languages' text is left as written.
+    let body = if cx.language == Lang::En {
+        voice.apply_contractions(&body)
+    } else {
+        body
+    };
+    Draft { subject, body }
+}
+
+/// A sentence with the company phrase (` at Acme`) where it says `{at}`, or
+/// without one when the company is unknown.
+fn with_company(p: &Phrases, sentence: &str, company: Option<&str>) -> String {
+    let at = company
+        .map(|c| p.at_company.replace("{company}", &proper_company(c)))
+        .unwrap_or_default();
+    sentence.replace("{at}", &at)
 }
 
 fn thread_subject(cx: &ReplyContext) -> Option<&str> {
@@ -163,74 +190,7 @@ fn thread_subject(cx: &ReplyContext) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-fn opening(intent: Intent, company: Option<&str>, problem_reported: bool) -> String {
-    let at = company
-        .map(|c| format!(" at {}", proper_company(c)))
-        .unwrap_or_default();
-    match intent {
-        Intent::Demo => format!(
-            "Thank you for asking for a demo. I would be glad to show you how the team{at} could use it, focused on what matters to you."
-        ),
-        Intent::Pricing => format!(
-            "Thank you for your interest in pricing. The right plan depends on how the team{at} would use it, so I would like to understand that first and then give you exact figures."
-        ),
-        Intent::Partnership => format!(
-            "Thank you for reaching out about a partnership. I would be glad to learn more about what you have in mind{at}."
-        ),
-        // An apology only for a problem the prospect reported.
-        Intent::Support if problem_reported => format!(
-            "Thank you for letting me know about the problem. I am sorry you ran into trouble; I will make sure the right people{at} get what they need from us."
-        ),
-        Intent::Support => format!(
-            "Thank you for getting in touch. I will make sure the right people{at} get what they need from us."
-        ),
-        Intent::Question | Intent::Spam => format!(
-            "Thank you for your message. I would be glad to answer your question and learn more about the team{at}."
-        ),
-    }
-}
-
-/// The opening when the team has written with the prospect before: it picks the
-/// conversation up and does not introduce the team again.
-fn follow_up_opening(intent: Intent, company: Option<&str>, problem_reported: bool) -> String {
-    let at = company
-        .map(|c| format!(" at {}", proper_company(c)))
-        .unwrap_or_default();
-    let again = "Good to hear from you again.";
-    match intent {
-        Intent::Demo => format!(
-            "{again} I would be glad to set up the demo for the team{at} and focus it on what we have talked about."
-        ),
-        Intent::Pricing => format!(
-            "{again} Happy to go through pricing: once I know how the team{at} would use it, I can give you exact figures."
-        ),
-        Intent::Partnership => {
-            format!("{again} I would be glad to hear more about the partnership you have in mind.")
-        }
-        // A reported problem comes first, even mid-conversation.
-        Intent::Support if problem_reported => opening(intent, company, true),
-        Intent::Support => {
-            format!("{again} I will make sure the right people{at} get what they need from us.")
-        }
-        Intent::Question | Intent::Spam => {
-            format!("{again} I would be glad to answer your question.")
-        }
-    }
-}
-
-/// Names the material already shared in the thread, so it is not sent twice.
-fn shared_before_note(titles: &[String]) -> String {
-    match titles {
-        [] => String::new(),
-        [one] => format!("You already have the {one} from earlier in our thread."),
-        [rest @ .., last] => format!(
-            "You already have the {} and the {last} from earlier in our thread.",
-            rest.join(", the ")
-        ),
-    }
-}
-
-fn subject(cx: &ReplyContext, company: Option<&str>) -> String {
+fn subject(cx: &ReplyContext, p: &Phrases, company: Option<&str>) -> String {
     if let Some(thread) = thread_subject(cx) {
         let lower = thread.to_lowercase();
         return if lower.starts_with("re:") {
@@ -239,17 +199,21 @@ fn subject(cx: &ReplyContext, company: Option<&str>) -> String {
             format!("Re: {thread}")
         };
     }
-    let company = company.map(proper_company);
-    match (cx.intent, company) {
-        (Intent::Demo, Some(c)) => format!("Your demo for {c}"),
-        (Intent::Demo, None) => "Your demo request".into(),
-        (Intent::Pricing, Some(c)) => format!("Pricing for {c}"),
-        (Intent::Pricing, None) => "Your pricing question".into(),
-        (Intent::Partnership, _) => "Partnering with us".into(),
-        (Intent::Support, _) => "Your request".into(),
-        (Intent::Question | Intent::Spam, Some(c)) => format!("Your question from {c}"),
-        (Intent::Question | Intent::Spam, None) => "Your question".into(),
-    }
+    let s = &p.subjects;
+    let line = match (cx.intent, company.is_some()) {
+        (Intent::Demo, true) => s.demo_for,
+        (Intent::Demo, false) => s.demo,
+        (Intent::Pricing, true) => s.pricing_for,
+        (Intent::Pricing, false) => s.pricing,
+        (Intent::Partnership, _) => s.partnership,
+        (Intent::Support, _) => s.support,
+        (Intent::Question | Intent::Spam, true) => s.question_from,
+        (Intent::Question | Intent::Spam, false) => s.question,
+    };
+    line.replace(
+        "{company}",
+        &company.map(proper_company).unwrap_or_default(),
+    )
 }
 
 /// Company names keep their own casing unless typed all in one case.
@@ -299,6 +263,7 @@ mod tests {
             earlier_conversation: false,
             shared_before: vec![],
             problem_reported: false,
+            language: Lang::En,
         }
     }
 

@@ -4,6 +4,8 @@
 //! enforce it. Stored per rep (`store::voice_profiles`), trained from sent mail
 //! (`compose::training`), portable as JSON.
 
+use super::phrases::{Phrases, phrases};
+use crate::domain::Lang;
 use crate::domain::normalise;
 pub use crate::domain::voice::{CtaStyle, Formality, Tone, VoiceProfile};
 
@@ -11,9 +13,55 @@ impl VoiceProfile {
     /// The greeting line for `first_name`: the name as people write it, or the
     /// no-name greeting when there is none or it does not look like a name.
     pub fn greet(&self, first_name: Option<&str>) -> String {
+        self.greet_in(Lang::En, first_name)
+    }
+
+    /// The greeting in `lang`: the rep's own for it (English: `greeting`),
+    /// else the composer's.
+    pub fn greet_in(&self, lang: Lang, first_name: Option<&str>) -> String {
+        let local = self.languages.get(lang.code());
+        let built_in = self.phrases(lang);
+        let (with_name, no_name) = match lang {
+            Lang::En => (self.greeting.as_str(), self.greeting_no_name.as_str()),
+            _ => (
+                local
+                    .and_then(|l| l.greeting.as_deref())
+                    .unwrap_or(built_in.greeting),
+                local
+                    .and_then(|l| l.greeting_no_name.as_deref())
+                    .unwrap_or(built_in.greeting_no_name),
+            ),
+        };
         match first_name.and_then(clean_name).map(|n| proper_case(&n)) {
-            Some(name) => self.greeting.replace("{name}", &name),
-            None => self.greeting_no_name.clone(),
+            Some(name) => with_name.replace("{name}", &name),
+            None => no_name.to_string(),
+        }
+    }
+
+    /// The sign-off in `lang`: the rep's own for it (English: `sign_off`),
+    /// else the composer's.
+    pub fn sign_off_in(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.sign_off,
+            _ => self
+                .languages
+                .get(lang.code())
+                .and_then(|l| l.sign_off.as_deref())
+                .unwrap_or(self.phrases(lang).sign_off),
+        }
+    }
+
+    /// The composer's sentences in `lang`, in the rep's form of address.
+    pub fn phrases(&self, lang: Lang) -> &'static Phrases {
+        phrases(lang, self.informal)
+    }
+
+    /// The call to action that asks for one of the offered slots, in `lang`.
+    pub fn slot_question_in(&self, lang: Lang) -> &'static str {
+        let p = self.phrases(lang);
+        match self.cta_style {
+            CtaStyle::Question => p.slot_question,
+            CtaStyle::Request => p.slot_request,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::WorkingHours;
+use crate::domain::{Lang, WorkingHours};
 
 use super::source::Source;
 use super::{ConfigError, invalid};
@@ -46,6 +46,9 @@ pub struct EngineConfig {
     pub conversation_company_threads: bool,
     /// The prospect's business hours and days, in their zone.
     pub prospect_hours: WorkingHours,
+    /// The language of a prospect whose message, form and country say none,
+    /// and of reps who list no languages.
+    pub default_language: Lang,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -123,5 +126,14 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 message,
             )
         })?,
+        default_language: {
+            let raw = source.string("SALES_AGENT_DEFAULT_LANGUAGE");
+            Lang::from_code(&raw).ok_or_else(|| {
+                invalid(
+                    "SALES_AGENT_DEFAULT_LANGUAGE",
+                    format!("expected one of en, de, fr, es, got {raw:?}"),
+                )
+            })?
+        },
     })
 }

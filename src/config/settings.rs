@@ -430,6 +430,11 @@ pub const SETTINGS: &[Setting] = &[
         "The prospect's business days: comma-separated days or ranges, e.g. mon-fri or sun-thu.",
     ),
     setting(
+        "SALES_AGENT_DEFAULT_LANGUAGE",
+        "en",
+        "The team's language (en, de, fr or es): replies to prospects whose message, form language field and country name no language, and the language of reps who list none.",
+    ),
+    setting(
         "SALES_AGENT_RETAIN_SUBMISSIONS_DAYS",
         "365",
         "Finished workflows older than this are deleted whole (submission, raw event, steps, ledger); 0 keeps them.",

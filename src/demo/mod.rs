@@ -122,6 +122,7 @@ pub fn reps_from_fixture(fixture: &Fixture) -> Vec<Rep> {
                 working_hours: WorkingHours::default(),
                 hubspot_owner_id: owner.map(|o| o.id.clone()),
                 territories: vec![format!("{region}/")],
+                languages: languages_of_zone(&mailbox.time_zone),
                 voice: VoiceProfile {
                     signature: format!(
                         "Account Executive, {}",
@@ -134,6 +135,18 @@ pub fn reps_from_fixture(fixture: &Fixture) -> Vec<Rep> {
             }
         })
         .collect()
+}
+
+/// The languages a demo rep writes, by where they sit: the Berlin rep
+/// answers in German and English, the others in English.
+fn languages_of_zone(zone: &str) -> Vec<String> {
+    let codes: &[&str] = match zone {
+        "Europe/Berlin" | "Europe/Vienna" | "Europe/Zurich" => &["de", "en"],
+        "Europe/Paris" => &["fr", "en"],
+        "Europe/Madrid" => &["es", "en"],
+        _ => &["en"],
+    };
+    codes.iter().map(|c| c.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub struct Lead {
     pub time_zone: Option<String>,
     pub intent: Option<String>,
     pub message: Option<String>,
+    /// The form's own language field (`hs_language`), as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Fields that were cut to their size bound.
     pub truncated: Vec<String>,
     /// Fields left out because they held URL-like text (see `links`), or a
@@ -177,6 +180,7 @@ pub fn validate(submission: &FormSubmission, rules: &ValidationRules) -> Result<
         time_zone: field("time_zone"),
         intent: field("intent"),
         message: field("message"),
+        language: field("language"),
         truncated,
         withheld,
     })
@@ -203,7 +207,7 @@ fn field_limit(name: &str) -> usize {
         "first_name" | "last_name" | "industry" | "country" | "state" | "city" | "intent" => 100,
         "full_name" => 200,
         "phone" | "company_size" => 50,
-        "time_zone" => 64,
+        "time_zone" | "language" => 64,
         "website" => 300,
         _ => 200,
     }

@@ -7,6 +7,7 @@
 pub mod experiment;
 pub mod intent;
 mod intent_words;
+pub mod language;
 pub mod lead;
 pub mod links;
 pub mod mode;
@@ -21,6 +22,7 @@ pub mod tags;
 pub mod voice;
 
 pub use experiment::{Element, Variant};
+pub use language::{Lang, LanguageGuess, LanguageSource};
 pub use lead::{Intent, Lead};
 pub use mode::Mode;
 pub use records::{Delivery, RouteInfo, RouteReason};
@@ -29,4 +31,4 @@ pub use status::{Outcome, WorkflowStatus};
 pub use step::{FailurePolicy, Step};
 pub use submission::{FormSubmission, PayloadShape, idempotency_key};
 pub use tags::{TAG_KEYS, Tags};
-pub use voice::{CtaStyle, Formality, Tone, VoiceProfile};
+pub use voice::{CtaStyle, Formality, LocalVoice, Tone, VoiceProfile};

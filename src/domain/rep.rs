@@ -1,5 +1,6 @@
 //! Reps: the people leads are routed to, each with a mailbox, a calendar, an IANA
-//! time zone, working hours, an optional HubSpot owner id, territories and a voice.
+//! time zone, working hours, an optional HubSpot owner id, territories, the
+//! languages they write and a voice.
 //! Seeded from a JSON file (`SALES_AGENT_REPS_FILE`) and kept in the database.
 
 use chrono::{NaiveTime, Weekday};
@@ -26,6 +27,10 @@ pub struct Rep {
     /// Lower-case ISO country codes (`de`) or zone regions (`Europe/`) this rep covers.
     #[serde(default)]
     pub territories: Vec<String>,
+    /// ISO 639-1 codes of the languages the rep writes (`de`, `en`), the first
+    /// being the one they write by default; empty: the team's language only.
+    #[serde(default)]
+    pub languages: Vec<String>,
     #[serde(default)]
     pub voice: VoiceProfile,
     #[serde(default)]
@@ -155,6 +160,9 @@ impl Rep {
         if self.working_hours.start >= self.working_hours.end || self.working_hours.days.is_empty()
         {
             return fail("working_hours must have days and start before end");
+        }
+        if let Err(message) = super::language::check_list(&self.languages) {
+            return fail(&message);
         }
         if let Err(message) = self.voice.validate() {
             return fail(&format!("voice: {message}"));

@@ -3,6 +3,8 @@
 //! meeting and how many slots they offer. The composer applies it
 //! (`compose::voice`); the guardrails enforce it; the store keeps one per rep.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// How warm the rep sounds.
@@ -61,6 +63,30 @@ pub struct VoiceProfile {
     pub slots_offered: usize,
     /// Phrases the rep often writes (from training); shown to the model as style hints.
     pub phrases: Vec<String>,
+    /// Address prospects informally in German, French and Spanish (*du*,
+    /// *tu*, *tú*); formal (*Sie*, *vous*, *usted*) when false, the default.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub informal: bool,
+    /// The rep's own greeting and sign-off per language (ISO 639-1 code),
+    /// e.g. `{"de": {"greeting": "Hallo {name},", "sign_off": "Viele Grüße"}}`.
+    /// `greeting`, `greeting_no_name` and `sign_off` above are English; other
+    /// languages use the built-in ones where this holds none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, LocalVoice>,
+}
+
+/// A rep's greeting and sign-off in one language; each falls back to the
+/// composer's own for that language when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct LocalVoice {
+    /// With `{name}` for the prospect's first name, e.g. `Hallo {name},`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greeting_no_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_off: Option<String>,
 }
 
 impl Default for VoiceProfile {
@@ -80,6 +106,8 @@ impl Default for VoiceProfile {
             cta_style: CtaStyle::default(),
             slots_offered: 3,
             phrases: Vec::new(),
+            informal: false,
+            languages: BTreeMap::new(),
         }
     }
 }
@@ -102,6 +130,37 @@ impl VoiceProfile {
         }
         if self.greeting_no_name.contains('{') || self.greeting.matches("{name}").count() > 1 {
             return Err("greeting holds {name} at most once; greeting_no_name never".into());
+        }
+        if self.languages.len() > 20 {
+            return Err("languages: at most 20".into());
+        }
+        for (code, local) in &self.languages {
+            if !super::language::is_code(code) {
+                return Err(format!(
+                    "languages: {code:?} is not an ISO 639-1 code (two lower-case letters, e.g. de)"
+                ));
+            }
+            let fields = [
+                ("greeting", &local.greeting),
+                ("greeting_no_name", &local.greeting_no_name),
+                ("sign_off", &local.sign_off),
+            ];
+            for (field, value) in fields {
+                if value.as_deref().is_some_and(|v| {
+                    v.trim().is_empty() || v.contains(['\r', '\n']) || v.len() > 80
+                }) {
+                    return Err(format!(
+                        "languages.{code}.{field} must be one non-empty line of at most 80 bytes"
+                    ));
+                }
+            }
+            let no_name = local.greeting_no_name.as_deref().unwrap_or_default();
+            let greeting = local.greeting.as_deref().unwrap_or_default();
+            if no_name.contains('{') || greeting.matches("{name}").count() > 1 {
+                return Err(format!(
+                    "languages.{code}: greeting holds {{name}} at most once; greeting_no_name never"
+                ));
+            }
         }
         if self.signature.len() > 500 {
             return Err("signature must be at most 500 bytes".into());

@@ -17,6 +17,10 @@ pub const FIELD_MAP: &[(&str, &[&str])] = &[
     ("state", &["state"]),
     ("city", &["city"]),
     ("time_zone", &["hs_timezone", "timezone", "time_zone"]),
+    (
+        "language",
+        &["hs_language", "language", "preferred_language"],
+    ),
     ("message", &["message", "comments", "how_can_we_help"]),
     (
         "intent",

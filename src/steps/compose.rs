@@ -6,13 +6,15 @@
 //! with violations is still written (the rep may fix it) but never sent.
 
 use crate::compose::guardrails::{self, Allowed};
+use crate::compose::language;
 use crate::compose::links;
 use crate::compose::model;
 use crate::compose::template::{self, Draft, ReplyContext};
 use crate::compose::voice::VoiceProfile;
 use crate::config::ComposerMode;
 use crate::connectors::llm::CHAT_COMPLETIONS;
-use crate::domain::{Lead, Rep, normalise};
+use crate::domain::language::reply_language;
+use crate::domain::{Lang, Lead, Rep, normalise};
 use crate::steps::qualify::Intent;
 use crate::steps::state::ComposedDraft;
 use crate::steps::{StepCx, StepDone, StepError};
@@ -53,6 +55,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         .map(|v| serde_json::to_string(v).unwrap_or_default())
         .collect();
     Ok(StepDone::ok(ComposedDraft {
+        language: Some(reply.language),
         subject: draft.subject,
         body: draft.body,
         composer: composer.into(),
@@ -100,8 +103,25 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         slots_in_rep_zone,
         booking_link: rep.booking_link.clone(),
         thread_subject: own_thread(cx, rep).and_then(|c| c.subject.clone()),
+        language: language_of_reply(cx, rep),
         lead,
     })
+}
+
+/// The reply's language: the prospect's (qualify's guess) when the rep
+/// speaks it and the composer writes it, else the rep's default.
+pub(crate) fn language_of_reply(cx: &StepCx<'_>, rep: &Rep) -> Lang {
+    let prospect = cx
+        .state
+        .qualification
+        .as_ref()
+        .and_then(|q| q.language.as_ref())
+        .map(|l| l.code.as_str());
+    reply_language(
+        prospect,
+        &rep.languages,
+        cx.services.config.engine.default_language,
+    )
 }
 
 /// The company as the CRM knows it, else as the form gave it. The CRM's name
@@ -172,6 +192,11 @@ async fn by_model(
         .map_err(|e| Fallback::new("call_failed", format!("llm call failed: {e}")))?;
     let written = model::parse(&content)
         .map_err(|e| Fallback::new("invalid_output", format!("llm output invalid: {e}")))?;
+    language::written_in(
+        &format!("{}\n{}", written.subject, written.opening),
+        reply.language,
+    )
+    .map_err(|e| Fallback::new("wrong_language", format!("llm draft {e}")))?;
     let draft = template::compose_with(reply, voice, Some(&written));
     let violations = guardrails::check(&draft, voice, allowed);
     if !violations.is_empty() {

@@ -2,7 +2,7 @@
 //! inside their working hours and the prospect's business hours
 //! (`SALES_AGENT_PROSPECT_HOURS` / `_DAYS`) in every zone the prospect may be in,
 //! rendered in the prospect's inferred zone (with the other possible zones beside
-//! it, and in the rep's zone when the guess is weak). A calendar that cannot be
+//! it, and in the rep's zone when the guess is weak), in the reply's language. A calendar that cannot be
 //! read yields no slots, never "all free"; when no slot fits, the output says why
 //! and the reply asks for times instead.
 //!
@@ -14,6 +14,7 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
+use crate::compose::dates;
 use crate::compose::slots::{self, Interval, SlotRules};
 use crate::compose::timezone::{self, Confidence};
 use crate::connectors::calendar::FREEBUSY_QUERY;
@@ -78,15 +79,17 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         })
         .await?;
     let proposed: Vec<Interval> = spans.iter().map(interval).collect();
+    // Slots are written in the reply's language, with its day and month names.
+    let lang = super::compose::language_of_reply(cx, &rep);
     let rendered = proposed
         .iter()
-        .map(|s| slots::render_in(s, &prospect_zones))
+        .map(|s| dates::slot_line(s, &prospect_zones, lang))
         .collect();
     let rendered_in_rep_zone =
         if guess.confidence < Confidence::Medium && guess.zone != rep.time_zone {
             proposed
                 .iter()
-                .map(|s| slots::render(s, rep.tz()))
+                .map(|s| dates::in_zone(s, rep.tz(), lang, true))
                 .collect()
         } else {
             Vec::new()

@@ -8,11 +8,12 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compose::language;
 pub use crate::domain::Intent;
-use crate::domain::Lead;
 use crate::domain::intent::{self, Keywords};
+use crate::domain::{Lang, LanguageGuess, Lead};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Qualification {
     pub intent: Intent,
     pub score: u8,
@@ -22,6 +23,10 @@ pub struct Qualification {
     /// failure, "does not work"…): the one case where the reply may apologise.
     #[serde(default)]
     pub problem_reported: bool,
+    /// The prospect's language, its source, the detector's confidence and why
+    /// (absent in outputs recorded before languages were read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<LanguageGuess>,
 }
 
 /// Lead sellers, link builders, and text written to steer an assistant rather
@@ -113,7 +118,7 @@ const SENIOR_TITLES: &[&str] = &[
 ];
 static SENIOR: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SENIOR_TITLES));
 
-pub fn qualify(lead: &Lead) -> Qualification {
+pub fn qualify(lead: &Lead, team_language: Lang) -> Qualification {
     let mut reasons = Vec::new();
     let (message, injected) =
         without_injections(&lead.message.as_deref().unwrap_or_default().to_lowercase());
@@ -161,6 +166,7 @@ pub fn qualify(lead: &Lead) -> Qualification {
         score,
         reasons,
         problem_reported: problem.is_some(),
+        language: Some(language::guess(lead, team_language)),
     }
 }
 
@@ -214,7 +220,7 @@ pub async fn run(
 ) -> Result<crate::steps::StepDone, crate::steps::StepError> {
     use crate::steps::StepDone;
     use crate::store::workflows::WorkflowStatus;
-    let qualification = qualify(cx.lead()?);
+    let qualification = qualify(cx.lead()?, cx.services.config.engine.default_language);
     if qualification.intent == Intent::Spam {
         return Ok(StepDone::finish(
             WorkflowStatus::Skipped,
@@ -229,6 +235,10 @@ mod tests {
     use super::*;
     use crate::intake::parse;
     use crate::steps::validate::{ValidationRules, validate};
+
+    fn qualify_en(lead: &Lead) -> Qualification {
+        qualify(lead, Lang::En)
+    }
 
     fn lead(values: &[(&str, &str)]) -> Lead {
         let values: Vec<_> = values
@@ -307,13 +317,13 @@ mod tests {
             ),
         ];
         for (values, intent) in cases {
-            assert_eq!(qualify(&lead(&values)).intent, intent, "{values:?}");
+            assert_eq!(qualify_en(&lead(&values)).intent, intent, "{values:?}");
         }
     }
 
     #[test]
     fn words_inside_other_words_decide_nothing() {
-        let demo = qualify(&lead(&[
+        let demo = qualify_en(&lead(&[
             ("email", "a@acme.com"),
             (
                 "message",
@@ -322,7 +332,7 @@ mod tests {
         ]));
         assert_eq!(demo.intent, Intent::Demo);
         assert!(!demo.problem_reported);
-        let coordinator = qualify(&lead(&[
+        let coordinator = qualify_en(&lead(&[
             ("email", "a@acme.com"),
             ("jobtitle", "Coordinator"),
             (
@@ -342,7 +352,7 @@ mod tests {
             ("请问企业版的价格是多少？", Intent::Pricing),
             ("見積もりをお願いします", Intent::Pricing),
         ] {
-            let q = qualify(&lead(&[("email", "a@acme.com"), ("message", message)]));
+            let q = qualify_en(&lead(&[("email", "a@acme.com"), ("message", message)]));
             assert_eq!(q.intent, intent, "{message}");
         }
     }
@@ -365,7 +375,7 @@ mod tests {
                 false,
             ),
         ] {
-            let q = qualify(&lead(&[("email", "a@acme.com"), ("message", message)]));
+            let q = qualify_en(&lead(&[("email", "a@acme.com"), ("message", message)]));
             assert_eq!(
                 (q.intent, q.problem_reported),
                 (intent, problem),
@@ -376,21 +386,21 @@ mod tests {
 
     #[test]
     fn scores_favour_senior_buyers_at_companies() {
-        let strong = qualify(&lead(&[
+        let strong = qualify_en(&lead(&[
             ("email", "cto@acme.com"),
             ("jobtitle", "CTO"),
             ("company", "Acme"),
             ("numemployees", "500"),
             ("message", "demo please"),
         ]));
-        let weak = qualify(&lead(&[
+        let weak = qualify_en(&lead(&[
             ("email", "someone@gmail.com"),
             ("message", "question"),
         ]));
         assert_eq!(strong.score, 100);
         assert!(weak.score < 40, "{weak:?}");
         assert_eq!(
-            qualify(&lead(&[("email", "x@y.com"), ("message", "crypto casino")])).score,
+            qualify_en(&lead(&[("email", "x@y.com"), ("message", "crypto casino")])).score,
             0
         );
     }

@@ -74,6 +74,10 @@ pub struct SlotsInfo {
 /// The reply as written and checked (step 11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposedDraft {
+    /// The language the reply is written in (absent in drafts recorded
+    /// before replies had one: English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::domain::Lang>,
     pub subject: String,
     pub body: String,
     pub composer: String,

@@ -21,6 +21,7 @@ struct RepRow {
     voice: String,
     booking_link: Option<String>,
     active: bool,
+    languages: String,
 }
 
 impl RepRow {
@@ -34,6 +35,8 @@ impl RepRow {
             territories: serde_json::from_str(&self.territories)
                 .map_err(|e| corrupt("territories", e))?,
             voice: serde_json::from_str(&self.voice).map_err(|e| corrupt("voice", e))?,
+            languages: serde_json::from_str(&self.languages)
+                .map_err(|e| corrupt("languages", e))?,
             id: self.id,
             name: self.name,
             email: self.email,
@@ -62,6 +65,7 @@ pub fn upsert(conn: &mut DbConn, rep: &Rep) -> Result<(), StoreError> {
             reps::booking_link.eq(&rep.booking_link),
             reps::active.eq(rep.active),
             reps::updated_at.eq(at),
+            reps::languages.eq(to_json(&rep.languages)),
         );
         let updated = diesel::update(reps::table.find(&rep.id))
             .set(values.clone())

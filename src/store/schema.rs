@@ -91,6 +91,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        languages -> Text,
     }
 }
 

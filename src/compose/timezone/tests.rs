@@ -21,6 +21,7 @@ fn lead(fields: &[(&str, &str)]) -> Lead {
         time_zone: None,
         intent: None,
         message: None,
+        language: None,
         truncated: vec![],
         withheld: vec![],
     };

@@ -36,6 +36,9 @@ pub struct RepInput {
     pub days: Option<String>,
     pub hubspot_owner_id: Option<String>,
     pub territories: Option<Vec<String>>,
+    /// ISO 639-1 codes of the languages the rep writes, their default first
+    /// (`["de", "en"]`); absent or empty: the team's language only.
+    pub languages: Option<Vec<String>>,
     pub booking_link: Option<String>,
     pub reason: String,
 }
@@ -134,6 +137,14 @@ fn checked(id: String, input: &RepInput, base: Option<&Rep>) -> Result<Rep, ApiE
     if territories.len() > 300 {
         return Err(invalid("territories", "at most 300 territories"));
     }
+    let languages: Vec<String> = input
+        .languages
+        .iter()
+        .flatten()
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect();
+    crate::domain::language::check_list(&languages).map_err(|m| invalid("languages", m))?;
     let hubspot_owner_id = text(&input.hubspot_owner_id, "hubspot_owner_id", 32)?;
     if hubspot_owner_id
         .as_deref()
@@ -163,6 +174,7 @@ fn checked(id: String, input: &RepInput, base: Option<&Rep>) -> Result<Rep, ApiE
         working_hours,
         hubspot_owner_id,
         territories,
+        languages,
         voice: base.map(|b| b.voice.clone()).unwrap_or_default(),
         booking_link,
         active: base.is_none_or(|b| b.active),

@@ -26,6 +26,7 @@ fn rep_view(rep: &Rep) -> minijinja::Value {
         calendar => rep.calendar_id.clone(), zone => rep.time_zone.clone(),
         hours => format!("{} {}–{}", days.join(" "), hours.start.format("%H:%M"), hours.end.format("%H:%M")),
         territories => rep.territories.join(", "), active => rep.active,
+        languages => rep.languages.join(", "),
         // The edit form's values, as the form takes them back.
         hours_field => format!("{}-{}", hours.start.format("%H:%M"), hours.end.format("%H:%M")),
         days_field => days.join(",").to_lowercase(),

@@ -11,7 +11,8 @@ use super::session::Session;
 use crate::web::AppState;
 use crate::web::admin::reps::{self as api, RepInput};
 
-/// The add and edit forms: the fields as typed, territories comma-separated.
+/// The add and edit forms: the fields as typed, territories and languages
+/// comma-separated.
 #[derive(Debug, Deserialize)]
 pub struct RepForm {
     #[serde(default)]
@@ -35,6 +36,8 @@ pub struct RepForm {
     #[serde(default)]
     territories: String,
     #[serde(default)]
+    languages: String,
+    #[serde(default)]
     booking_link: String,
     #[serde(default)]
     reason: String,
@@ -53,6 +56,7 @@ impl RepForm {
             days: some(&self.days),
             hubspot_owner_id: some(&self.hubspot_owner_id),
             territories: Some(self.territories.split(',').map(str::to_string).collect()),
+            languages: Some(self.languages.split(',').map(str::to_string).collect()),
             booking_link: some(&self.booking_link),
             reason: self.reason.clone(),
         }

@@ -1,0 +1,98 @@
+//! German: *Sie* by default (the business register), *du* when the rep's
+//! voice is informal. After the greeting's comma the text goes on in lower
+//! case, and the sign-off has no comma, as German letters are written.
+
+use super::{ByIntent, Phrases, Subjects};
+use crate::domain::Lang;
+
+pub static FORMAL: Phrases = Phrases {
+    lang: Lang::De,
+    greeting: "Guten Tag {name},",
+    greeting_no_name: "Guten Tag,",
+    sign_off: "Mit freundlichen Grüßen",
+    at_company: " bei {company}",
+    opening: ByIntent {
+        demo: "vielen Dank für Ihre Anfrage nach einer Demo. Gerne zeige ich Ihnen, wie Ihr Team{at} unsere Lösung nutzen kann, und richte die Vorführung auf das aus, was für Sie zählt.",
+        pricing: "vielen Dank für Ihr Interesse an unseren Preisen. Welches Paket passt, hängt davon ab, wie Ihr Team{at} die Lösung nutzen möchte. Das würde ich gerne zuerst verstehen und Ihnen dann ein genaues Angebot machen.",
+        partnership: "vielen Dank für Ihre Nachricht zu einer möglichen Partnerschaft. Gerne erfahre ich mehr darüber, was Sie sich{at} vorstellen.",
+        support_problem: "vielen Dank, dass Sie uns auf das Problem hingewiesen haben. Es tut mir leid, dass es Schwierigkeiten gab; ich sorge dafür, dass Ihr Team{at} von uns schnell die nötige Unterstützung bekommt.",
+        support: "vielen Dank für Ihre Nachricht. Ich sorge dafür, dass Ihr Team{at} von uns die nötige Unterstützung bekommt.",
+        question: "vielen Dank für Ihre Nachricht. Gerne beantworte ich Ihre Frage und erfahre mehr über Ihr Team{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "schön, wieder von Ihnen zu hören. Gerne richte ich die Demo für Ihr Team{at} ein und stimme sie auf das ab, worüber wir bereits gesprochen haben.",
+        pricing: "schön, wieder von Ihnen zu hören. Gerne gehe ich die Preise mit Ihnen durch: Sobald ich weiß, wie Ihr Team{at} die Lösung nutzen möchte, kann ich Ihnen ein genaues Angebot machen.",
+        partnership: "schön, wieder von Ihnen zu hören. Gerne erfahre ich mehr über die Partnerschaft, die Sie sich vorstellen.",
+        support_problem: "vielen Dank, dass Sie uns auf das Problem hingewiesen haben. Es tut mir leid, dass es Schwierigkeiten gab; ich sorge dafür, dass Ihr Team{at} von uns schnell die nötige Unterstützung bekommt.",
+        support: "schön, wieder von Ihnen zu hören. Ich sorge dafür, dass Ihr Team{at} von uns die nötige Unterstützung bekommt.",
+        question: "schön, wieder von Ihnen zu hören. Gerne beantworte ich Ihre Frage.",
+    },
+    assets_one: "Vorab könnte Ihnen diese Unterlage nützlich sein:",
+    assets_many: "Vorab könnten Ihnen diese Unterlagen nützlich sein:",
+    shared_before: "Aus unserem bisherigen Austausch haben Sie bereits: {titles}.",
+    title_article: "",
+    and: " und ",
+    slots_intro: "Hier sind einige Termine, die bei mir frei sind:",
+    rep_zone_note: "(Zur Orientierung in meiner Zeitzone: {slots}.)",
+    slot_question: "Passt Ihnen einer dieser Termine?",
+    slot_request: "Bitte teilen Sie mir mit, welcher dieser Termine Ihnen passt.",
+    booking: "Hier können Sie einen passenden Termin wählen: {link}",
+    no_slots: "Hätten Sie in den nächsten Tagen 30 Minuten Zeit für ein Gespräch?",
+    subjects: Subjects {
+        demo_for: "Ihre Demo für {company}",
+        demo: "Ihre Demo-Anfrage",
+        pricing_for: "Preise für {company}",
+        pricing: "Ihre Preisanfrage",
+        partnership: "Partnerschaft mit uns",
+        support: "Ihre Anfrage",
+        question_from: "Ihre Frage von {company}",
+        question: "Ihre Frage",
+    },
+    unsubscribe: "Sie möchten keine E-Mails mehr von uns erhalten? Hier abmelden: {link}",
+};
+
+pub static INFORMAL: Phrases = Phrases {
+    lang: Lang::De,
+    greeting: "Hallo {name},",
+    greeting_no_name: "Hallo,",
+    sign_off: "Viele Grüße",
+    at_company: " bei {company}",
+    opening: ByIntent {
+        demo: "danke für deine Anfrage nach einer Demo. Gerne zeige ich dir, wie dein Team{at} unsere Lösung nutzen kann, und richte die Vorführung auf das aus, was für dich zählt.",
+        pricing: "danke für dein Interesse an unseren Preisen. Welches Paket passt, hängt davon ab, wie dein Team{at} die Lösung nutzen möchte. Das würde ich gerne zuerst verstehen und dir dann ein genaues Angebot machen.",
+        partnership: "danke für deine Nachricht zu einer möglichen Partnerschaft. Gerne erfahre ich mehr darüber, was du dir{at} vorstellst.",
+        support_problem: "danke, dass du uns auf das Problem hingewiesen hast. Es tut mir leid, dass es Schwierigkeiten gab; ich sorge dafür, dass dein Team{at} von uns schnell die nötige Unterstützung bekommt.",
+        support: "danke für deine Nachricht. Ich sorge dafür, dass dein Team{at} von uns die nötige Unterstützung bekommt.",
+        question: "danke für deine Nachricht. Gerne beantworte ich deine Frage und erfahre mehr über dein Team{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "schön, wieder von dir zu hören. Gerne richte ich die Demo für dein Team{at} ein und stimme sie auf das ab, worüber wir bereits gesprochen haben.",
+        pricing: "schön, wieder von dir zu hören. Gerne gehe ich die Preise mit dir durch: Sobald ich weiß, wie dein Team{at} die Lösung nutzen möchte, kann ich dir ein genaues Angebot machen.",
+        partnership: "schön, wieder von dir zu hören. Gerne erfahre ich mehr über die Partnerschaft, die du dir vorstellst.",
+        support_problem: "danke, dass du uns auf das Problem hingewiesen hast. Es tut mir leid, dass es Schwierigkeiten gab; ich sorge dafür, dass dein Team{at} von uns schnell die nötige Unterstützung bekommt.",
+        support: "schön, wieder von dir zu hören. Ich sorge dafür, dass dein Team{at} von uns die nötige Unterstützung bekommt.",
+        question: "schön, wieder von dir zu hören. Gerne beantworte ich deine Frage.",
+    },
+    assets_one: "Vorab könnte dir diese Unterlage nützlich sein:",
+    assets_many: "Vorab könnten dir diese Unterlagen nützlich sein:",
+    shared_before: "Aus unserem bisherigen Austausch hast du bereits: {titles}.",
+    title_article: "",
+    and: " und ",
+    slots_intro: "Hier sind einige Termine, die bei mir frei sind:",
+    rep_zone_note: "(Zur Orientierung in meiner Zeitzone: {slots}.)",
+    slot_question: "Passt dir einer dieser Termine?",
+    slot_request: "Sag mir bitte, welcher dieser Termine dir passt.",
+    booking: "Hier kannst du einen passenden Termin wählen: {link}",
+    no_slots: "Hättest du in den nächsten Tagen 30 Minuten Zeit für ein Gespräch?",
+    subjects: Subjects {
+        demo_for: "Deine Demo für {company}",
+        demo: "Deine Demo-Anfrage",
+        pricing_for: "Preise für {company}",
+        pricing: "Deine Preisanfrage",
+        partnership: "Partnerschaft mit uns",
+        support: "Deine Anfrage",
+        question_from: "Deine Frage von {company}",
+        question: "Deine Frage",
+    },
+    unsubscribe: "Du möchtest keine E-Mails mehr von uns? Hier abmelden: {link}",
+};

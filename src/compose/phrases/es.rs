@@ -1,0 +1,98 @@
+//! Spanish: *usted* by default (the business register across Spain and Latin
+//! America), *tú* when the rep's voice is informal; the formal greeting ends
+//! in a colon, as Spanish letters are written.
+
+use super::{ByIntent, Phrases, Subjects};
+use crate::domain::Lang;
+
+pub static FORMAL: Phrases = Phrases {
+    lang: Lang::Es,
+    greeting: "Buenos días, {name}:",
+    greeting_no_name: "Buenos días:",
+    sign_off: "Un cordial saludo,",
+    at_company: " de {company}",
+    opening: ByIntent {
+        demo: "Gracias por solicitar una demostración. Con gusto le mostraré cómo su equipo{at} podría utilizar nuestra solución, centrándonos en lo que más le importa.",
+        pricing: "Gracias por su interés en nuestros precios. El plan adecuado depende de cómo su equipo{at} utilizaría la solución, así que me gustaría entenderlo primero y después darle cifras exactas.",
+        partnership: "Gracias por contactarnos sobre una posible colaboración. Me gustaría saber más sobre lo que su equipo{at} tiene en mente.",
+        support_problem: "Gracias por informarnos del problema. Lamento mucho las dificultades; me aseguraré de que su equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        support: "Gracias por ponerse en contacto con nosotros. Me aseguraré de que su equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        question: "Gracias por su mensaje. Con gusto responderé a su pregunta y me gustaría saber más sobre su equipo{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "Me alegra volver a saber de usted. Con gusto organizaré la demostración para su equipo{at}, centrada en lo que ya hemos hablado.",
+        pricing: "Me alegra volver a saber de usted. Con gusto repasamos los precios: en cuanto sepa cómo su equipo{at} utilizaría la solución, podré darle cifras exactas.",
+        partnership: "Me alegra volver a saber de usted. Me gustaría saber más sobre la colaboración que tiene en mente.",
+        support_problem: "Gracias por informarnos del problema. Lamento mucho las dificultades; me aseguraré de que su equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        support: "Me alegra volver a saber de usted. Me aseguraré de que su equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        question: "Me alegra volver a saber de usted. Con gusto responderé a su pregunta.",
+    },
+    assets_one: "Este documento puede serle útil antes de nuestra conversación:",
+    assets_many: "Estos documentos pueden serle útiles antes de nuestra conversación:",
+    shared_before: "De nuestros mensajes anteriores ya tiene: {titles}.",
+    title_article: "",
+    and: " y ",
+    slots_intro: "Estos son algunos horarios libres por mi parte:",
+    rep_zone_note: "(Como referencia, en mi zona horaria: {slots}.)",
+    slot_question: "¿Le vendría bien alguno de estos horarios?",
+    slot_request: "Por favor, indíqueme cuál de estos horarios le conviene.",
+    booking: "Puede elegir el horario que mejor le convenga aquí: {link}",
+    no_slots: "¿Tendría 30 minutos para una llamada en los próximos días?",
+    subjects: Subjects {
+        demo_for: "Su demostración para {company}",
+        demo: "Su solicitud de demostración",
+        pricing_for: "Precios para {company}",
+        pricing: "Su consulta sobre precios",
+        partnership: "Colaborar con nosotros",
+        support: "Su solicitud",
+        question_from: "Su pregunta desde {company}",
+        question: "Su pregunta",
+    },
+    unsubscribe: "¿Prefiere no recibir más correos nuestros? Darse de baja: {link}",
+};
+
+pub static INFORMAL: Phrases = Phrases {
+    lang: Lang::Es,
+    greeting: "Hola, {name}:",
+    greeting_no_name: "Hola:",
+    sign_off: "Un saludo,",
+    at_company: " de {company}",
+    opening: ByIntent {
+        demo: "Gracias por solicitar una demostración. Con gusto te mostraré cómo tu equipo{at} podría utilizar nuestra solución, centrándonos en lo que más te importa.",
+        pricing: "Gracias por tu interés en nuestros precios. El plan adecuado depende de cómo tu equipo{at} utilizaría la solución, así que me gustaría entenderlo primero y después darte cifras exactas.",
+        partnership: "Gracias por contactarnos sobre una posible colaboración. Me gustaría saber más sobre lo que tu equipo{at} tiene en mente.",
+        support_problem: "Gracias por informarnos del problema. Lamento mucho las dificultades; me aseguraré de que tu equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        support: "Gracias por escribirnos. Me aseguraré de que tu equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        question: "Gracias por tu mensaje. Con gusto responderé a tu pregunta y me gustaría saber más sobre tu equipo{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "Me alegra volver a saber de ti. Con gusto organizaré la demostración para tu equipo{at}, centrada en lo que ya hemos hablado.",
+        pricing: "Me alegra volver a saber de ti. Con gusto repasamos los precios: en cuanto sepa cómo tu equipo{at} utilizaría la solución, podré darte cifras exactas.",
+        partnership: "Me alegra volver a saber de ti. Me gustaría saber más sobre la colaboración que tienes en mente.",
+        support_problem: "Gracias por informarnos del problema. Lamento mucho las dificultades; me aseguraré de que tu equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        support: "Me alegra volver a saber de ti. Me aseguraré de que tu equipo{at} reciba de nuestra parte la ayuda que necesita.",
+        question: "Me alegra volver a saber de ti. Con gusto responderé a tu pregunta.",
+    },
+    assets_one: "Este documento puede serte útil antes de nuestra conversación:",
+    assets_many: "Estos documentos pueden serte útiles antes de nuestra conversación:",
+    shared_before: "De nuestros mensajes anteriores ya tienes: {titles}.",
+    title_article: "",
+    and: " y ",
+    slots_intro: "Estos son algunos horarios libres por mi parte:",
+    rep_zone_note: "(Como referencia, en mi zona horaria: {slots}.)",
+    slot_question: "¿Te viene bien alguno de estos horarios?",
+    slot_request: "Dime cuál de estos horarios te conviene.",
+    booking: "Puedes elegir el horario que mejor te convenga aquí: {link}",
+    no_slots: "¿Tendrías 30 minutos para una llamada en los próximos días?",
+    subjects: Subjects {
+        demo_for: "Tu demostración para {company}",
+        demo: "Tu solicitud de demostración",
+        pricing_for: "Precios para {company}",
+        pricing: "Tu consulta sobre precios",
+        partnership: "Colaborar con nosotros",
+        support: "Tu solicitud",
+        question_from: "Tu pregunta desde {company}",
+        question: "Tu pregunta",
+    },
+    unsubscribe: "¿Prefieres no recibir más correos nuestros? Darse de baja: {link}",
+};

@@ -1,0 +1,98 @@
+//! French: *vous* by default (the business register), *tu* when the rep's
+//! voice is informal. Sentences avoid forms that agree with the rep's gender
+//! ("ravi"), since the composer does not know it.
+
+use super::{ByIntent, Phrases, Subjects};
+use crate::domain::Lang;
+
+pub static FORMAL: Phrases = Phrases {
+    lang: Lang::Fr,
+    greeting: "Bonjour {name},",
+    greeting_no_name: "Bonjour,",
+    sign_off: "Bien cordialement,",
+    at_company: " chez {company}",
+    opening: ByIntent {
+        demo: "Merci pour votre demande de démonstration. Je vous montrerai volontiers comment votre équipe{at} pourrait utiliser notre solution, en me concentrant sur ce qui compte pour vous.",
+        pricing: "Merci de l'intérêt que vous portez à nos tarifs. La formule adaptée dépend de la façon dont votre équipe{at} utiliserait la solution : j'aimerais d'abord bien le comprendre, puis vous donner des chiffres précis.",
+        partnership: "Merci de nous avoir contactés au sujet d'un partenariat. J'aimerais en savoir plus sur ce que votre équipe{at} envisage.",
+        support_problem: "Merci de nous avoir signalé ce problème. Nous sommes désolés que vous ayez rencontré des difficultés ; je veille à ce que votre équipe{at} obtienne rapidement l'aide nécessaire.",
+        support: "Merci de votre message. Je veille à ce que votre équipe{at} obtienne de notre part l'aide nécessaire.",
+        question: "Merci de votre message. Je répondrai volontiers à votre question et j'aimerais en savoir plus sur votre équipe{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "Merci de revenir vers nous. J'organiserai volontiers la démonstration pour votre équipe{at}, centrée sur ce dont nous avons parlé.",
+        pricing: "Merci de revenir vers nous. Parlons volontiers des tarifs : dès que je saurai comment votre équipe{at} utiliserait la solution, je pourrai vous donner des chiffres précis.",
+        partnership: "Merci de revenir vers nous. J'aimerais en savoir plus sur le partenariat que vous envisagez.",
+        support_problem: "Merci de nous avoir signalé ce problème. Nous sommes désolés que vous ayez rencontré des difficultés ; je veille à ce que votre équipe{at} obtienne rapidement l'aide nécessaire.",
+        support: "Merci de revenir vers nous. Je veille à ce que votre équipe{at} obtienne de notre part l'aide nécessaire.",
+        question: "Merci de revenir vers nous. Je répondrai volontiers à votre question.",
+    },
+    assets_one: "Ce document pourrait vous être utile avant notre échange :",
+    assets_many: "Ces documents pourraient vous être utiles avant notre échange :",
+    shared_before: "Vous avez déjà reçu lors de nos échanges précédents : {titles}.",
+    title_article: "",
+    and: " et ",
+    slots_intro: "Voici quelques créneaux libres de mon côté :",
+    rep_zone_note: "(Pour référence, dans mon fuseau horaire : {slots}.)",
+    slot_question: "L'un de ces créneaux vous conviendrait-il ?",
+    slot_request: "Merci de m'indiquer lequel de ces créneaux vous convient.",
+    booking: "Vous pouvez choisir le créneau qui vous convient ici : {link}",
+    no_slots: "Auriez-vous 30 minutes pour un appel dans les prochains jours ?",
+    subjects: Subjects {
+        demo_for: "Votre démonstration pour {company}",
+        demo: "Votre demande de démonstration",
+        pricing_for: "Tarifs pour {company}",
+        pricing: "Votre question sur nos tarifs",
+        partnership: "Partenariat avec nous",
+        support: "Votre demande",
+        question_from: "Votre question ({company})",
+        question: "Votre question",
+    },
+    unsubscribe: "Vous ne souhaitez plus recevoir nos e-mails ? Désinscription : {link}",
+};
+
+pub static INFORMAL: Phrases = Phrases {
+    lang: Lang::Fr,
+    greeting: "Bonjour {name},",
+    greeting_no_name: "Bonjour,",
+    sign_off: "À bientôt,",
+    at_company: " chez {company}",
+    opening: ByIntent {
+        demo: "Merci pour ta demande de démonstration. Je te montrerai volontiers comment ton équipe{at} pourrait utiliser notre solution, en me concentrant sur ce qui compte pour toi.",
+        pricing: "Merci de ton intérêt pour nos tarifs. La formule adaptée dépend de la façon dont ton équipe{at} utiliserait la solution : j'aimerais d'abord bien le comprendre, puis te donner des chiffres précis.",
+        partnership: "Merci de nous avoir contactés au sujet d'un partenariat. J'aimerais en savoir plus sur ce que ton équipe{at} envisage.",
+        support_problem: "Merci de nous avoir signalé ce problème. Nous sommes désolés que tu aies rencontré des difficultés ; je veille à ce que ton équipe{at} obtienne rapidement l'aide nécessaire.",
+        support: "Merci pour ton message. Je veille à ce que ton équipe{at} obtienne de notre part l'aide nécessaire.",
+        question: "Merci pour ton message. Je répondrai volontiers à ta question et j'aimerais en savoir plus sur ton équipe{at}.",
+    },
+    follow_up: ByIntent {
+        demo: "Merci de revenir vers nous. J'organiserai volontiers la démonstration pour ton équipe{at}, centrée sur ce dont nous avons parlé.",
+        pricing: "Merci de revenir vers nous. Parlons volontiers des tarifs : dès que je saurai comment ton équipe{at} utiliserait la solution, je pourrai te donner des chiffres précis.",
+        partnership: "Merci de revenir vers nous. J'aimerais en savoir plus sur le partenariat que tu envisages.",
+        support_problem: "Merci de nous avoir signalé ce problème. Nous sommes désolés que tu aies rencontré des difficultés ; je veille à ce que ton équipe{at} obtienne rapidement l'aide nécessaire.",
+        support: "Merci de revenir vers nous. Je veille à ce que ton équipe{at} obtienne de notre part l'aide nécessaire.",
+        question: "Merci de revenir vers nous. Je répondrai volontiers à ta question.",
+    },
+    assets_one: "Ce document pourrait t'être utile avant notre échange :",
+    assets_many: "Ces documents pourraient t'être utiles avant notre échange :",
+    shared_before: "Tu as déjà reçu lors de nos échanges précédents : {titles}.",
+    title_article: "",
+    and: " et ",
+    slots_intro: "Voici quelques créneaux libres de mon côté :",
+    rep_zone_note: "(Pour référence, dans mon fuseau horaire : {slots}.)",
+    slot_question: "L'un de ces créneaux te conviendrait-il ?",
+    slot_request: "Dis-moi lequel de ces créneaux te convient.",
+    booking: "Tu peux choisir le créneau qui te convient ici : {link}",
+    no_slots: "Aurais-tu 30 minutes pour un appel dans les prochains jours ?",
+    subjects: Subjects {
+        demo_for: "Ta démonstration pour {company}",
+        demo: "Ta demande de démonstration",
+        pricing_for: "Tarifs pour {company}",
+        pricing: "Ta question sur nos tarifs",
+        partnership: "Partenariat avec nous",
+        support: "Ta demande",
+        question_from: "Ta question ({company})",
+        question: "Ta question",
+    },
+    unsubscribe: "Tu ne veux plus recevoir nos e-mails ? Désinscription : {link}",
+};
