@@ -398,3 +398,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "template_languages_tests.rs"]
+mod language_tests;

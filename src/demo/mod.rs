@@ -138,12 +138,11 @@ pub fn reps_from_fixture(fixture: &Fixture) -> Vec<Rep> {
 }
 
 /// The languages a demo rep writes, by where they sit: the Berlin rep
-/// answers in German and English, the others in English.
+/// answers German speakers in German and everyone else in English (his
+/// default, listed first), the others write English.
 fn languages_of_zone(zone: &str) -> Vec<String> {
     let codes: &[&str] = match zone {
-        "Europe/Berlin" | "Europe/Vienna" | "Europe/Zurich" => &["de", "en"],
-        "Europe/Paris" => &["fr", "en"],
-        "Europe/Madrid" => &["es", "en"],
+        "Europe/Berlin" | "Europe/Vienna" | "Europe/Zurich" => &["en", "de"],
         _ => &["en"],
     };
     codes.iter().map(|c| c.to_string()).collect()

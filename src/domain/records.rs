@@ -18,6 +18,9 @@ pub struct RouteInfo {
     /// Why the choice may disappoint, e.g. no working hour meets the prospect's day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Whether the rep speaks the prospect's language (absent when none was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaks_language: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,12 @@
 //! coming days. Reps that meet them equally are spread by a stable hash of the
 //! normalised contact email, so a duplicate submission or a re-run routes the same way.
 //!
+//! Within the territory (or spread) tier, reps who speak the prospect's
+//! language (qualify's guess) are preferred: a German prospect goes to the
+//! territory's German speaker when there is one, and to the tier as before
+//! when there is none. The owner and the conversation's rep are kept whatever
+//! they speak.
+//!
 //! A rep whose Google account needs reconnecting is passed over within the
 //! territory (or spread) tier when another rep of the tier can take the lead.
 //! The contact's owner and the rep of an existing conversation are the person
@@ -19,7 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::compose::overlap;
 use crate::connectors::google_auth::PROVIDER as GOOGLE;
 pub use crate::domain::RouteReason;
-use crate::domain::{Rep, WorkingHours};
+use crate::domain::language::speaks;
+use crate::domain::{Lang, Rep, WorkingHours};
 
 /// How far ahead working hours are compared: two weeks, as slots are proposed.
 pub const OVERLAP_DAYS: i64 = 14;
@@ -35,6 +42,10 @@ pub struct Prospect<'a> {
     pub zones: Vec<Tz>,
     pub business: &'a WorkingHours,
     pub now: DateTime<Utc>,
+    /// The prospect's language (ISO 639-1), when qualify read one.
+    pub language: Option<&'a str>,
+    /// The language of reps who list none.
+    pub team_language: Lang,
 }
 
 /// The choice: the rep, why, and how much their hours meet the prospect's.
@@ -91,6 +102,16 @@ pub fn route<'a>(
     };
     let live: Vec<&Rep> = tier.iter().filter(|r| connected(r)).copied().collect();
     let tier = if live.is_empty() { tier } else { live };
+    let speakers: Vec<&Rep> = tier
+        .iter()
+        .filter(|r| {
+            prospect
+                .language
+                .is_some_and(|code| speaks(&r.languages, prospect.team_language, code))
+        })
+        .copied()
+        .collect();
+    let tier = if speakers.is_empty() { tier } else { speakers };
     let (rep, overlap_minutes) = pick(&tier, prospect)?;
     Some(Routed {
         rep,
@@ -166,7 +187,16 @@ pub async fn run(
         guess.candidate_tzs()
     };
     let business = &cx.services.config.engine.prospect_hours;
+    let language = cx
+        .state
+        .qualification
+        .as_ref()
+        .and_then(|q| q.language.as_ref())
+        .map(|l| l.code.clone());
+    let team_language = cx.services.config.engine.default_language;
     let prospect = Prospect {
+        language: language.as_deref(),
+        team_language,
         email: &lead.email,
         country_code: lead.country.as_deref().and_then(timezone::country_code),
         zone: &guess.zone,
@@ -194,7 +224,11 @@ pub async fn run(
                 .join(", ")
         )
     });
+    let speaks_language = language
+        .as_deref()
+        .map(|code| speaks(&routed.rep.languages, team_language, code));
     Ok(StepDone::ok(RouteInfo {
+        speaks_language,
         rep_id: routed.rep.id.clone(),
         reason: routed.reason,
         overlap_minutes: routed.overlap_minutes,
@@ -239,6 +273,8 @@ mod tests {
             zones: zone.parse().into_iter().collect(),
             business,
             now: "2026-12-07T00:00:00Z".parse().unwrap(),
+            language: None,
+            team_language: Lang::En,
         }
     }
 
@@ -366,6 +402,50 @@ mod tests {
                 routed.overlap_minutes
             ),
             ("ana", RouteReason::Territory, Some(0))
+        );
+    }
+
+    #[test]
+    fn a_speaker_of_the_prospects_language_is_preferred_within_the_tier_only() {
+        let mut reps = vec![
+            rep("ana", Some("101"), &["de"], "Europe/Berlin"),
+            rep("bea", None, &["de"], "Europe/Berlin"),
+            rep("cy", None, &[], "Europe/Berlin"),
+        ];
+        reps[1].languages = vec!["de".into(), "en".into()];
+        reps[2].languages = vec!["fr".into()];
+        let b = business();
+        for n in 0..30 {
+            let email = format!("p{n}@x.de");
+            let mut p = prospect(&email, Some("de"), "Europe/Berlin", &b);
+            p.language = Some("de");
+            let routed = route(&reps, None, None, &p, |_| true).unwrap();
+            assert_eq!(
+                (routed.rep.id.as_str(), routed.reason),
+                ("bea", RouteReason::Territory),
+                "{email}: the territory's German speaker"
+            );
+            // Nobody in the territory speaks Japanese: the tier as before.
+            p.language = Some("ja");
+            let routed = route(&reps, None, None, &p, |_| true).unwrap();
+            assert_eq!(routed.reason, RouteReason::Territory);
+            assert_ne!(routed.rep.id, "cy", "{email}: outside the territory");
+            // A rep without languages speaks the team's.
+            p.language = Some("en");
+            let routed = route(&reps, None, None, &p, |_| true).unwrap();
+            assert!(["ana", "bea"].contains(&routed.rep.id.as_str()));
+        }
+        let mut p = prospect("p@x.fr", Some("fr"), "Europe/Paris", &b);
+        p.language = Some("fr");
+        assert_eq!(
+            chosen(&reps, None, &p),
+            Some(("cy".into(), RouteReason::Spread)),
+            "no territory: the French speaker among all reps"
+        );
+        assert_eq!(
+            chosen(&reps, Some("101"), &p),
+            Some(("ana".into(), RouteReason::ContactOwner)),
+            "the owner is kept whatever they speak"
         );
     }
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use sales_agent::compose::guardrails::{self, Allowed};
 use sales_agent::compose::template::Draft;
-use sales_agent::domain::Rep;
+use sales_agent::domain::{Lang, Rep};
 use serde_json::{Value, json};
 
 use crate::helpers::{Stack, TestDb, spawn_stack};
@@ -116,6 +116,14 @@ async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) 
                 .is_empty()),
         "a low-confidence zone shows the rep's times too"
     );
+    // German speakers routed to the Berlin rep (who writes German) get German.
+    for case in [
+        "thread-tobias-german",
+        "german-umlaut-company",
+        "adv-entities-company",
+    ] {
+        assert_eq!(reply_language(&outcomes[case]), Lang::De, "{case}");
+    }
     for outcome in outcomes.values() {
         if let Some(twin) = outcome.expect["twin"].as_str() {
             same_reply(&outcomes[twin], outcome);
@@ -155,14 +163,17 @@ async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome
 fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
     let (name, expect, body) = (&o.name, &o.expect, &o.body);
 
-    // Greeting (the name as written, in any script), intent, company.
+    // Greeting (the name as written, in any script), intent, company — in
+    // the reply's language (the prospect's when the rep speaks it).
+    let lang = reply_language(o);
     let greeting = body.lines().next().unwrap_or_default();
     match expect["greeting"].as_str() {
-        Some(expected) => assert_eq!(greeting, expected, "{name}:\n{body}"),
-        None => assert!(
-            greeting.starts_with("Hi ") && greeting.ends_with(','),
-            "{name}: {greeting:?}"
-        ),
+        Some(expected) => assert_eq!(greeting, in_language(expected, lang), "{name}:\n{body}"),
+        None => {
+            let (with_name, _, _) = LOCAL[lang as usize];
+            let prefix = with_name.split("{n}").next().unwrap();
+            assert!(greeting.starts_with(prefix), "{name}: {greeting:?}")
+        }
     }
     assert_eq!(o.steps["qualify"]["intent"], expect["intent"], "{name}");
     if let Some(company) = expect["company"].as_str() {
@@ -280,6 +291,8 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         max_chars: 3000,
         domains: vec![],
         problem_reported: o.steps["qualify"]["problem_reported"] == json!(true),
+        language: lang,
+        sign_off: sign_off(o, lang),
     };
     let draft = Draft {
         subject: o.draft.subject.clone(),
@@ -292,7 +305,7 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
     );
     assert_eq!(o.steps["compose"]["violations"], json!([]), "{name}");
     assert!(
-        body.lines().any(|l| l == o.rep.voice.sign_off),
+        body.lines().any(|l| l == sign_off(o, lang)),
         "{name}: sign-off"
     );
     assert!(body.contains(&o.rep.voice.signature), "{name}: signature");
@@ -340,7 +353,7 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
     assert!(left.is_empty(), "{name}: {left:?} in\n{text}");
 
     // An apology only for a problem the prospect reported.
-    let apologises = ["sorry", "apolog"]
+    let apologises = ["sorry", "apolog", "tut mir leid", "désolé", "lamento"]
         .iter()
         .any(|w| body.to_lowercase().contains(w));
     let problem = expect["apology"].as_bool().unwrap_or(false);
@@ -362,8 +375,9 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
             o.draft.in_reply_to.is_some() && o.draft.subject.starts_with("Re:"),
             "{name}"
         );
+        let (_, _, again) = LOCAL[lang as usize];
         assert!(
-            body.contains("Good to hear from you again."),
+            body.contains(again),
             "{name}: picks the conversation up\n{body}"
         );
     } else {
@@ -371,6 +385,54 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
             o.draft.in_reply_to.is_none(),
             "{name}: no thread to reply in"
         );
+    }
+}
+
+/// The greeting with and without a name, the sign-off and the follow-up
+/// opening in each reply language, as the README's Languages section gives
+/// them (English: the rep's voice profile).
+const LOCAL: [(&str, &str, &str); 4] = [
+    ("Hi {n},", "", "Good to hear from you again."),
+    (
+        "Guten Tag {n},",
+        "Mit freundlichen Grüßen",
+        "schön, wieder von Ihnen zu hören.",
+    ),
+    (
+        "Bonjour {n},",
+        "Bien cordialement,",
+        "Merci de revenir vers nous.",
+    ),
+    (
+        "Buenos días, {n}:",
+        "Un cordial saludo,",
+        "Me alegra volver a saber de usted.",
+    ),
+];
+
+/// The language compose wrote the reply in.
+fn reply_language(o: &Outcome) -> Lang {
+    serde_json::from_value(o.steps["compose"]["language"].clone()).unwrap_or(Lang::En)
+}
+
+/// An English greeting (`Hi Ana,`, `Hi there,`) as it reads in `lang`.
+fn in_language(english: &str, lang: Lang) -> String {
+    let name = english
+        .strip_prefix("Hi ")
+        .and_then(|n| n.strip_suffix(','))
+        .unwrap_or(english);
+    let (with_name, _, _) = LOCAL[lang as usize];
+    match (lang, name) {
+        (Lang::En, _) => english.to_string(),
+        (_, "there") => with_name.replace(", {n}", "").replace(" {n}", ""),
+        _ => with_name.replace("{n}", name),
+    }
+}
+
+fn sign_off(o: &Outcome, lang: Lang) -> String {
+    match lang {
+        Lang::En => o.rep.voice.sign_off.clone(),
+        _ => LOCAL[lang as usize].1.to_string(),
     }
 }
 

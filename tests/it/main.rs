@@ -25,6 +25,7 @@ mod graph;
 mod helpers;
 mod holds;
 mod hubspot_connect;
+mod languages;
 mod leases;
 mod ledger;
 mod lifecycle;
