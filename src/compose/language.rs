@@ -160,7 +160,7 @@ fn mixed(text: &str) -> Option<String> {
             None => counts.push((code, letters)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let share = |n: usize| n as f64 / total.max(1) as f64;
     (counts.len() > 1 && share(counts[1].1) >= MIXED_SHARE).then(|| {
         counts

@@ -80,7 +80,12 @@ fn the_readme_demo_answers_every_sample_and_exits_zero() {
         stdout.contains("Every submission ended as expected"),
         "{stdout}"
     );
-    assert_eq!(stdout.matches(" completed ").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches(" completed ").count(), 6, "{stdout}");
+    // The German prospect's reply is German, slots and all (README "Languages").
+    assert!(
+        stdout.contains("Ihre Demo für Hansa Kühltechnik GmbH") && stdout.contains(". Dezember, "),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("growth@cheap-leads.example") && stdout.contains(" skipped "),
         "{stdout}"

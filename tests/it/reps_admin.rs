@@ -26,7 +26,7 @@ fn sam() -> Value {
         "id": "sam-rivera", "name": "Sam Rivera", "email": "Sam@Example.com",
         "time_zone": "Europe/Berlin", "hours": "08:30-17:00", "days": "mon-fri",
         "territories": ["DE", "Europe/"], "hubspot_owner_id": "101",
-        "reason": "new hire"
+        "languages": ["DE", "en"], "reason": "new hire"
     })
 }
 
@@ -84,6 +84,11 @@ async fn reps_are_added_edited_and_deactivated_through_the_api(db: TestDb) {
         "the calendar defaults to the mailbox"
     );
     assert_eq!(created["territories"], json!(["de", "Europe/"]));
+    assert_eq!(
+        created["languages"],
+        json!(["de", "en"]),
+        "codes stored lower-case, the default first"
+    );
     assert_eq!(created["working_hours"]["start"], "08:30:00");
     assert_eq!(
         active_ids(&store).await,
@@ -195,6 +200,8 @@ async fn every_bad_field_is_refused_by_name_and_changes_nothing(db: TestDb) {
         ("hours", json!("9-5"), "working_hours"),
         ("days", json!("mon-funday"), "working_hours"),
         ("territories", json!(["Germany"]), "territories"),
+        ("languages", json!(["German"]), "languages"),
+        ("languages", json!(["de", "DE"]), "languages"),
         ("hubspot_owner_id", json!("owner-1"), "hubspot_owner_id"),
         ("booking_link", json!("javascript:alert(1)"), "booking_link"),
         ("calendar_id", json!("sam @example.com"), "calendar_id"),
@@ -240,6 +247,7 @@ async fn the_console_adds_edits_and_deactivates_reps(db: TestDb) {
         ("hours", "09:00-18:00"),
         ("days", "mon-fri"),
         ("territories", "br, pt"),
+        ("languages", "pt, en"),
         ("hubspot_owner_id", ""),
         ("booking_link", ""),
         ("reason", "new hire"),
@@ -261,6 +269,10 @@ async fn the_console_adds_edits_and_deactivates_reps(db: TestDb) {
     assert!(
         html.contains("value=\"br, pt\""),
         "the edit form holds the stored territories"
+    );
+    assert!(
+        html.contains("<dd id=\"rep-languages\">pt, en</dd>") && html.contains("value=\"pt, en\""),
+        "the page shows the rep's languages and the edit form holds them"
     );
 
     let mut bad = fields.clone();

@@ -48,7 +48,6 @@ pub static FORMAL: Phrases = Phrases {
         question_from: "Ihre Frage von {company}",
         question: "Ihre Frage",
     },
-    unsubscribe: "Sie möchten keine E-Mails mehr von uns erhalten? Hier abmelden: {link}",
 };
 
 pub static INFORMAL: Phrases = Phrases {
@@ -94,5 +93,4 @@ pub static INFORMAL: Phrases = Phrases {
         question_from: "Deine Frage von {company}",
         question: "Deine Frage",
     },
-    unsubscribe: "Du möchtest keine E-Mails mehr von uns? Hier abmelden: {link}",
 };

@@ -47,5 +47,4 @@ pub static PHRASES: Phrases = Phrases {
         question_from: "Your question from {company}",
         question: "Your question",
     },
-    unsubscribe: "To stop receiving emails from us: {link}",
 };

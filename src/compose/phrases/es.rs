@@ -48,7 +48,6 @@ pub static FORMAL: Phrases = Phrases {
         question_from: "Su pregunta desde {company}",
         question: "Su pregunta",
     },
-    unsubscribe: "¿Prefiere no recibir más correos nuestros? Darse de baja: {link}",
 };
 
 pub static INFORMAL: Phrases = Phrases {
@@ -94,5 +93,4 @@ pub static INFORMAL: Phrases = Phrases {
         question_from: "Tu pregunta desde {company}",
         question: "Tu pregunta",
     },
-    unsubscribe: "¿Prefieres no recibir más correos nuestros? Darse de baja: {link}",
 };

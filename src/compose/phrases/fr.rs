@@ -48,7 +48,6 @@ pub static FORMAL: Phrases = Phrases {
         question_from: "Votre question ({company})",
         question: "Votre question",
     },
-    unsubscribe: "Vous ne souhaitez plus recevoir nos e-mails ? Désinscription : {link}",
 };
 
 pub static INFORMAL: Phrases = Phrases {
@@ -94,5 +93,4 @@ pub static INFORMAL: Phrases = Phrases {
         question_from: "Ta question ({company})",
         question: "Ta question",
     },
-    unsubscribe: "Tu ne veux plus recevoir nos e-mails ? Désinscription : {link}",
 };

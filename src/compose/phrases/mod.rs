@@ -1,7 +1,7 @@
 //! Every sentence the built-in composer writes, per language and form of
 //! address: greeting, openings per intent (first contact and follow-up),
-//! the material and slot paragraphs, the calls to action, sign-off, subjects
-//! and the unsubscribe footer. German, French and Spanish have a formal
+//! the material and slot paragraphs, the calls to action, sign-off and
+//! subjects. German, French and Spanish have a formal
 //! table (*Sie*, *vous*, *usted*: the default) and an informal one (*du*,
 //! *tu*, *tú*: the voice profile's `informal`). `{at}` stands for the
 //! company phrase (" at Acme", " bei Acme"…), `{company}`, `{name}`,
@@ -78,8 +78,6 @@ pub struct Phrases {
     pub booking: &'static str,
     pub no_slots: &'static str,
     pub subjects: Subjects,
-    /// The footer under the reply with the one-click unsubscribe link: `{link}`.
-    pub unsubscribe: &'static str,
 }
 
 /// The table for `lang`, formal unless `informal` (English has one).
