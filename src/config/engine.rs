@@ -46,6 +46,10 @@ pub struct EngineConfig {
     pub conversation_company_threads: bool,
     /// The prospect's business hours and days, in their zone.
     pub prospect_hours: WorkingHours,
+    /// How often the supervisor reads open drafts' threads; zero: never.
+    pub stale_check_every: Duration,
+    /// Open drafts read per check.
+    pub stale_check_batch: i64,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -123,5 +127,9 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 message,
             )
         })?,
+        stale_check_every: Duration::from_secs(
+            source.parse::<u64>("SALES_AGENT_STALE_CHECK_INTERVAL")?,
+        ),
+        stale_check_batch: source.parse_positive("SALES_AGENT_STALE_CHECK_BATCH")?,
     })
 }
