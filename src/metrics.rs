@@ -94,6 +94,8 @@ pub struct Metrics {
     pub connector_breaker_state: IntGaugeVec,
     /// Whether the service can act for a connected account (1) or it needs reconnecting (0), by provider and account.
     pub account_connected: IntGaugeVec,
+    /// Drafts left for a rep that went stale before they were sent, by reason (prospect_replied, meeting_booked).
+    pub drafts_stale: IntCounterVec,
 }
 
 fn help(name: &str, text: &str) -> Opts {
@@ -258,6 +260,14 @@ impl Metrics {
                 &["provider", "account"],
             )
             .expect(ok),
+            drafts_stale: IntCounterVec::new(
+                help(
+                    "drafts_stale_total",
+                    "Drafts left for a rep that went stale before they were sent, by reason (prospect_replied, meeting_booked).",
+                ),
+                &["reason"],
+            )
+            .expect(ok),
             registry,
         };
         for collector in metrics.collectors() {
@@ -292,6 +302,7 @@ impl Metrics {
             Box::new(self.connector_rate_limit_wait.clone()),
             Box::new(self.connector_breaker_state.clone()),
             Box::new(self.account_connected.clone()),
+            Box::new(self.drafts_stale.clone()),
         ]
     }
 
@@ -302,6 +313,9 @@ impl Metrics {
         }
         for status in FINAL_STATUSES {
             self.workflows_finished.with_label_values(&[status]);
+        }
+        for reason in crate::domain::StaleReason::ALL {
+            self.drafts_stale.with_label_values(&[reason.as_str()]);
         }
         for step in Step::ALL {
             self.step_duration.with_label_values(&[step.as_str()]);

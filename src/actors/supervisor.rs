@@ -3,8 +3,9 @@
 //! concurrency, starts one workflow actor for each, renews the leases of those
 //! still running, and on shutdown stops claiming and waits for them to finish.
 //! New workflows wake it at once; a timer catches retries and other processes'
-//! expired leases. Two more timers: experiment outcomes, and the janitor that
-//! enforces the retention settings (`store::retention`).
+//! expired leases. Three more timers: experiment outcomes, the janitor that
+//! enforces the retention settings (`store::retention`), and the watcher of
+//! open drafts' threads (`engine::stale`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub struct Supervisor {
     in_flight_count: watch::Sender<usize>,
     checking_experiments: bool,
     purging: bool,
+    checking_drafts: bool,
 }
 
 impl Supervisor {
@@ -47,6 +49,7 @@ impl Supervisor {
             in_flight_count: watch::channel(0).0,
             checking_experiments: false,
             purging: false,
+            checking_drafts: false,
         }
     }
 
@@ -191,6 +194,28 @@ impl Supervisor {
 }
 
 impl Supervisor {
+    /// Reads a batch of open drafts' threads for a prospect's reply (see
+    /// `engine::stale`); a check still going when the timer fires is skipped.
+    fn check_drafts(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || self.checking_drafts {
+            return;
+        }
+        self.checking_drafts = true;
+        let (services, owner) = (self.services.clone(), self.owner.clone());
+        async move { crate::engine::stale::check(&services, &owner).await }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                act.checking_drafts = false;
+                match result {
+                    Ok(report) => tracing::debug!(?report, "open drafts checked"),
+                    Err(error) => tracing::warn!(%error, "stale-draft check failed"),
+                }
+            })
+            .spawn(ctx);
+    }
+}
+
+impl Supervisor {
     /// The janitor: removes and blanks what is older than the retention
     /// settings, in short batches; a pass still going when the timer fires is
     /// skipped. Every process may run it: the batches are idempotent.
@@ -241,6 +266,10 @@ impl Actor for Supervisor {
         let check_every = self.services.config.engine.experiment_check_every;
         if !check_every.is_zero() && self.services.config.engine.run_workflows {
             ctx.run_interval(check_every, |act, ctx| act.check_experiments(ctx));
+        }
+        let drafts_every = self.services.config.engine.stale_check_every;
+        if !drafts_every.is_zero() && self.services.config.engine.run_workflows {
+            ctx.run_interval(drafts_every, |act, ctx| act.check_drafts(ctx));
         }
         let purge_every = self.services.config.retention.every;
         if !purge_every.is_zero() {

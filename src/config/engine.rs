@@ -49,6 +49,10 @@ pub struct EngineConfig {
     /// The language of a prospect whose message, form and country say none,
     /// and of reps who list no languages.
     pub default_language: Lang,
+    /// How often the supervisor reads open drafts' threads; zero: never.
+    pub stale_check_every: Duration,
+    /// Open drafts read per check.
+    pub stale_check_batch: i64,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -135,5 +139,9 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 )
             })?
         },
+        stale_check_every: Duration::from_secs(
+            source.parse::<u64>("SALES_AGENT_STALE_CHECK_INTERVAL")?,
+        ),
+        stale_check_batch: source.parse_positive("SALES_AGENT_STALE_CHECK_BATCH")?,
     })
 }

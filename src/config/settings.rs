@@ -415,6 +415,16 @@ pub const SETTINGS: &[Setting] = &[
         "How often experiment outcomes (replies, meetings) are checked; 0 turns the timer off.",
     ),
     setting(
+        "SALES_AGENT_STALE_CHECK_INTERVAL",
+        "60",
+        "Seconds between checks of open drafts' Gmail threads for a reply from the prospect (which makes the draft stale: never sent); 0 turns the watcher off.",
+    ),
+    setting(
+        "SALES_AGENT_STALE_CHECK_BATCH",
+        "20",
+        "Open drafts read per check (one Gmail threads.get each, oldest-checked first), so a large backlog never floods a mailbox's quota.",
+    ),
+    setting(
         "SALES_AGENT_SLOT_HOLD_MINS",
         "240",
         "How long a slot offered to one prospect is kept from others.",

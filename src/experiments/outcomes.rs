@@ -55,7 +55,7 @@ fn trail(conn: &mut crate::store::DbConn, workflow_id: &str) -> Result<Trail, St
 }
 
 /// The bare address of a `From` header (`Name <a@b>` or `a@b`), lower-cased.
-fn address(from: &str) -> String {
+pub(crate) fn address(from: &str) -> String {
     let inner = match (from.rfind('<'), from.rfind('>')) {
         (Some(open), Some(close)) if open < close => &from[open + 1..close],
         _ => from,
@@ -132,11 +132,21 @@ async fn reply_thread(services: &Services, d: &Delivery) -> Result<Option<String
     if let Some(thread_id) = &d.thread_id {
         return Ok(Some(thread_id.clone()));
     }
+    thread_of(services, &d.mailbox, &d.message_id).await
+}
+
+/// The Gmail thread in `mailbox` holding our message `message_id` (a draft or
+/// sent), found by its Message-ID.
+pub(crate) async fn thread_of(
+    services: &Services,
+    mailbox: &str,
+    message_id: &str,
+) -> Result<Option<String>, ConnectorError> {
     let query = GmailQuery::new()
         .in_folder(Folder::Anywhere)
-        .rfc822msgid(&d.message_id)?;
+        .rfc822msgid(message_id)?;
     let (mailbox, request) = (
-        d.mailbox.clone(),
+        mailbox.to_string(),
         ListRequest {
             q: Some(query),
             max_results: Some(1),
@@ -144,7 +154,7 @@ async fn reply_thread(services: &Services, d: &Delivery) -> Result<Option<String
         },
     );
     let page = services
-        .gmail(&d.mailbox, &THREADS_LIST, move |g| {
+        .gmail(&mailbox.clone(), &THREADS_LIST, move |g| {
             let (mailbox, request) = (mailbox.clone(), request.clone());
             async move { g.threads_list(&mailbox, &request).await }
         })

@@ -2,7 +2,9 @@
 //! per-endpoint stats, read or replace the fault table, change quotas, advance
 //! the clock, reset to the fixture, and the OAuth levers a person or an admin
 //! pulls at the provider (register a redirect URI, revoke a grant from the
-//! account page, remove a scope, rotate the signing key, list issued tokens).
+//! account page, remove a scope, rotate the signing key, list issued tokens),
+//! and what people do in a mailbox (a prospect's reply, the rep sending a
+//! draft: `gmail::simulate`).
 //! No auth: the sandbox is a local tool.
 
 use std::collections::BTreeMap;
@@ -38,6 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/_sandbox/form-submissions",
             web::get().to(form_submissions),
+        )
+        .route(
+            "/_sandbox/gmail/reply",
+            web::post().to(super::gmail::simulate::reply),
+        )
+        .route(
+            "/_sandbox/gmail/send-draft",
+            web::post().to(super::gmail::simulate::rep_sends_draft),
         );
 }
 

@@ -104,6 +104,10 @@ const FAULTS: &str = r#"Faults (per endpoint, deterministic from the seed):
     POST /_sandbox/clock/advance {"ms": N}                move the clock forward
     POST /_sandbox/oauth/revoke {"refreshToken": "..."}   revoke a grant
     POST /_sandbox/reset                                  back to the fixture
+  What people do in a mailbox:
+    POST /_sandbox/gmail/reply {"mailbox", "threadId", "from", "name"?, "body"?}
+                                                          a prospect's reply in a thread
+    POST /_sandbox/gmail/send-draft {"mailbox", "draftId"} the rep sends a draft
 Quotas (on by default; QuotaConfig fields): enabled, hubspotPerWindow (100),
   hubspotWindowMs (10000), hubspotSearchPerSecond (4),
   gmailUnitsPerWindow (6000), gmailWindowMs (60000), gmailSendsPerDay (2000),

@@ -16,7 +16,7 @@ use crate::domain::{Mode, Step};
 use crate::steps::once::{Earlier, Fence, find_or_create};
 use crate::steps::pilot::{self, HELD_IN_PILOT};
 use crate::steps::send::HELD_WITHOUT_UNSUBSCRIBE;
-use crate::steps::send::{SendOutcome, SendRequest, send_once};
+use crate::steps::send::{SendOutcome, SendRequest, send_once, stale_refusal};
 use crate::steps::state::Delivery;
 use crate::steps::{StepCx, StepDone, StepError};
 use crate::store::settings;
@@ -148,6 +148,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         match send_once(cx.services, &request).await? {
             SendOutcome::Sent { message_id } => delivery.sent_message_id = Some(message_id),
             SendOutcome::Suppressed => delivery.held = Some("recipient is suppressed".into()),
+            SendOutcome::Stale(reason) => delivery.held = Some(stale_refusal(reason)),
         }
     }
     Ok(StepDone::ok(delivery))

@@ -48,6 +48,16 @@ impl<'a> Fence<'a> {
         }
     }
 
+    /// For a write made outside a workflow run (the stale-draft watcher, under
+    /// its own lease on the watch row): there is no workflow lease to hold.
+    pub fn unleased(services: &'a Services, workflow_id: &'a str) -> Self {
+        Fence {
+            services,
+            workflow_id,
+            owner: None,
+        }
+    }
+
     pub fn services(&self) -> &'a Services {
         self.services
     }

@@ -83,44 +83,51 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         }));
     }
     let fence = Fence::of(cx);
-    let note_id = ensure(
-        fence,
-        Engagement::Note,
-        &note_marker,
-        &contact.id,
-        Write::Note(note),
-    )
-    .await?;
-    let task_id = ensure(
-        fence,
-        Engagement::Task,
-        &task_marker,
-        &contact.id,
-        Write::Task(task),
-    )
-    .await?;
+    let note_id = ensure(fence, NOTE, &note_marker, &contact.id, Write::Note(note)).await?;
+    let task_id = ensure(fence, TASK, &task_marker, &contact.id, Write::Task(task)).await?;
     Ok(StepDone::ok(RecordInfo { note_id, task_id }))
 }
 
-enum Write {
+pub(crate) enum Write {
     Note(NewNote),
     Task(NewTask),
 }
 
+/// A HubSpot engagement a workflow writes once: its kind, its ledger row, and
+/// the audit entry made when it is created.
+#[derive(Clone, Copy)]
+pub(crate) struct Target {
+    pub kind: Engagement,
+    pub effect: EffectKind,
+    pub action: &'static str,
+    pub reason: &'static str,
+}
+
+const WHY: &str = "what the reply did, and a follow-up for the rep";
+const NOTE: Target = Target {
+    kind: Engagement::Note,
+    effect: EffectKind::HubspotNote,
+    action: "hubspot.note_created",
+    reason: WHY,
+};
+const TASK: Target = Target {
+    kind: Engagement::Task,
+    effect: EffectKind::HubspotTask,
+    action: "hubspot.task_created",
+    reason: WHY,
+};
+
 /// The engagement's id: from the ledger, else found on the contact by marker,
 /// else created now.
-async fn ensure(
+pub(crate) async fn ensure(
     fence: Fence<'_>,
-    kind: Engagement,
+    target: Target,
     marker: &str,
     contact_id: &str,
     write: Write,
 ) -> Result<String, StepError> {
     let (services, workflow_id) = (fence.services(), fence.workflow_id());
-    let effect_kind = match kind {
-        Engagement::Note => EffectKind::HubspotNote,
-        Engagement::Task => EffectKind::HubspotTask,
-    };
+    let (kind, effect_kind) = (target.kind, target.effect);
     let (wf, key) = (workflow_id.to_string(), marker.to_string());
     let effect = services
         .store
@@ -167,10 +174,7 @@ async fn ensure(
     )
     .await?;
     let (wf, external, contact) = (workflow_id.to_string(), id.clone(), contact_id.to_string());
-    let action = match kind {
-        Engagement::Note => "hubspot.note_created",
-        Engagement::Task => "hubspot.task_created",
-    };
+    let (action, reason) = (target.action, target.reason);
     services
         .store
         .run(move |conn| {
@@ -190,7 +194,7 @@ async fn ensure(
                         actor: "engine",
                         action,
                         workflow_id: Some(&wf),
-                        reason: Some("what the reply did, and a follow-up for the rep"),
+                        reason: Some(reason),
                         detail,
                     },
                 )

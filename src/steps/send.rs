@@ -6,7 +6,8 @@
 //!    sent; `unknown` → a send may have happened, so look in Sent for our
 //!    Message-ID first, and only if it is not there and the draft still exists
 //!    send again; a vanished draft with nothing in Sent goes to a human.
-//! 3. In one transaction: the suppression list, the mailbox's rolling daily
+//! 3. In one transaction: a stale draft (the prospect wrote first, or booked:
+//!    `store::draft_watches`), the suppression list, the mailbox's rolling daily
 //!    limit, and the claim (`planned` → `unknown`) so that two callers never both send.
 //! 4. `drafts.send`, then the row is `done` with the sent message's id.
 
@@ -16,7 +17,9 @@ use chrono_tz::Tz;
 use super::StepError;
 use crate::connectors::ConnectorError;
 use crate::connectors::gmail::{DRAFTS_GET, DRAFTS_SEND, Format, THREADS_LIST};
+use crate::domain::StaleReason;
 use crate::services::Services;
+use crate::store::draft_watches;
 use crate::store::side_effects::{self, EffectKind, EffectState};
 use crate::store::{StoreError, audit, now, suppressions};
 
@@ -39,8 +42,20 @@ pub struct SendRequest<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+    },
     Suppressed,
+    /// The draft went stale before it was sent: it never will be.
+    Stale(StaleReason),
+}
+
+/// What a delivery and a refused approval say about a stale draft.
+pub fn stale_refusal(reason: StaleReason) -> String {
+    format!(
+        "not sent: the draft is stale ({}); answer the prospect's latest message instead",
+        reason.describe()
+    )
 }
 
 pub async fn send_once(
@@ -95,6 +110,7 @@ pub async fn send_once(
         EffectState::Planned => {}
     }
     match claim(services, request).await? {
+        Claim::Stale(reason) => return Ok(SendOutcome::Stale(reason)),
         Claim::Suppressed => return Ok(SendOutcome::Suppressed),
         Claim::OverLimit => {
             return Err(StepError::Defer {
@@ -140,11 +156,12 @@ pub async fn send_once(
 enum Claim {
     Won,
     Taken,
+    Stale(StaleReason),
     Suppressed,
     OverLimit,
 }
 
-/// Suppression, the daily limit and the claim, in one transaction.
+/// Staleness, suppression, the daily limit and the claim, in one transaction.
 async fn claim(services: &Services, request: &SendRequest<'_>) -> Result<Claim, StoreError> {
     let (wf, mailbox, recipient) = (
         request.workflow_id.to_string(),
@@ -156,6 +173,9 @@ async fn claim(services: &Services, request: &SendRequest<'_>) -> Result<Claim, 
         .store
         .run(move |conn| {
             diesel::Connection::transaction(conn, |c| {
+                if let Some(reason) = draft_watches::stale_for_send(c, &wf)? {
+                    return Ok(Claim::Stale(reason));
+                }
                 if suppressions::is_suppressed(c, &recipient)? {
                     return Ok(Claim::Suppressed);
                 }

@@ -32,6 +32,8 @@ pub struct WaitingDraft {
     pub workflow: WorkflowRow,
     pub delivery: String,
     pub compose: Option<String>,
+    /// Why the draft went stale (never to be sent), when it did.
+    pub stale: Option<crate::domain::StaleReason>,
 }
 
 /// Drafts waiting for approval, newest first: two queries for any `limit`.
@@ -64,6 +66,7 @@ pub fn drafts_waiting(conn: &mut DbConn, limit: i64) -> Result<Vec<WaitingDraft>
         .collect();
     let ids: Vec<String> = waiting.iter().map(|(w, _)| w.id.clone()).collect();
     let composed = step_outputs(conn, &ids, &["compose"])?;
+    let watches = super::draft_watches::find_many(conn, &ids)?;
     Ok(waiting
         .into_iter()
         .map(|(workflow, delivery)| {
@@ -71,10 +74,15 @@ pub fn drafts_waiting(conn: &mut DbConn, limit: i64) -> Result<Vec<WaitingDraft>
                 .iter()
                 .find(|(id, _, _)| *id == workflow.id)
                 .and_then(|(_, _, out)| out.clone());
+            let stale = watches
+                .iter()
+                .find(|w| w.workflow_id == workflow.id)
+                .and_then(|w| w.stale());
             WaitingDraft {
                 workflow,
                 delivery,
                 compose,
+                stale,
             }
         })
         .collect())

@@ -51,6 +51,7 @@ pub struct Removed {
     pub side_effects: usize,
     pub slot_holds: usize,
     pub waits: usize,
+    pub draft_watches: usize,
     pub experiment_assignments: usize,
 }
 
@@ -148,6 +149,7 @@ pub(super) fn remove_workflows(
     let waits =
         diesel::delete(workflow_waits::table.filter(workflow_waits::workflow_id.eq_any(ids)))
             .execute(c)?;
+    let draft_watches = super::draft_watches::delete_for(c, ids)?;
     let side_effects =
         diesel::delete(side_effects::table.filter(side_effects::workflow_id.eq_any(ids)))
             .execute(c)?;
@@ -162,6 +164,7 @@ pub(super) fn remove_workflows(
         side_effects,
         slot_holds,
         waits,
+        draft_watches,
         experiment_assignments,
     })
 }

@@ -191,6 +191,17 @@ pub fn assignments(conn: &mut DbConn, experiment_id: &str) -> Result<Vec<Assignm
         .load(conn)?)
 }
 
+/// The assignments a workflow made (one per experiment running then).
+pub fn assignments_of_workflow(
+    conn: &mut DbConn,
+    workflow_id: &str,
+) -> Result<Vec<Assignment>, StoreError> {
+    Ok(ea::table
+        .filter(ea::workflow_id.eq(workflow_id))
+        .select(Assignment::as_select())
+        .load(conn)?)
+}
+
 /// Assignments since `since` still missing a reply or a meeting: what the
 /// outcome check looks at.
 pub fn open_assignments(

@@ -16,6 +16,7 @@ pub mod console_queries;
 pub mod console_users;
 pub mod copy;
 pub mod dead_letters;
+pub mod draft_watches;
 pub mod erasure;
 pub mod events;
 mod events_pg;

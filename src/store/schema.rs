@@ -327,3 +327,27 @@ diesel::table! {
         planned_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    draft_watches (workflow_id) {
+        workflow_id -> Text,
+        mailbox -> Text,
+        draft_id -> Text,
+        message_id -> Text,
+        thread_id -> Nullable<Text>,
+        contact_email -> Text,
+        drafted_at -> Timestamp,
+        state -> Text,
+        stale_reason -> Nullable<Text>,
+        stale_at -> Nullable<Timestamp>,
+        replied_at -> Nullable<Timestamp>,
+        reply_recorded_at -> Nullable<Timestamp>,
+        checked_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(draft_watches, side_effects);
+diesel::allow_tables_to_appear_in_same_query!(draft_watches, workflows);

@@ -18,6 +18,8 @@ pub enum EffectKind {
     HubspotNote,
     HubspotTask,
     CalendarEvent,
+    /// The note recording the prospect's reply to a draft that went stale.
+    HubspotReplyNote,
 }
 
 impl EffectKind {
@@ -28,6 +30,7 @@ impl EffectKind {
             EffectKind::HubspotNote => "hubspot_note",
             EffectKind::HubspotTask => "hubspot_task",
             EffectKind::CalendarEvent => "calendar_event",
+            EffectKind::HubspotReplyNote => "hubspot_reply_note",
         }
     }
 }

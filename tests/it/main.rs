@@ -51,6 +51,7 @@ mod serve_defaults;
 mod service_account;
 mod slow_bodies;
 mod spec;
+mod stale_drafts;
 mod unsubscribe;
 mod url_text;
 mod voice;

@@ -5,6 +5,7 @@
 
 mod query;
 mod read;
+pub(crate) mod simulate;
 mod write;
 
 use std::collections::HashMap;

@@ -270,37 +270,48 @@ pub(super) async fn drafts_send(
             return google_bad_request("Invalid draft: missing id");
         };
         let mut world = sb.lock_world();
-        let Some(message) = world
-            .mailboxes
-            .get(&email)
-            .and_then(|mb| draft(mb, &id))
-            .cloned()
-        else {
-            return google_not_found(NOT_FOUND);
-        };
-        let parsed = match mime::parse(message.raw.clone(), true) {
-            Ok(p) => p,
-            Err(e) => return google_bad_request(&e.to_string()),
-        };
-        if let Some(mb) = world.mailboxes.get_mut(&email) {
-            mb.drafts.remove(&id);
-            mb.messages.remove(&message.id);
+        match send_draft(sb, &mut world, &email, &id) {
+            Ok(sent) => HttpResponse::Ok().json(brief(&sent)),
+            Err(response) => response,
         }
-        let sent = insert(
-            sb,
-            &mut world,
-            &email,
-            Parsed {
-                message_id: message.message_id.clone(),
-                headers: message.headers.clone(),
-                ..parsed
-            },
-            message.thread_id.clone(),
-            &["SENT"],
-        );
-        HttpResponse::Ok().json(brief(&sent))
     })
     .await
+}
+
+/// Sends draft `id` of `email`'s mailbox: the draft and its message go, and a
+/// SENT message with the same headers (its Message-ID too) joins the thread.
+pub(super) fn send_draft(
+    sb: &Sandbox,
+    world: &mut World,
+    email: &str,
+    id: &str,
+) -> Result<Message, HttpResponse> {
+    let Some(message) = world
+        .mailboxes
+        .get(email)
+        .and_then(|mb| draft(mb, id))
+        .cloned()
+    else {
+        return Err(google_not_found(NOT_FOUND));
+    };
+    let parsed =
+        mime::parse(message.raw.clone(), true).map_err(|e| google_bad_request(&e.to_string()))?;
+    if let Some(mb) = world.mailboxes.get_mut(email) {
+        mb.drafts.remove(id);
+        mb.messages.remove(&message.id);
+    }
+    Ok(insert(
+        sb,
+        world,
+        email,
+        Parsed {
+            message_id: message.message_id.clone(),
+            headers: message.headers.clone(),
+            ..parsed
+        },
+        message.thread_id.clone(),
+        &["SENT"],
+    ))
 }
 
 pub(super) async fn drafts_delete(

@@ -1,7 +1,8 @@
 //! `POST /api/workflows/{id}/approve`: an admin sends a draft the workflow left in
 //! draft-only mode, through the same checks as send mode (quiet hours, the
 //! suppression list, the daily limit) and the same send-once ledger — so a second
-//! click, even a concurrent one, never sends a second email. Refused in pilot mode.
+//! click, even a concurrent one, never sends a second email. Refused in pilot
+//! mode, and for a stale draft (the prospect replied or booked first).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
@@ -11,9 +12,12 @@ use utoipa::ToSchema;
 
 use super::{Reason, checked_reason, store_error};
 use crate::domain::Mode;
+use crate::domain::StaleReason;
 use crate::steps::StepError;
-use crate::steps::send::{HELD_WITHOUT_UNSUBSCRIBE, SendOutcome, SendRequest, send_once};
-use crate::store::{audit, settings, step_runs, workflows};
+use crate::steps::send::{
+    HELD_WITHOUT_UNSUBSCRIBE, SendOutcome, SendRequest, send_once, stale_refusal,
+};
+use crate::store::{audit, draft_watches, settings, step_runs, workflows};
 use crate::web::auth::Caller;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
@@ -32,7 +36,7 @@ pub struct ApproveAnswer {
     security(("bearer" = ["admin"])),
     responses(
         (status = OK, body = ApproveAnswer),
-        (status = CONFLICT, description = "Cannot send now: the workflow is unfinished, left no draft, the draft failed its guardrails, the recipient is suppressed, or quiet hours or the daily limit defer it", body = ErrorBody),
+        (status = CONFLICT, description = "Cannot send now: the workflow is unfinished, left no draft, the draft failed its guardrails, the recipient is suppressed, or quiet hours or the daily limit defer it; or never: the draft is stale (code `stale_draft`: the prospect replied or booked a meeting before it was sent)", body = ErrorBody),
         (status = SERVICE_UNAVAILABLE, description = "Gmail could not be reached; try again", body = ErrorBody),
     ),
 )]
@@ -71,13 +75,14 @@ pub(crate) async fn approve_and_send(
     caller.require_admin()?;
     let reason = checked_reason(reason)?;
     let lookup = id.clone();
-    let (mode, workflow, runs) = state
+    let (mode, workflow, runs, watch) = state
         .store
         .run(move |c| {
             Ok((
                 settings::mode(c)?,
                 workflows::find_by_id(c, &lookup)?,
                 step_runs::list_for_workflow(c, &lookup)?,
+                draft_watches::find(c, &lookup)?,
             ))
         })
         .await
@@ -109,6 +114,11 @@ pub(crate) async fn approve_and_send(
             sent_message_id: sent.to_string(),
             already_sent: true,
         });
+    }
+    // Checked again inside the send's claim; asked here first so the answer
+    // is "never", not "not now" (quiet hours) for a draft that will never go.
+    if let Some(reason) = watch.as_ref().and_then(|w| w.stale()) {
+        return Err(stale(reason));
     }
     if delivery["held"].as_str() == Some(HELD_WITHOUT_UNSUBSCRIBE) {
         return Err(conflict(
@@ -181,6 +191,7 @@ pub(crate) async fn approve_and_send(
         Ok(SendOutcome::Suppressed) => {
             Err(conflict("the recipient is on the suppression list".into()))
         }
+        Ok(SendOutcome::Stale(reason)) => Err(stale(reason)),
         Err(StepError::Defer { reason, .. }) => Err(conflict(format!("not now: {reason}"))),
         Err(StepError::WaitForAccount { .. }) => Err(conflict(
             "not now: the rep's Google account needs reconnecting".into(),
@@ -193,4 +204,9 @@ pub(crate) async fn approve_and_send(
         Err(StepError::Permanent(message)) => Err(conflict(message)),
         Err(StepError::LeaseLost) => Err(conflict("the workflow is being worked on".into())),
     }
+}
+
+/// The refusal for a stale draft: 409 `stale_draft`, whatever the mode.
+fn stale(reason: StaleReason) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "stale_draft", stale_refusal(reason))
 }

@@ -11,9 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Reason, checked_reason, page_size, store_error};
 use crate::actors::supervisor::WorkflowAccepted;
+use crate::domain::StaleReason;
 use crate::store::admin_queries::{self, Request, TransitionError, WorkflowFilter};
 use crate::store::workflows::{self, WorkflowRow, WorkflowStatus};
-use crate::store::{audit, pilot_writes, step_runs};
+use crate::store::{audit, draft_watches, pilot_writes, step_runs};
 use crate::web::auth::Caller;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppState};
@@ -135,6 +136,11 @@ pub struct Detail {
     /// In pilot mode, each write it would have made, in the steps' order.
     pilot_writes: Vec<PilotWrite>,
     audit: Vec<TrailEntry>,
+    /// The draft left for the rep went stale before it was sent (the prospect
+    /// replied or booked a meeting): it will never be sent.
+    stale: bool,
+    stale_reason: Option<StaleReason>,
+    stale_at: Option<DateTime<Utc>>,
 }
 
 /// A write a pilot run recorded instead of making.
@@ -188,7 +194,7 @@ pub async fn detail(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (row, steps, trail, planned) = state
+    let (row, steps, trail, planned, watch) = state
         .store
         .run(move |c| {
             Ok((
@@ -196,6 +202,7 @@ pub async fn detail(
                 step_runs::list_for_workflow(c, &id)?,
                 audit::list_for_workflow(c, &id)?,
                 pilot_writes::list_for_workflow(c, &id)?,
+                draft_watches::find(c, &id)?,
             ))
         })
         .await
@@ -224,6 +231,7 @@ pub async fn detail(
             reason: a.reason,
         })
         .collect();
+    let stale_reason = watch.as_ref().and_then(|w| w.stale());
     // What a pilot run would have written, in place of writing it.
     let pilot_writes: Vec<PilotWrite> = planned
         .into_iter()
@@ -244,6 +252,11 @@ pub async fn detail(
         pilot: !pilot_writes.is_empty(),
         pilot_writes,
         audit,
+        stale: stale_reason.is_some(),
+        stale_reason,
+        stale_at: stale_reason
+            .and(watch.and_then(|w| w.stale_at))
+            .map(|t| t.and_utc()),
     }))
 }
 

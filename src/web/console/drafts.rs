@@ -1,5 +1,7 @@
 //! `GET /drafts`: replies waiting for approval in draft-only mode, newest first,
-//! each with its preview, guardrail verdict, approve & send, and a Gmail link.
+//! each with its preview, guardrail verdict, approve & send, and a Gmail link;
+//! a draft gone stale (the prospect replied or booked) says so, and offers no
+//! approval.
 
 use actix_web::{HttpResponse, web};
 use minijinja::context;
@@ -27,7 +29,8 @@ pub async fn list(
                 &view::parse(w.compose.as_deref()),
                 &view::parse(Some(&w.delivery)),
                 None,
-            )?;
+            )?
+            .with_stale(w.stale);
             Some(context! { id => w.workflow.id.clone(), created => view::time(w.workflow.created_at), draft })
         })
         .collect();

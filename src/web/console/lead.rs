@@ -2,7 +2,7 @@
 //! timeline (outcome, duration, attempts, error, what each found), the draft as
 //! the prospect will see it, the guardrail verdict, what a pilot run would have
 //! written (each request with its body, as text), the audit trail, and the
-//! admin's actions. Six queries, whatever the lead.
+//! admin's actions; a draft gone stale says so. Seven queries, whatever the lead.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -16,7 +16,7 @@ use super::view::{self, DraftView};
 use crate::steps::Step;
 use crate::store::side_effects::{self, EffectKind};
 use crate::store::workflows::WorkflowStatus;
-use crate::store::{audit, pilot_writes, settings, step_runs, workflows};
+use crate::store::{audit, draft_watches, pilot_writes, settings, step_runs, workflows};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -37,7 +37,7 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
-    let (mode, workflow, runs, trail, send, planned) = state
+    let (mode, workflow, runs, trail, send, planned, watch) = state
         .store
         .run(move |c| {
             Ok((
@@ -47,6 +47,7 @@ pub async fn show(
                 audit::list_for_workflow(c, &id)?,
                 side_effects::find(c, &id, EffectKind::GmailSend)?,
                 pilot_writes::list_for_workflow(c, &id)?,
+                draft_watches::find(c, &id)?,
             ))
         })
         .await?;
@@ -81,7 +82,9 @@ pub async fn show(
         .collect();
     let send = send.map(|e| e.state.as_str());
     let delivery = output("deliver");
-    let draft = DraftView::new(&workflow, &output("compose"), &delivery, send);
+    let stale = watch.as_ref().and_then(|w| w.stale());
+    let draft =
+        DraftView::new(&workflow, &output("compose"), &delivery, send).map(|d| d.with_stale(stale));
     let planned: Vec<_> = planned
         .iter()
         .map(|w| {
@@ -100,7 +103,8 @@ pub async fn show(
     let status = WorkflowStatus::parse(&workflow.status);
     let can = context! {
         // A pilot run made no draft: there is nothing to approve.
-        approve => draft.as_ref().is_some_and(|d| !d.sent && !d.sending)
+        // A stale draft is never sent: no approval is offered.
+        approve => draft.as_ref().is_some_and(|d| !d.sent && !d.sending && d.stale.is_empty())
             && delivery["draft_id"].is_string()
             && status == Some(WorkflowStatus::Completed),
         retry => status == Some(WorkflowStatus::DeadLettered),

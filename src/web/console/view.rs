@@ -112,6 +112,8 @@ pub struct DraftView {
     /// Approved, but the send is not known to be done (in flight or uncertain).
     pub sending: bool,
     pub gmail_url: String,
+    /// Why the draft went stale (it will never be sent); empty when it did not.
+    pub stale: String,
 }
 
 impl DraftView {
@@ -153,7 +155,14 @@ impl DraftView {
                     url::form_urlencoded::byte_serialize(thread.as_bytes()).collect::<String>()
                 )
             },
+            stale: String::new(),
         })
+    }
+
+    /// The draft went stale for `reason`, if any.
+    pub fn with_stale(mut self, reason: Option<crate::domain::StaleReason>) -> Self {
+        self.stale = reason.map(|r| r.describe().to_string()).unwrap_or_default();
+        self
     }
 }
 

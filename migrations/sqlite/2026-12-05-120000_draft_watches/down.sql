@@ -1,0 +1,2 @@
+DROP INDEX draft_watches_due;
+DROP TABLE draft_watches;
