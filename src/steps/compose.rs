@@ -111,14 +111,8 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
 /// The reply's language: the prospect's (qualify's guess) when the rep
 /// speaks it and the composer writes it, else the rep's default.
 pub(crate) fn language_of_reply(cx: &StepCx<'_>, rep: &Rep) -> Lang {
-    let prospect = cx
-        .state
-        .qualification
-        .as_ref()
-        .and_then(|q| q.language.as_ref())
-        .map(|l| l.code.as_str());
     reply_language(
-        prospect,
+        cx.prospect_language(),
         &rep.languages,
         cx.services.config.engine.default_language,
     )

@@ -74,6 +74,15 @@ fn to_value(output: impl serde::Serialize) -> Value {
 }
 
 impl StepCx<'_> {
+    /// The prospect's language as qualify read it (ISO 639-1), if it did.
+    pub fn prospect_language(&self) -> Option<&str> {
+        self.state
+            .qualification
+            .as_ref()
+            .and_then(|q| q.language.as_ref())
+            .map(|l| l.code.as_str())
+    }
+
     /// The rep the workflow was routed to; every step after `route` may rely on it.
     pub async fn rep(&self) -> Result<Rep, StepError> {
         let id = self

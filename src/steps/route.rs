@@ -187,12 +187,7 @@ pub async fn run(
         guess.candidate_tzs()
     };
     let business = &cx.services.config.engine.prospect_hours;
-    let language = cx
-        .state
-        .qualification
-        .as_ref()
-        .and_then(|q| q.language.as_ref())
-        .map(|l| l.code.clone());
+    let language = cx.prospect_language().map(str::to_string);
     let team_language = cx.services.config.engine.default_language;
     let prospect = Prospect {
         language: language.as_deref(),

@@ -437,19 +437,9 @@ async fn a_model_reply_in_the_wrong_language_gives_way_to_the_template(db: TestD
             .contains("Mit freundlichen Grüßen"),
         "{compose}"
     );
-    let metrics = stack
-        .app
-        .client
-        .get(format!("{}/metrics", stack.app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains(r#"sales_agent_composer_fallbacks_total{reason="wrong_language"} 1"#),
-        "{metrics}"
+    assert_eq!(
+        crate::llm_fallback::fallbacks_counted(&stack, "wrong_language").await,
+        1.0
     );
     stack.stop().await;
 }

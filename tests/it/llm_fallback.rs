@@ -102,7 +102,7 @@ async fn the_model_writes_the_opening_when_it_answers_well(db: TestDb) {
 }
 
 /// `sales_agent_composer_fallbacks_total{reason=…}` as `/metrics` serves it.
-async fn fallbacks_counted(stack: &Stack, kind: &str) -> f64 {
+pub(crate) async fn fallbacks_counted(stack: &Stack, kind: &str) -> f64 {
     let text = stack
         .app
         .client
