@@ -224,6 +224,7 @@ async fn mark_sent(
                     Some(&sent_id),
                     None,
                 )?;
+                draft_watches::settle_sent(c, &wf)?;
                 audit::append(
                     c,
                     &audit::Entry {

@@ -5,8 +5,10 @@
 //! service in send mode), `gone` (the rep deleted it) or `stale` (the prospect
 //! wrote first, or booked a meeting). A stale draft is never sent: the send
 //! claim (`steps::send`) reads the row in the same transaction as it claims the
-//! send, and marking stale refuses once a send is claimed. On PostgreSQL both
-//! lock the workflow's row first, so one of the two always sees the other.
+//! send, and marking stale refuses once the send is done. On PostgreSQL both
+//! lock the workflow's row first, so one of the two always sees the other. A
+//! send that went out while its outcome was unknown settles the row as sent
+//! when it is recorded: sent wins, since it is what the prospect received.
 //!
 //! The watcher claims due rows under a short lease (`claim_due`): two processes
 //! never read the same thread at once, and every change is conditional on the
@@ -88,7 +90,7 @@ type LedgerDraft = (
 );
 
 /// Starts watching drafts the ledger shows made since `since` and not watched
-/// yet, up to `limit`; how many. A draft whose send was already claimed is
+/// yet, up to `limit`; how many. A draft whose email is already sent is
 /// recorded as `sent` straight away, so it is never read from Gmail.
 pub fn adopt(conn: &mut DbConn, since: NaiveDateTime, limit: i64) -> Result<usize, StoreError> {
     let drafts: Vec<LedgerDraft> = side_effects::table
@@ -147,7 +149,7 @@ fn adopt_one(conn: &mut DbConn, workflow_id: &str) -> Result<bool, StoreError> {
     )
 }
 
-/// Inserts the watch row (open, or sent when the send is claimed already);
+/// Inserts the watch row (open, or sent when the email is sent already);
 /// false when another process inserted it first.
 fn insert(
     conn: &mut DbConn,
@@ -165,7 +167,7 @@ fn insert(
     else {
         return Ok(false);
     };
-    let state = if send_claimed(conn, workflow_id)? {
+    let state = if sent(conn, workflow_id)? {
         WatchState::Sent
     } else {
         WatchState::Open
@@ -195,13 +197,34 @@ fn insert(
     }
 }
 
-/// Whether the workflow's send was claimed (in flight or done): the draft is
-/// then being sent or sent, never stale.
-fn send_claimed(conn: &mut DbConn, workflow_id: &str) -> Result<bool, StoreError> {
+/// Whether the workflow's email is known to be sent: the draft is then done,
+/// never stale. A send whose outcome is unknown (refused, timed out, in
+/// flight) does not count: a stale mark then stops its retry in the claim, and
+/// if it did go out after all, `settle_sent` says so when it is found.
+fn sent(conn: &mut DbConn, workflow_id: &str) -> Result<bool, StoreError> {
     Ok(
         super::side_effects::find(conn, workflow_id, EffectKind::GmailSend)?
-            .is_some_and(|e| e.state != EffectState::Planned),
+            .is_some_and(|e| e.state == EffectState::Done),
     )
+}
+
+/// The workflow's email was sent: its draft is done — and not stale, even if
+/// it was marked so while a send's outcome was unknown. Runs inside the
+/// transaction that records the send.
+pub fn settle_sent(conn: &mut DbConn, workflow_id: &str) -> Result<(), StoreError> {
+    diesel::update(
+        dw::table
+            .find(workflow_id)
+            .filter(dw::state.ne(WatchState::Sent.as_str())),
+    )
+    .set((
+        dw::state.eq(WatchState::Sent.as_str()),
+        dw::stale_reason.eq(None::<String>),
+        dw::stale_at.eq(None::<NaiveDateTime>),
+        dw::closed_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The rows due a check, oldest-checked first — open drafts made since
@@ -291,7 +314,7 @@ pub fn close(conn: &mut DbConn, workflow_id: &str, state: WatchState) -> Result<
 
 /// Marks the workflow's draft stale for `reason` (with the prospect's reply
 /// time, when that is the reason); true when this call changed it. Refused
-/// (false) once the send is claimed — a sent draft is done, not stale — and
+/// (false) once the email is sent — a sent draft is done, not stale — and
 /// when the draft is settled already. A draft not watched yet is adopted first.
 pub fn mark_stale(
     conn: &mut DbConn,
@@ -301,7 +324,7 @@ pub fn mark_stale(
 ) -> Result<bool, StoreError> {
     conn.write_transaction(|c| {
         lock_workflow(c, workflow_id)?;
-        if send_claimed(c, workflow_id)? {
+        if sent(c, workflow_id)? {
             return Ok(false);
         }
         adopt_one(c, workflow_id)?;

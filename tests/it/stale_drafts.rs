@@ -21,6 +21,7 @@ on_both_backends!(
     a_prospect_reply_makes_the_draft_stale_and_it_is_never_sent,
     others_writing_or_the_rep_sending_leave_the_draft_fresh,
     a_booked_meeting_marks_the_draft_stale_once,
+    send_mode_never_sends_a_draft_that_went_stale_while_its_send_waited,
 );
 
 const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
@@ -384,6 +385,95 @@ async fn a_booked_meeting_marks_the_draft_stale_once(db: TestDb) {
         )
         .await
         .unwrap()
+    );
+    stack.stop().await;
+}
+
+/// Send mode, with Gmail refusing `drafts.send` (429) so the deliver step waits
+/// to retry with its draft made: the prospect replies meanwhile, and the
+/// engine's own next attempt refuses the stale draft and holds it.
+async fn send_mode_never_sends_a_draft_that_went_stale_while_its_send_waited(db: TestDb) {
+    use sales_agent::sandbox::faults::FaultSpec;
+    let refuse_sends = std::collections::BTreeMap::from([(
+        "gmail.drafts.send".to_string(),
+        FaultSpec {
+            rate_limit_rate: 1.0,
+            retry_after: Some(1),
+            ..FaultSpec::default()
+        },
+    )]);
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.stale_check_every = CHECK;
+            config.engine.max_attempts = 100;
+            config.engine.retry_max = Duration::from_secs(1);
+            // A refused send's outcome is "unknown" for twice this.
+            config.connectors.timeout = Duration::from_secs(1);
+            config
+        },
+        refuse_sends,
+    )
+    .await;
+    let mode = stack
+        .app
+        .api(Method::PUT, "/api/mode", Some(ADMIN_TOKEN))
+        .json(&json!({"mode": "send", "reason": "go live"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mode.status(), 200);
+    let accepted = stack.app.post_signed(&stack.sample(DANIEL)).await;
+    assert_eq!(accepted.status(), 202);
+    let id = json(accepted).await["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The draft exists; its send keeps being refused.
+    let started = Instant::now();
+    let (mailbox, thread) = loop {
+        let found = stack.sandbox.inspect(|w| {
+            w.mailboxes.iter().find_map(|(email, mb)| {
+                mb.drafts.values().find_map(|m| {
+                    let m = mb.messages.get(m)?;
+                    m.to.iter()
+                        .any(|t| t.contains(DANIEL))
+                        .then(|| (email.clone(), m.thread_id.clone()))
+                })
+            })
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no draft made");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    control(
+        &stack,
+        "gmail/reply",
+        json!({"mailbox": mailbox, "threadId": thread, "from": DANIEL}),
+    )
+    .await;
+    until_stale(&stack, &id, Duration::from_secs(30)).await;
+    // Gmail still refuses sends: the next attempt finds nothing in Sent, and
+    // its claim refuses the stale draft, which the workflow then holds.
+    let statuses = stack
+        .wait_finished(std::slice::from_ref(&id), Duration::from_secs(60))
+        .await;
+    assert_eq!(statuses, ["completed"]);
+    let delivery = stack.step_output(&id, "deliver").await;
+    assert!(delivery["sent_message_id"].is_null(), "{delivery}");
+    assert!(
+        delivery["held"].as_str().unwrap().contains("stale"),
+        "{delivery}"
+    );
+    assert!(
+        !stack
+            .sandbox
+            .sent(&mailbox)
+            .iter()
+            .any(|m| m.to.iter().any(|t| t.contains(DANIEL))),
+        "never sent"
     );
     stack.stop().await;
 }

@@ -1,9 +1,12 @@
 //! An admin's morning in the console: sign in, see the demo's leads, open one
 //! and read its 13 steps and draft, approve it (twice, fast: one email), switch
-//! draft-only off with a reason and find it in the audit log, retry a dead
+//! draft-only off with a reason and find it in the audit log, see a stale draft's
+//! badge, retry a dead
 //! letter, edit a voice profile, sign out — with an accessibility check and a screenshot of every page.
 
 use std::time::Duration;
+
+use sales_agent::domain::StaleReason;
 
 use super::browser::Browser;
 use super::{audit_of, draft_only};
@@ -13,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter);
 
 const DANIEL: &str = "daniel.brooks@summitcare-clinics.com";
+const LAURA: &str = "laura.martinez@brightpath-health.com";
 
 /// Messages in any demo rep's Sent folder addressed to `email`.
 fn sent_to(stack: &Stack, email: &str) -> usize {
@@ -141,6 +145,29 @@ async fn an_admin_approves_a_draft_switches_the_mode_and_retries_a_dead_letter(d
     assert!(
         browser.text("main").await.contains("admin:maria"),
         "approval audited with the person"
+    );
+
+    // A draft the prospect answered first: the badge, and no approval offered.
+    let laura = stack.answered(LAURA).await;
+    let engine = &stack.app.app.state.engine;
+    assert!(
+        sales_agent::steps::stale::mark_stale(engine, &laura, StaleReason::ProspectReplied)
+            .await
+            .unwrap()
+    );
+    browser.open(&format!("/leads/{laura}")).await;
+    assert_eq!(
+        browser.text(".badge.stale").await,
+        "Stale — the prospect replied"
+    );
+    assert_eq!(browser.count("#approve-form").await, 0, "never sent");
+    browser.check_page("lead-stale").await;
+    browser.open("/drafts").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Stale — the prospect replied")
     );
 
     browser.open("/settings").await;

@@ -444,3 +444,157 @@ async fn gmail_sends_from_the_account_and_fills_in_missing_headers() {
     );
     sb.stop().await;
 }
+
+/// The control levers for what people do in a mailbox: a prospect's reply
+/// filed in a thread reads back through `threads.get?format=metadata` in
+/// Gmail's shapes, and the rep's Send leaves the draft as a SENT message.
+#[actix_web::test]
+async fn a_prospect_reply_and_the_reps_send_read_back_in_gmails_shapes() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let message = "From: Maya Chen <maya.chen@northwind-analytics.com>\nTo: ana@acme.example\n\
+Subject: Your demo\nMessage-ID: <sa.wf-9.deliver@northwind-analytics.com>\n\nHi Ana,\n\nHere are some times.\n";
+    let (status, draft) = body(
+        client
+            .post(gmail(&sb, "/drafts"))
+            .bearer_auth(&token)
+            .json(&json!({"message": {"raw": raw(message)}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    let thread = draft["message"]["threadId"].as_str().unwrap().to_string();
+    let control = |path: &str, payload: serde_json::Value| {
+        client
+            .post(format!("{}/_sandbox/gmail/{path}", sb.base_url()))
+            .json(&payload)
+            .send()
+    };
+    let (status, reply) = body(
+        control(
+            "reply",
+            json!({"mailbox": MAYA, "threadId": thread, "from": "ana@acme.example", "name": "Ana P"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let (status, missing) = body(
+        control(
+            "reply",
+            json!({"mailbox": MAYA, "threadId": "nope", "from": "ana@acme.example"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    let (status, bad) = body(
+        control(
+            "reply",
+            json!({"mailbox": MAYA, "threadId": thread, "from": "ana@acme.example\r\nBcc: x@evil.test"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+
+    let read = |format: &'static str| {
+        client
+            .get(gmail(&sb, &format!("/threads/{thread}?format={format}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    let (status, got) = body(read("metadata").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let messages = got["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{got}");
+    assert_eq!(messages[0]["labelIds"], json!(["DRAFT"]));
+    let answer = &messages[1];
+    assert_eq!(answer["id"], reply["id"]);
+    assert_eq!(answer["labelIds"], json!(["INBOX", "UNREAD"]));
+    let at: i64 = answer["internalDate"].as_str().unwrap().parse().unwrap();
+    let drafted: i64 = messages[0]["internalDate"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(at >= drafted);
+    let header = |name: &str| {
+        answer["payload"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case(name))
+            .map(|h| h["value"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {name} in {answer}"))
+    };
+    assert!(header("From").contains("ana@acme.example"));
+    assert!(header("To").contains(MAYA));
+    assert_eq!(header("Subject"), "Re: Your demo");
+    assert!(!header("Date").is_empty());
+    assert!(header("Message-ID").starts_with('<'));
+    assert!(
+        answer["payload"]["body"]["data"].is_null(),
+        "metadata carries no body"
+    );
+
+    // The rep presses Send in Gmail: the draft goes, a SENT message keeps its Message-ID.
+    let draft_id = draft["id"].as_str().unwrap();
+    let (status, sent) = body(
+        control("send-draft", json!({"mailbox": MAYA, "draftId": draft_id}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["labelIds"], json!(["SENT"]));
+    assert!(sb.drafts(MAYA).is_empty());
+    let (_, got) = body(read("metadata").await.unwrap()).await;
+    let ours = got["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["labelIds"] == json!(["SENT"]))
+        .expect("the sent message in the thread");
+    let id = ours["payload"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "Message-ID")
+        .unwrap();
+    assert_eq!(id["value"], "<sa.wf-9.deliver@northwind-analytics.com>");
+
+    // A reply now answers the mail the rep sent, and says so in its headers.
+    let (_, again) = body(
+        control(
+            "reply",
+            json!({"mailbox": MAYA, "threadId": thread, "from": "ana@acme.example"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (_, got) = body(read("metadata").await.unwrap()).await;
+    let answer = got["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == again["id"])
+        .expect("the second reply");
+    let in_reply_to = answer["payload"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "In-Reply-To")
+        .expect("In-Reply-To");
+    assert_eq!(
+        in_reply_to["value"],
+        "<sa.wf-9.deliver@northwind-analytics.com>"
+    );
+}
