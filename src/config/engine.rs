@@ -46,6 +46,8 @@ pub struct EngineConfig {
     pub conversation_company_threads: bool,
     /// The prospect's business hours and days, in their zone.
     pub prospect_hours: WorkingHours,
+    /// The Drive folder booked meetings' briefs are created in; `None`: no brief.
+    pub brief_folder: Option<String>,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -123,5 +125,8 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 message,
             )
         })?,
+        brief_folder: source
+            .raw("SALES_AGENT_BRIEF_FOLDER_ID")
+            .filter(|f| !f.trim().is_empty()),
     })
 }
