@@ -393,3 +393,29 @@ impl DriveClient {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multipart_related_body_has_the_metadata_then_the_media() {
+        let metadata = serde_json::json!({"name": "Brief"});
+        let (content_type, body) = multipart_related(&metadata, "text/html", b"<p>Hi</p>");
+        let boundary = content_type
+            .strip_prefix("multipart/related; boundary=")
+            .expect("a boundary");
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{{\"name\":\"Brief\"}}\r\n--{boundary}\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>\r\n--{boundary}--\r\n"
+            )
+        );
+        assert_eq!(
+            text.matches(boundary).count(),
+            3,
+            "the boundary is in no part"
+        );
+    }
+}

@@ -157,6 +157,31 @@ mod tests {
     }
 
     #[test]
+    fn a_doc_upload_is_recorded_with_its_metadata_and_html() {
+        let doc = NewDoc {
+            name: "Meeting brief".into(),
+            folder_id: "folder-1".into(),
+            app_properties: [("salesAgentBrief".to_string(), "wf-1".to_string())].into(),
+            html: "<p>Hello</p>".into(),
+        };
+        let planned = doc_upload(&doc);
+        assert_eq!(planned.endpoint, "drive.files.create");
+        assert!(
+            planned
+                .path
+                .starts_with("/upload/drive/v3/files?uploadType=multipart&"),
+            "{}",
+            planned.path
+        );
+        assert!(planned.path.contains("ignoreDefaultVisibility=true"));
+        let body = planned.body.unwrap();
+        assert_eq!(body["mimeType"], "application/vnd.google-apps.document");
+        assert_eq!(body["parents"][0], "folder-1");
+        assert_eq!(body["appProperties"]["salesAgentBrief"], "wf-1");
+        assert_eq!(planned.message.as_deref(), Some("<p>Hello</p>"));
+    }
+
+    #[test]
     fn a_draft_carries_the_message_and_its_base64url() {
         let raw = b"From: a@x.test\r\nTo: b@y.test\r\nSubject: Hi\r\n\r\nHello\r\n";
         let planned = draft(raw, Some("thread-1"));

@@ -383,3 +383,81 @@ async fn the_state_shows_each_record_in_its_providers_shape() {
     }
     sb.stop().await;
 }
+
+/// The top-level fields of `schema` in the trimmed Drive discovery document.
+fn schema_fields(schema: &str) -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/discovery/drive.v3.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    doc["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {schema}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn unknown_fields(value: &Value, schema: &str) -> Vec<String> {
+    let known = schema_fields(schema);
+    value
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .filter(|k| !known.contains(k))
+        .map(|k| format!("{schema}.{k}"))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_sandboxs_drive_answers_use_only_the_discovery_documents_fields() {
+    let sb = demo();
+    let client = Client::new();
+    let token = google_token(&client, &sb).await;
+    let base = sb.base_url();
+    let all = [("uploadType", "multipart"), ("fields", "*")];
+    let (status, file) = upload(
+        &client,
+        &base,
+        &token,
+        &all,
+        multipart(&brief_metadata("wf-c"), "text/html", "<p>x</p>"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    let id = file["id"].as_str().unwrap();
+    let get = |url: String| {
+        let (client, token) = (&client, &token);
+        async move {
+            body(client.get(url).bearer_auth(token).send().await.unwrap())
+                .await
+                .1
+        }
+    };
+    let fetched = get(format!("{base}/drive/v3/files/{id}?fields=*")).await;
+    let listed = get(format!("{base}/drive/v3/files?fields=*")).await;
+    let permissions = get(format!("{base}/drive/v3/files/{id}/permissions")).await;
+    let mut problems = unknown_fields(&file, "File");
+    problems.extend(unknown_fields(&fetched, "File"));
+    problems.extend(unknown_fields(&file["owners"][0], "User"));
+    problems.extend(unknown_fields(&listed, "FileList"));
+    for f in listed["files"].as_array().unwrap() {
+        problems.extend(unknown_fields(f, "File"));
+    }
+    problems.extend(unknown_fields(&permissions, "PermissionList"));
+    for p in permissions["permissions"].as_array().unwrap() {
+        problems.extend(unknown_fields(p, "Permission"));
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "fields Drive's resources do not have: {problems:?}"
+    );
+    assert!(
+        fetched["kind"] == "drive#file"
+            && permissions["permissions"][0]["kind"] == "drive#permission"
+    );
+    sb.stop().await;
+}
