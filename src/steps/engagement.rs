@@ -109,28 +109,15 @@ pub async fn ensure(
     let (wf, external, contact) = (workflow_id.to_string(), id.clone(), contact_id.to_string());
     services
         .store
-        .run(move |conn| {
-            diesel::Connection::transaction(conn, |c| {
-                side_effects::update(
-                    c,
-                    &wf,
-                    effect_kind,
-                    EffectState::Done,
-                    Some(&external),
-                    None,
-                )?;
-                let detail = serde_json::json!({ "hubspot_id": external, "contact_id": contact });
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor: "engine",
-                        action,
-                        workflow_id: Some(&wf),
-                        reason: Some(reason),
-                        detail,
-                    },
-                )
-            })
+        .run(move |c| {
+            let audit = crate::store::audit::Entry {
+                actor: "engine",
+                action,
+                workflow_id: Some(&wf),
+                reason: Some(reason),
+                detail: serde_json::json!({ "hubspot_id": external, "contact_id": contact }),
+            };
+            side_effects::done_and_audited(c, &wf, effect_kind, &external, None, &audit)
         })
         .await?;
     Ok(id)

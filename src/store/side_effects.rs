@@ -186,6 +186,30 @@ pub fn update(
     Ok(())
 }
 
+/// Marks the engine's write done with its external id (and `detail`, when
+/// given) and appends its audit entry, in one transaction: the ledger and the
+/// audit log never disagree about a write.
+pub fn done_and_audited(
+    conn: &mut DbConn,
+    workflow_id: &str,
+    kind: EffectKind,
+    external_id: &str,
+    detail: Option<&serde_json::Value>,
+    audit: &super::audit::Entry<'_>,
+) -> Result<(), StoreError> {
+    diesel::Connection::transaction(conn, |c| {
+        update(
+            c,
+            workflow_id,
+            kind,
+            EffectState::Done,
+            Some(external_id),
+            detail,
+        )?;
+        super::audit::append(c, audit)
+    })
+}
+
 /// Emails sent from `mailbox` since `since` (the rolling daily send limit).
 pub fn count_sent_since(
     conn: &mut DbConn,

@@ -26,6 +26,7 @@ on_both_backends!(
     a_brief_is_made_once_in_the_folder_shared_with_the_rep_only,
     a_brief_whose_answer_was_lost_is_found_not_made_again,
     a_brief_folder_open_to_anyone_is_refused,
+    without_a_brief_folder_there_is_no_brief,
     a_meeting_is_made_once_on_the_contact_and_the_company,
     booking_completes_the_leads_follow_up_task,
     pilot_mode_records_the_brief_meeting_and_task_and_writes_none,
@@ -225,6 +226,25 @@ async fn a_brief_folder_open_to_anyone_is_refused(db: TestDb) {
         Err(StepError::Permanent(reason)) => assert!(reason.contains("anyone"), "{reason}"),
         other => panic!("an exposed brief must not be linked: {other:?}"),
     }
+    stack.stop().await;
+}
+
+async fn without_a_brief_folder_there_is_no_brief(db: TestDb) {
+    let stack = spawn_stack_with(
+        &db,
+        |mut config| {
+            config.engine.brief_folder = None;
+            config
+        },
+        BTreeMap::new(),
+    )
+    .await;
+    let services = services(&stack);
+    let wf = booking_workflow(&stack).await;
+    let brief = ensure_brief(Fence::new(&services, &wf, None), &facts("lead-5")).await;
+    assert_eq!(brief.unwrap(), None);
+    let stats = stack.sandbox.stats();
+    assert!(!stats.contains_key("drive.files.create") && !stats.contains_key("drive.files.list"));
     stack.stop().await;
 }
 

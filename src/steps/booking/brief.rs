@@ -141,27 +141,22 @@ pub async fn ensure_brief(
     let detail = serde_json::json!({ "link": link, "lead_workflow_id": facts.workflow_id });
     services
         .store
-        .run(move |conn| {
-            diesel::Connection::transaction(conn, |c| {
-                side_effects::update(
-                    c,
-                    &wf,
-                    EffectKind::DriveBrief,
-                    EffectState::Done,
-                    Some(&id),
-                    Some(&detail),
-                )?;
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor: "engine",
-                        action: "drive.brief_created",
-                        workflow_id: Some(&wf),
-                        reason: Some("a meeting was booked: the rep's brief"),
-                        detail: serde_json::json!({ "file_id": id }),
-                    },
-                )
-            })
+        .run(move |c| {
+            let audit = crate::store::audit::Entry {
+                actor: "engine",
+                action: "drive.brief_created",
+                workflow_id: Some(&wf),
+                reason: Some("a meeting was booked: the rep's brief"),
+                detail: serde_json::json!({ "file_id": id }),
+            };
+            side_effects::done_and_audited(
+                c,
+                &wf,
+                EffectKind::DriveBrief,
+                &id,
+                Some(&detail),
+                &audit,
+            )
         })
         .await?;
     Ok(Some(BriefDoc { file_id, link }))
