@@ -3,6 +3,7 @@
 //! behave as configured.
 
 mod calendar_list;
+mod drive_upload;
 mod faults;
 mod gmail;
 mod google;
