@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub stale_check_every: Duration,
     /// Open drafts read per check.
     pub stale_check_batch: i64,
+    /// The Drive folder booked meetings' briefs are created in; `None`: no brief.
+    pub brief_folder: Option<String>,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -143,5 +145,8 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
             source.parse::<u64>("SALES_AGENT_STALE_CHECK_INTERVAL")?,
         ),
         stale_check_batch: source.parse_positive("SALES_AGENT_STALE_CHECK_BATCH")?,
+        brief_folder: source
+            .raw("SALES_AGENT_BRIEF_FOLDER_ID")
+            .filter(|f| !f.trim().is_empty()),
     })
 }

@@ -1,6 +1,8 @@
 //! Drive v3: listing collateral with a `q` from `query::DriveQuery` (paged, with the
 //! fields we read), and sharing a file with a prospect without Drive's own
-//! notification email (the reply itself carries the link).
+//! notification email (the reply itself carries the link). For meeting briefs:
+//! creating a Google Doc from HTML by multipart upload (Drive converts it), reading
+//! a file, and listing a file's permissions (who can open it).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -13,6 +15,8 @@ use super::google_auth::GoogleTokens;
 use super::http::Endpoint;
 use super::limiter::RateCost;
 use super::query::DriveQuery;
+
+pub use super::drive_docs::*;
 
 pub const FILES_LIST: Endpoint = Endpoint {
     id: "drive.files.list",
@@ -39,7 +43,54 @@ pub const PERMISSIONS_CREATE: Endpoint = Endpoint {
     idempotent: true,
 };
 
-pub const ENDPOINTS: &[Endpoint] = &[FILES_LIST, PERMISSIONS_CREATE];
+/// A create with no client-chosen id: a retried upload makes a second file, so
+/// the caller looks for the first (by its `appProperties`) before trying again.
+pub const FILES_CREATE: Endpoint = Endpoint {
+    id: "drive.files.create",
+    method: "POST",
+    path: "upload/drive/v3/files",
+    query: &[
+        "uploadType",
+        "fields",
+        "supportsAllDrives",
+        "ignoreDefaultVisibility",
+    ],
+    body: &[
+        "name",
+        "mimeType",
+        "parents",
+        "appProperties",
+        "description",
+    ],
+    idempotent: false,
+};
+pub const FILES_GET: Endpoint = Endpoint {
+    id: "drive.files.get",
+    method: "GET",
+    path: "drive/v3/files/{fileId}",
+    query: &["fields", "supportsAllDrives"],
+    body: &[],
+    idempotent: true,
+};
+pub const PERMISSIONS_LIST: Endpoint = Endpoint {
+    id: "drive.permissions.list",
+    method: "GET",
+    path: "drive/v3/files/{fileId}/permissions",
+    query: &["fields", "pageSize", "pageToken", "supportsAllDrives"],
+    body: &[],
+    idempotent: true,
+};
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    FILES_LIST,
+    PERMISSIONS_CREATE,
+    FILES_CREATE,
+    FILES_GET,
+    PERMISSIONS_LIST,
+];
+
+/// The fields read back from a created or fetched file.
+pub const CREATED_FIELDS: &str = "id,name,mimeType,webViewLink,parents,appProperties";
 
 /// Only the fields the asset catalogue reads.
 pub const FILE_FIELDS: &str = "nextPageToken,files(id,name,mimeType,webViewLink,description,modifiedTime,properties,appProperties)";
@@ -76,6 +127,18 @@ pub struct FileList {
 pub struct Permission {
     pub id: String,
     pub role: Option<String>,
+    /// `user`, `group`, `domain` or `anyone`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub email_address: Option<String>,
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PermissionList {
+    pub permissions: Vec<Permission>,
+    pub next_page_token: Option<String>,
 }
 
 #[async_trait]
@@ -95,6 +158,17 @@ pub trait Drive: Send + Sync {
         file_id: &str,
         email: &str,
     ) -> Result<Permission, ConnectorError>;
+    /// Creates `doc` as a Google Doc in `account`'s Drive (multipart upload,
+    /// converted from HTML).
+    async fn create_doc(&self, account: &str, doc: &NewDoc) -> Result<File, ConnectorError>;
+    /// One file's metadata.
+    async fn get_file(&self, account: &str, file_id: &str) -> Result<File, ConnectorError>;
+    /// Everyone who can open `file_id`, all pages.
+    async fn list_permissions(
+        &self,
+        account: &str,
+        file_id: &str,
+    ) -> Result<Vec<Permission>, ConnectorError>;
 }
 
 /// The query of a share: Drive sends its own email to users unless told not to.
@@ -178,6 +252,79 @@ impl Drive for DriveClient {
                     .post(&url)
                     .query(PERMISSIONS_CREATE.query(&SHARE_QUERY))
                     .json(PERMISSIONS_CREATE.body(&body))
+            })
+            .await
+    }
+
+    async fn create_doc(&self, account: &str, doc: &NewDoc) -> Result<File, ConnectorError> {
+        let metadata = doc_metadata(doc);
+        let (content_type, body) = multipart_related(
+            FILES_CREATE.body(&metadata),
+            "text/html; charset=UTF-8",
+            doc.html.as_bytes(),
+        );
+        let url = FILES_CREATE.url(&self.base, &[]);
+        self.tokens
+            .send_json(account, || {
+                self.http
+                    .post(&url)
+                    .query(FILES_CREATE.query(&CREATE_QUERY))
+                    .header(reqwest::header::CONTENT_TYPE, &content_type)
+                    .body(body.clone())
+            })
+            .await
+    }
+
+    async fn get_file(&self, account: &str, file_id: &str) -> Result<File, ConnectorError> {
+        let params = [("fields", CREATED_FIELDS), ("supportsAllDrives", "true")];
+        let url = FILES_GET.url(&self.base, &[file_id]);
+        self.tokens
+            .send_json(account, || {
+                self.http.get(&url).query(FILES_GET.query(&params))
+            })
+            .await
+    }
+
+    async fn list_permissions(
+        &self,
+        account: &str,
+        file_id: &str,
+    ) -> Result<Vec<Permission>, ConnectorError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .permissions_page(account, file_id, token.as_deref())
+                .await?;
+            all.extend(page.permissions);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) => token = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
+impl DriveClient {
+    async fn permissions_page(
+        &self,
+        account: &str,
+        file_id: &str,
+        page_token: Option<&str>,
+    ) -> Result<PermissionList, ConnectorError> {
+        let mut params = vec![
+            (
+                "fields",
+                "nextPageToken,permissions(id,type,role,emailAddress,domain)".to_string(),
+            ),
+            ("pageSize", "100".to_string()),
+            ("supportsAllDrives", "true".to_string()),
+        ];
+        params.extend(page_token.map(|t| ("pageToken", t.to_string())));
+        let url = PERMISSIONS_LIST.url(&self.base, &[file_id]);
+        self.tokens
+            .send_json(account, || {
+                self.http.get(&url).query(PERMISSIONS_LIST.query(&params))
             })
             .await
     }

@@ -27,6 +27,7 @@
 pub mod breaker;
 pub mod calendar;
 pub mod drive;
+mod drive_docs;
 pub mod error;
 pub mod gateway;
 pub mod gmail;

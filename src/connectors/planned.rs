@@ -4,12 +4,12 @@
 
 use serde_json::Value;
 
-use super::drive::{self, PERMISSIONS_CREATE};
+use super::drive::{self, FILES_CREATE, NewDoc, PERMISSIONS_CREATE};
 use super::gmail::{self, DRAFTS_CREATE};
 use super::http::Endpoint;
 use super::hubspot::{
-    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, NOTES_CREATE, NewNote, NewTask,
-    TASKS_CREATE,
+    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, MEETINGS_CREATE, NOTES_CREATE,
+    NewMeeting, NewNote, NewTask, TASKS_CREATE, TASKS_UPDATE,
 };
 
 /// One request as it would have gone out, without the provider's host or the
@@ -56,6 +56,33 @@ pub fn note(note: &NewNote) -> PlannedRequest {
 /// HubSpot: a follow-up task on the contact.
 pub fn task(task: &NewTask) -> PlannedRequest {
     PlannedRequest::new(&TASKS_CREATE, &[], Some(hubspot::task_body(task)))
+}
+
+/// HubSpot: a scheduled meeting on the contact (and company).
+pub fn meeting(meeting: &NewMeeting) -> PlannedRequest {
+    PlannedRequest::new(&MEETINGS_CREATE, &[], Some(hubspot::meeting_body(meeting)))
+}
+
+/// HubSpot: properties set on an existing task (completing the follow-up).
+pub fn task_update(
+    task_id: &str,
+    properties: &std::collections::BTreeMap<String, String>,
+) -> PlannedRequest {
+    PlannedRequest::new(
+        &TASKS_UPDATE,
+        &[task_id],
+        Some(hubspot::update_body(properties)),
+    )
+}
+
+/// Drive: a Google Doc uploaded as HTML; the body is the upload's metadata
+/// part and the message its HTML part.
+pub fn doc_upload(doc: &NewDoc) -> PlannedRequest {
+    let mut planned = PlannedRequest::new(&FILES_CREATE, &[], Some(drive::doc_metadata(doc)));
+    let query = serde_urlencoded::to_string(drive::CREATE_QUERY).expect("static pairs encode");
+    planned.path = format!("{}?{query}", planned.path);
+    planned.message = Some(doc.html.clone());
+    planned
 }
 
 /// Gmail: the draft in the sender's mailbox (`me` is the mailbox the token is for).
@@ -127,6 +154,31 @@ mod tests {
             "/drive/v3/files/file-1/permissions?sendNotificationEmail=false&supportsAllDrives=true"
         );
         assert_eq!(share.body.unwrap()["emailAddress"], "ana@example.org");
+    }
+
+    #[test]
+    fn a_doc_upload_is_recorded_with_its_metadata_and_html() {
+        let doc = NewDoc {
+            name: "Meeting brief".into(),
+            folder_id: "folder-1".into(),
+            app_properties: [("salesAgentBrief".to_string(), "wf-1".to_string())].into(),
+            html: "<p>Hello</p>".into(),
+        };
+        let planned = doc_upload(&doc);
+        assert_eq!(planned.endpoint, "drive.files.create");
+        assert!(
+            planned
+                .path
+                .starts_with("/upload/drive/v3/files?uploadType=multipart&"),
+            "{}",
+            planned.path
+        );
+        assert!(planned.path.contains("ignoreDefaultVisibility=true"));
+        let body = planned.body.unwrap();
+        assert_eq!(body["mimeType"], "application/vnd.google-apps.document");
+        assert_eq!(body["parents"][0], "folder-1");
+        assert_eq!(body["appProperties"]["salesAgentBrief"], "wf-1");
+        assert_eq!(planned.message.as_deref(), Some("<p>Hello</p>"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! pulls at the provider (register a redirect URI, revoke a grant from the
 //! account page, remove a scope, rotate the signing key, list issued tokens),
 //! and what people do in a mailbox (a prospect's reply, the rep sending a
-//! draft: `gmail::simulate`).
+//! draft: `gmail::simulate`), and everything it holds in the providers' shapes (`state`, in `holdings`).
 //! No auth: the sandbox is a local tool.
 
 use std::collections::BTreeMap;
@@ -48,7 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/_sandbox/gmail/send-draft",
             web::post().to(super::gmail::simulate::rep_sends_draft),
-        );
+        )
+        .route("/_sandbox/state", web::get().to(super::holdings::state));
 }
 
 fn bad(message: String) -> HttpResponse {

@@ -4,11 +4,13 @@
 //! The stable name (`as_str`) is what the database, logs and metric labels use;
 //! never rename one.
 
+pub mod booking;
 mod compose;
 mod context;
 mod conversation;
 pub mod dedupe;
 mod deliver;
+mod engagement;
 mod error;
 mod intake;
 pub mod once;

@@ -9,19 +9,14 @@ use chrono::{NaiveDateTime, Utc};
 
 use super::StepError;
 use super::once::Fence;
-use super::record::{Target, Write, ensure};
-use crate::connectors::hubspot::{Engagement, NewNote};
+use super::engagement::{Write, ensure};
+use crate::connectors::hubspot::NewNote;
 use crate::domain::{Mode, StaleReason};
 use crate::services::Services;
-use crate::store::side_effects::EffectKind;
 use crate::store::{StoreError, audit, draft_watches, experiments, reps, settings, step_runs};
 
-const REPLY_NOTE: Target = Target {
-    kind: Engagement::Note,
-    effect: EffectKind::HubspotReplyNote,
-    action: "hubspot.reply_note_created",
-    reason: "the prospect replied before the rep sent the draft",
-};
+/// Why the reply note was written, in its audit entry.
+const REPLY_NOTE_REASON: &str = "the prospect replied before the rep sent the draft";
 
 /// Marks the workflow's draft stale for `reason`; true when this call changed
 /// it. Idempotent: a draft already stale, settled (sent, deleted) or whose send
@@ -108,7 +103,7 @@ pub async fn record_reply(
             owner_id: rep_owner(services, output("route")["rep_id"].as_str()).await?,
         };
         let fence = Fence::unleased(services, workflow_id);
-        ensure(fence, REPLY_NOTE, &marker, contact_id, Write::Note(note)).await?;
+        ensure(fence, &marker, contact_id, Write::ReplyNote(note), REPLY_NOTE_REASON).await?;
     }
     let wf = workflow_id.to_string();
     services

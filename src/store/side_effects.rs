@@ -1,5 +1,5 @@
 //! The side-effect ledger: every external write a workflow makes (Gmail draft and
-//! send, HubSpot note and task, calendar event) gets a row *before* the call, keyed
+//! send, HubSpot note, task and meeting, calendar event, Drive brief) gets a row *before* the call, keyed
 //! by (workflow, kind), and is marked done with the external id after it. A re-run
 //! step reads its row first, so it finds the earlier attempt instead of repeating it.
 //! `unknown` means the call's outcome was not seen (timeout, crash): reconcile
@@ -20,6 +20,8 @@ pub enum EffectKind {
     CalendarEvent,
     /// The note recording the prospect's reply to a draft that went stale.
     HubspotReplyNote,
+    HubspotMeeting,
+    DriveBrief,
 }
 
 impl EffectKind {
@@ -31,6 +33,8 @@ impl EffectKind {
             EffectKind::HubspotTask => "hubspot_task",
             EffectKind::CalendarEvent => "calendar_event",
             EffectKind::HubspotReplyNote => "hubspot_reply_note",
+            EffectKind::HubspotMeeting => "hubspot_meeting",
+            EffectKind::DriveBrief => "drive_brief",
         }
     }
 }
@@ -183,6 +187,30 @@ pub fn update(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Marks the engine's write done with its external id (and `detail`, when
+/// given) and appends its audit entry, in one transaction: the ledger and the
+/// audit log never disagree about a write.
+pub fn done_and_audited(
+    conn: &mut DbConn,
+    workflow_id: &str,
+    kind: EffectKind,
+    external_id: &str,
+    detail: Option<&serde_json::Value>,
+    audit: &super::audit::Entry<'_>,
+) -> Result<(), StoreError> {
+    diesel::Connection::transaction(conn, |c| {
+        update(
+            c,
+            workflow_id,
+            kind,
+            EffectState::Done,
+            Some(external_id),
+            detail,
+        )?;
+        super::audit::append(c, audit)
+    })
 }
 
 /// Emails sent from `mailbox` since `since` (the rolling daily send limit).

@@ -3,6 +3,7 @@
 //! behave as configured.
 
 mod calendar_list;
+mod drive_upload;
 mod faults;
 mod gmail;
 mod google;
@@ -10,6 +11,7 @@ mod hubspot;
 mod hubspot_oauth;
 mod oauth;
 mod oidc;
+mod state;
 
 use base64::Engine;
 use reqwest::{Client, StatusCode};
