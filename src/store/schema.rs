@@ -326,3 +326,14 @@ diesel::table! {
         planned_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    quota_leases (id) {
+        id -> BigInt,
+        quota_key -> Text,
+        owner -> Text,
+        units -> BigInt,
+        granted_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
