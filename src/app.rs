@@ -164,7 +164,7 @@ impl Application {
             config.connectors.hubspot_auth_url.clone(),
         ));
         hubspot.load(&store).await?;
-        let quota = shared_quota(&store, &config);
+        let quota = shared_quota(&store, &config)?;
         let mut policies = Policies::from_config(&config.connectors, &metrics);
         if let Some(budget) = &quota {
             policies = policies.shared(budget);
@@ -293,17 +293,20 @@ impl RunningApp {
 }
 
 /// The fleet's shared quota budgets: on PostgreSQL unless the lease share is 0.
-fn shared_quota(store: &Store, config: &Config) -> Option<Arc<SharedBudget>> {
+/// They have four connections of their own: a lease asked for behind a queue
+/// of step writes would hold the quota idle meanwhile.
+fn shared_quota(store: &Store, config: &Config) -> Result<Option<Arc<SharedBudget>>, StartError> {
     let percent = config.connectors.quota_lease_percent;
     if store.backend() != crate::store::Backend::Postgres || percent == 0 {
-        return None;
+        return Ok(None);
     }
+    let store = Store::open(&config.database_url, 4, config.db_busy_timeout)?;
     let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let settings = SharedSettings {
         lease_fraction: f64::from(percent) / 100.0,
         ..SharedSettings::default()
     };
-    Some(SharedBudget::new(store.clone(), owner, settings))
+    Ok(Some(SharedBudget::new(store, owner, settings)))
 }
 
 /// Waits for SIGTERM (true: drain first) or SIGINT (false: stop now).

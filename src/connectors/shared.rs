@@ -293,25 +293,24 @@ impl Lease {
     }
 
     /// Shrinks the row to the units spent, counted until W + G after the last
-    /// answer (measured here, so time queued for a connection is not counted).
+    /// answer. The time since the answer is read on the connection's thread just
+    /// before the statement, so time queued for a connection is not counted.
     async fn close(self: &Arc<Self>) {
-        let (spent, since_answer) = {
+        let (spent, answered) = {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            (
-                state.handed,
-                state.last_answer.map(|a| a.elapsed()).unwrap_or_default(),
-            )
+            let answered = state.last_answer.unwrap_or_else(Instant::now).into_std();
+            (state.handed, answered)
         };
-        let (id, tail) = (self.id, self.span.saturating_sub(since_answer));
-        let slot = self.span.is_zero();
+        let (id, span) = (self.id, self.span);
         let closed = self
             .budget
             .store
             .run(move |c| {
-                let tail = if slot {
+                let tail = if span.is_zero() {
                     Duration::ZERO
                 } else {
-                    tail.max(Duration::from_nanos(1))
+                    span.saturating_sub(answered.elapsed())
+                        .max(Duration::from_nanos(1))
                 };
                 quota_leases::close(c, id, i64::from(spent), tail)
             })
