@@ -18,7 +18,7 @@ impl ServiceProcess {
             .env_clear()
             .envs(env)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file()?)
             .spawn()?;
         Ok(ServiceProcess { child })
     }
@@ -44,6 +44,17 @@ impl ServiceProcess {
     }
 }
 
+/// Where a child's errors go: a file in the temporary folder, named in the
+/// bench's output if the child fails.
+fn log_file() -> anyhow::Result<Stdio> {
+    let path = std::env::temp_dir().join(format!(
+        "sa-bench-service-{}-{}.log",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    Ok(Stdio::from(std::fs::File::create(path)?))
+}
+
 impl Drop for ServiceProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -67,6 +78,24 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     };
     // utime and stime: fields 14 and 15 of stat, 11 and 12 after ')'; 100 ticks/s.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds the whole machine has been busy (every process, PostgreSQL and
+/// whatever else runs here), from `/proc/stat`'s first line.
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (total - idle) / 100.0
 }
 
 /// Waits until something listens on `port`.

@@ -163,7 +163,7 @@ async fn one_run(
     let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
         .map(|n| {
             let port = ports[n % ports.len()];
-            rig::deliver(&client, port, &secret, rig::submission(&tag, n))
+            rig::deliver_retrying(&client, port, &secret, rig::submission(&tag, n))
         })
         .buffer_unordered(16)
         .collect()

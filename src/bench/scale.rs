@@ -5,14 +5,16 @@
 //! process, and the cores the processes kept busy (their CPU seconds over the
 //! wall time) and the cores this process (sandbox and deliveries) did, which
 //! names the bound when the ratio stops growing: on a 2-core machine the
-//! processes and the sandbox share the same two cores.
+//! processes and the sandbox share the same two cores. The machine's busy
+//! cores (everything, PostgreSQL and other work on a shared machine included)
+//! show whether the cores were all taken.
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::BenchArgs;
-use super::fleet::{Fleet, cpu_seconds};
+use super::fleet::{Fleet, cpu_seconds, machine_busy_seconds};
 use super::rig::{self, PgDatabase};
 use super::stats::Summary;
 use crate::sandbox::QuotaConfig;
@@ -24,16 +26,19 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     println!("{submissions} submissions per run, quotas off, PostgreSQL\n");
     let mut one = None;
     for n in 1..=most {
-        let (mut rates, mut fleet_cores, mut own_cores) = (vec![], vec![], vec![]);
+        let (mut rates, mut fleet_cores, mut own_cores, mut busy) =
+            (vec![], vec![], vec![], vec![]);
         for run in 0..args.runs {
             let r = one_run(args, n, submissions, run).await?;
             println!(
-                "  {n} processes, run {}: {:.0} workflows/min, processes {:.2} cores, sandbox + deliveries {:.2} cores",
+                "  {n} processes, run {}: {:.0} workflows/min, processes {:.2} cores, sandbox + deliveries {:.2} cores, machine {:.2} cores busy",
                 run + 1,
                 r.per_minute,
                 r.fleet_cores,
-                r.own_cores
+                r.own_cores,
+                r.machine_cores
             );
+            busy.push(r.machine_cores);
             rates.push(r.per_minute);
             fleet_cores.push(r.fleet_cores);
             own_cores.push(r.own_cores);
@@ -41,11 +46,12 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let rate = Summary::of(&rates);
         let base = *one.get_or_insert(rate.median);
         println!(
-            "{n} processes: {} workflows/min | ×{:.2} of one process | processes {} cores, sandbox + deliveries {} cores",
+            "{n} processes: {} workflows/min | ×{:.2} of one process | processes {} cores, sandbox + deliveries {} cores, machine {} cores busy",
             rate.show(0),
             rate.median / base,
             Summary::of(&fleet_cores).show(2),
-            Summary::of(&own_cores).show(2)
+            Summary::of(&own_cores).show(2),
+            Summary::of(&busy).show(2)
         );
     }
     println!(
@@ -59,6 +65,8 @@ struct RunFigures {
     per_minute: f64,
     fleet_cores: f64,
     own_cores: f64,
+    /// Everything on the machine (PostgreSQL and other work included).
+    machine_cores: f64,
 }
 
 async fn one_run(
@@ -93,13 +101,17 @@ async fn one_run(
     let fleet = Fleet::start(&env, processes).await?;
     let store = Store::open(&db.url, 2, Duration::from_secs(30))?;
     let client = reqwest::Client::new();
-    let (fleet_cpu, own_cpu) = (fleet.cpu_seconds(), cpu_seconds(std::process::id()));
+    let (fleet_cpu, own_cpu, machine) = (
+        fleet.cpu_seconds(),
+        cpu_seconds(std::process::id()),
+        machine_busy_seconds(),
+    );
     let started = Instant::now();
     let tag = format!("s{processes}r{run}x");
     let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
         .map(|n| {
             let port = fleet.ports[n % fleet.ports.len()];
-            rig::deliver(&client, port, &secret, rig::submission(&tag, n))
+            rig::deliver_retrying(&client, port, &secret, rig::submission(&tag, n))
         })
         .buffer_unordered(16)
         .collect()
@@ -123,6 +135,7 @@ async fn one_run(
         per_minute: submissions as f64 / elapsed * 60.0,
         fleet_cores: (fleet.cpu_seconds() - fleet_cpu) / elapsed,
         own_cores: (cpu_seconds(std::process::id()) - own_cpu) / elapsed,
+        machine_cores: (machine_busy_seconds() - machine) / elapsed,
     };
     drop(fleet);
     sandbox.stop().await;
