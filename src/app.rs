@@ -1,8 +1,17 @@
 //! Wires the store, metrics, connector actors, supervisor and web actor together
 //! and returns a handle that knows its port (tests bind port 0).
+//!
+//! Stopping for a rolling deploy (SIGTERM): readiness turns 503 for the drain
+//! period while the server still answers, so a load balancer's health check takes
+//! the process out first; then the server stops taking connections and lets those
+//! in flight finish; the workflows get the grace period to finish their step and
+//! the rest are let go at once (their leases expire now, so another process picks
+//! them up); last, the process's shared quota leases close. SIGINT skips the drain
+//! period.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix::{Actor, Addr, AsyncContext, Context};
 use actix_web::dev::Server;
@@ -14,6 +23,7 @@ use crate::actors::supervisor::Supervisor;
 use crate::actors::web::{Ended, Shutdown, WebServer};
 use crate::config::Config;
 use crate::connectors::setup::{Clients, Policies};
+use crate::connectors::shared::{SharedBudget, SharedSettings};
 use crate::metrics::Metrics;
 use crate::services::Services;
 use crate::store::{Store, StoreError, audit, reps};
@@ -30,7 +40,17 @@ pub struct Application {
     supervisor: Addr<Supervisor>,
     state: AppState,
     account_sync: tokio::task::JoinHandle<()>,
+    /// The fleet's quota budgets (PostgreSQL, sharing on).
+    quota: Option<Arc<SharedBudget>>,
+    /// SIGTERM, listened for from the start of `build`: one that comes while
+    /// the service is still starting drains it too, instead of killing it.
+    terminate: Terminate,
 }
+
+#[cfg(unix)]
+type Terminate = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Terminate = Option<()>;
 
 /// A service running in the background of the current actix system.
 pub struct RunningApp {
@@ -40,6 +60,7 @@ pub struct RunningApp {
     web: Addr<WebServer>,
     ended: Ended,
     account_sync: tokio::task::AbortHandle,
+    quota: Option<Arc<SharedBudget>>,
 }
 
 /// Why the service could not start.
@@ -72,6 +93,11 @@ impl Application {
         config: Config,
         listener: TcpListener,
     ) -> Result<Self, StartError> {
+        #[cfg(unix)]
+        let terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        #[cfg(not(unix))]
+        let terminate = None;
         if config.public_url.scheme() != "https" {
             tracing::warn!(
                 public_url = %config.public_url,
@@ -138,8 +164,12 @@ impl Application {
             config.connectors.hubspot_auth_url.clone(),
         ));
         hubspot.load(&store).await?;
-        let connectors =
-            connector::start(clients, Policies::from_config(&config.connectors, &metrics));
+        let quota = shared_quota(&store, &config)?;
+        let mut policies = Policies::from_config(&config.connectors, &metrics);
+        if let Some(budget) = &quota {
+            policies = policies.shared(budget);
+        }
+        let connectors = connector::start(clients, policies);
         // One client for the process: it holds the provider's signing keys.
         let google = crate::connectors::google_oauth::GoogleOAuth::from_config(
             &config,
@@ -166,6 +196,7 @@ impl Application {
             accounts,
             google,
             hubspot,
+            draining: Arc::new(AtomicBool::new(false)),
         };
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
@@ -174,6 +205,8 @@ impl Application {
                 .app_data(web::Data::new(server_state.clone()))
                 .configure(routes)
         })
+        // Signals are ours (see the module notes): actix would stop at once.
+        .disable_signals()
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
@@ -184,6 +217,8 @@ impl Application {
             supervisor,
             state,
             account_sync,
+            quota,
+            terminate,
         })
     }
 
@@ -193,15 +228,35 @@ impl Application {
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), then lets
     /// running workflows finish their step within the grace period.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (_web, ended) = self.start_web();
-        ended.await.unwrap_or(Ok(()))
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let (draining, drain) = (self.state.draining.clone(), self.state.config.engine.drain);
+        let quota = self.quota.clone();
+        let terminate = self.terminate.take();
+        let (web, ended) = self.start_web();
+        let stopper = tokio::spawn(async move {
+            if stop_signal(terminate).await {
+                draining.store(true, Ordering::Relaxed);
+                tracing::info!(
+                    drain_secs = drain.as_secs(),
+                    "SIGTERM: readiness fails while load balancers drain, then the server stops"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            web.send(Shutdown).await.ok();
+        });
+        let served = ended.await.unwrap_or(Ok(()));
+        stopper.abort();
+        if let Some(quota) = quota {
+            quota.release_all().await;
+        }
+        served
     }
 
     /// Serves in the background; the returned handle stops it.
     pub fn spawn(self) -> RunningApp {
         let (port, state, supervisor) = (self.port, self.state.clone(), self.supervisor.clone());
         let account_sync = self.account_sync.abort_handle();
+        let quota = self.quota.clone();
         let (web, ended) = self.start_web();
         RunningApp {
             port,
@@ -210,6 +265,7 @@ impl Application {
             web,
             ended,
             account_sync,
+            quota,
         }
     }
 
@@ -230,7 +286,42 @@ impl RunningApp {
         self.account_sync.abort();
         let _ = self.web.send(Shutdown).await;
         let _ = self.ended.await;
+        if let Some(quota) = self.quota {
+            quota.release_all().await;
+        }
     }
+}
+
+/// The fleet's shared quota budgets: on PostgreSQL unless the lease share is 0.
+/// They have four connections of their own: a lease asked for behind a queue
+/// of step writes would hold the quota idle meanwhile.
+fn shared_quota(store: &Store, config: &Config) -> Result<Option<Arc<SharedBudget>>, StartError> {
+    let percent = config.connectors.quota_lease_percent;
+    if store.backend() != crate::store::Backend::Postgres || percent == 0 {
+        return Ok(None);
+    }
+    let store = Store::open(&config.database_url, 4, config.db_busy_timeout)?;
+    let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let settings = SharedSettings {
+        lease_fraction: f64::from(percent) / 100.0,
+        ..SharedSettings::default()
+    };
+    Ok(Some(SharedBudget::new(store, owner, settings)))
+}
+
+/// Waits for SIGTERM (true: drain first) or SIGINT (false: stop now).
+async fn stop_signal(terminate: Terminate) -> bool {
+    #[cfg(unix)]
+    if let Some(mut term) = terminate {
+        return tokio::select! {
+            _ = term.recv() => true,
+            _ = tokio::signal::ctrl_c() => false,
+        };
+    }
+    #[cfg(not(unix))]
+    let _ = terminate;
+    let _ = tokio::signal::ctrl_c().await;
+    false
 }
 
 /// Seeds the reps of a seed file that the database does not hold yet, with an

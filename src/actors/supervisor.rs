@@ -29,6 +29,8 @@ pub struct Supervisor {
     /// A claim was asked for while one was running: claim again after it.
     claim_again: bool,
     draining: bool,
+    /// The leases of the workflows still running were let go (shutdown): never renew them.
+    let_go: bool,
     in_flight_count: watch::Sender<usize>,
     checking_experiments: bool,
     purging: bool,
@@ -46,6 +48,7 @@ impl Supervisor {
             claiming: false,
             claim_again: false,
             draining: false,
+            let_go: false,
             in_flight_count: watch::channel(0).0,
             checking_experiments: false,
             purging: false,
@@ -142,7 +145,7 @@ impl Supervisor {
 
     /// Extends the leases of the workflows running here.
     fn renew(&mut self, ctx: &mut Context<Self>) {
-        if self.in_flight.is_empty() {
+        if self.in_flight.is_empty() || self.let_go {
             return;
         }
         let ids: Vec<String> = self.in_flight.iter().cloned().collect();
@@ -326,7 +329,8 @@ impl Handler<Stop> for Supervisor {
 }
 
 /// Stop claiming and wait up to `deadline` for running workflows; answers how
-/// many were still running (their leases expire and another process resumes them).
+/// many were still running. Their leases are let go at once, so another
+/// process resumes them now rather than when the leases would have expired.
 #[derive(Message)]
 #[rtype(result = "usize")]
 pub struct Drain {
@@ -334,14 +338,28 @@ pub struct Drain {
 }
 
 impl Handler<Drain> for Supervisor {
-    type Result = ResponseFuture<usize>;
+    type Result = ResponseActFuture<Self, usize>;
 
     fn handle(&mut self, msg: Drain, _ctx: &mut Context<Self>) -> Self::Result {
         self.draining = true;
         let mut count = self.in_flight_count.subscribe();
-        Box::pin(async move {
+        let waited = async move {
             let _ = tokio::time::timeout(msg.deadline, count.wait_for(|n| *n == 0)).await;
             *count.borrow()
-        })
+        };
+        Box::pin(waited.into_actor(self).then(|left, act, _ctx| {
+            act.let_go |= left > 0;
+            let (store, owner) = (act.services.store.clone(), act.owner.clone());
+            async move {
+                if left > 0 {
+                    match store.run(move |c| leases::let_go(c, &owner)).await {
+                        Ok(n) => tracing::info!(let_go = n, "leases of unfinished workflows let go"),
+                        Err(error) => tracing::warn!(%error, "could not let go of leases; they expire on their own"),
+                    }
+                }
+                left
+            }
+            .into_actor(act)
+        }))
     }
 }

@@ -2,8 +2,10 @@
 //! health, metrics). It serves from the moment it starts, hands every workflow a
 //! handler accepted to the supervisor, and shuts down in order: stop taking
 //! requests, let those in flight finish, then drain the supervisor's running
-//! workflows within the grace period and stop it. The routes themselves live in
-//! `web`; the application hands this actor the built server.
+//! workflows within the grace period (letting go of the leases of those left)
+//! and stop it. The routes themselves live in `web`; the application hands this
+//! actor the built server, and on SIGTERM first fails readiness for the drain
+//! period (`app`).
 
 use std::time::Duration;
 
@@ -105,7 +107,7 @@ async fn drain(supervisor: &Addr<Supervisor>, deadline: Duration) {
         Ok(0) => tracing::info!("all workflows drained"),
         Ok(left) => tracing::warn!(
             left,
-            "workflows still running at shutdown; their leases will expire and they resume elsewhere"
+            "workflows still running at shutdown; their leases were let go and they resume elsewhere"
         ),
         Err(error) => tracing::warn!(%error, "supervisor gone before draining"),
     }

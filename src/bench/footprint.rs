@@ -5,13 +5,12 @@
 //! at once, all from /proc and the database; memory per in-flight workflow is
 //! (peak − idle) ÷ that count. Target: ≤ 150 MB at 10,000.
 
-use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::BenchArgs;
+use super::fleet::ServiceProcess;
 use super::rig::{self, SqliteFile};
 use super::stats::{Summary, verdict};
 use crate::sandbox::QuotaConfig;
@@ -93,7 +92,7 @@ async fn one_run(in_flight: usize, run: usize) -> anyhow::Result<RunFigures> {
         ],
     )?;
     let mut child = ServiceProcess::spawn(&env)?;
-    wait_ready(port).await?;
+    super::fleet::wait_ready(port).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_mb = child.status("VmRSS")?;
     let store = Store::open(&db.url, 2, Duration::from_secs(30))?;
@@ -141,54 +140,4 @@ async fn one_run(in_flight: usize, run: usize) -> anyhow::Result<RunFigures> {
         peak_mb,
         max_running,
     })
-}
-
-/// The service as a child process, killed on drop.
-struct ServiceProcess {
-    child: Child,
-}
-
-impl ServiceProcess {
-    fn spawn(env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let child = Command::new(std::env::current_exe()?)
-            .arg("serve")
-            .env_clear()
-            .envs(env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        Ok(ServiceProcess { child })
-    }
-
-    /// A `/proc/<pid>/status` memory line (`VmRSS`, `VmHWM`) in MB.
-    fn status(&mut self, field: &str) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("no {field} in /proc status"))?;
-        Ok(kb / 1024.0)
-    }
-}
-
-impl Drop for ServiceProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn wait_ready(port: u16) -> anyhow::Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(30) {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the service did not come up on port {port}")
 }

@@ -11,6 +11,9 @@
 //! intake.rs     webhooks/s and latency vs bare inserts through the same pool
 //! speed.rs      webhook → draft with 50 ms per API call vs the round trips made
 //! quota.rs      completed workflows/min under HubSpot's quota vs its bound
+//!               (`--processes N`: N processes on PostgreSQL sharing it)
+//! scale.rs      workflows/min with 1, 2 and 3 processes when no quota binds
+//! fleet.rs      several service processes on one PostgreSQL database
 //! footprint.rs  RSS with 10,000 workflows in flight vs idle
 //! admin.rs      list/filter p95 over 1,000,000 workflows vs the same query bare
 //! fill.rs       a million leads in a few SQL statements, on either backend
@@ -20,10 +23,12 @@
 mod admin;
 mod console;
 mod fill;
+mod fleet;
 mod footprint;
 mod intake;
 mod quota;
 mod rig;
+mod scale;
 mod speed;
 pub mod stats;
 
@@ -48,6 +53,10 @@ pub struct BenchArgs {
     /// (10,000 at HubSpot; shorter keeps the run short with the same ratio).
     #[arg(long, default_value_t = 2_000)]
     pub window_ms: u64,
+    /// quota: this many `sales-agent serve` processes on PostgreSQL instead of
+    /// one in-process service on SQLite; scale: the most processes tried (3).
+    #[arg(long)]
+    pub processes: Option<usize>,
     /// admin: the database the million workflows go into.
     #[arg(long, value_enum, default_value_t = Backend::Postgres)]
     pub backend: Backend,
@@ -66,6 +75,7 @@ pub enum BenchName {
     Quota,
     Footprint,
     Admin,
+    Scale,
 }
 
 /// Runs one benchmark inside the current actix system.
@@ -84,5 +94,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchName::Quota => quota::run(&args).await,
         BenchName::Footprint => footprint::run(&args).await,
         BenchName::Admin => admin::run(&args).await,
+        BenchName::Scale => scale::run(&args).await,
     }
 }

@@ -10,13 +10,19 @@
 //! times the rate. The scaling is against us: the limiter's guard against arrival
 //! jitter is at least 50 ms, 2.5% of a 2 s window but 1% of HubSpot's 10 s. Other
 //! providers' quotas are lifted on both sides so that HubSpot's is the one that binds.
+//!
+//! `--processes N` runs N `sales-agent serve` processes on one PostgreSQL
+//! database instead of one in-process service on SQLite, the submissions spread
+//! over them: the bound is the same, since the quota is HubSpot's, not each
+//! process's — they share it through `connectors::shared`.
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::BenchArgs;
-use super::rig::{self, SqliteFile};
+use super::fleet::Fleet;
+use super::rig::{self, PgDatabase, SqliteFile};
 use super::stats::{Summary, verdict};
 use crate::sandbox::QuotaConfig;
 
@@ -27,6 +33,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let window_ms = args.window_ms.clamp(100, 10_000);
     let scale = 10_000.0 / window_ms as f64;
     let searches_per_sec = (4.0 * scale).round() as u32;
+    let shape = match args.processes {
+        Some(n) => format!("{n} processes on PostgreSQL"),
+        None => "one process on SQLite".to_string(),
+    };
+    println!("{shape}");
     println!(
         "{submissions} submissions per run; HubSpot {PER_WINDOW} requests per {window_ms} ms and {searches_per_sec} searches/s \
          (HubSpot: 100 per 10 000 ms and 4/s, scaled ×{scale:.1})\n"
@@ -34,7 +45,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let (mut rates, mut bounds, mut ratios, mut refused, mut per_workflow) =
         (vec![], vec![], vec![], vec![], vec![]);
     for run in 0..args.runs {
-        let r = one_run(submissions, window_ms, searches_per_sec, run).await?;
+        let r = one_run(args, submissions, window_ms, searches_per_sec, run).await?;
         let window_bound =
             60_000.0 / window_ms as f64 * f64::from(PER_WINDOW) / r.hubspot_per_workflow;
         let search_bound = 60.0 * f64::from(searches_per_sec) / r.searches_per_workflow.max(1e-9);
@@ -81,7 +92,14 @@ struct RunFigures {
     refused: u64,
 }
 
+/// The service(s) under measurement and their database.
+enum Running {
+    InProcess(Box<crate::app::RunningApp>),
+    Fleet(Fleet),
+}
+
 async fn one_run(
+    args: &BenchArgs,
     submissions: usize,
     window_ms: u64,
     searches_per_sec: u32,
@@ -99,11 +117,20 @@ async fn one_run(
         ..QuotaConfig::default()
     };
     let (sandbox, fixture) = rig::sandbox(Default::default(), quotas)?;
-    let db = SqliteFile::create();
+    // Dropped at the end of the run: the file removed, the database dropped.
+    let (sqlite, pg) = match args.processes {
+        None => (Some(SqliteFile::create()), None),
+        Some(_) => (None, Some(PgDatabase::create(&args.pg_url, "quota")?)),
+    };
+    let db_url = match (&sqlite, &pg) {
+        (Some(db), _) => db.url.clone(),
+        (_, Some(db)) => db.url.clone(),
+        _ => unreachable!("one database or the other"),
+    };
     let secret = rig::secret();
     let (window, searches) = (window_ms.to_string(), searches_per_sec.to_string());
     let env = rig::service_env(
-        &db.url,
+        &db_url,
         &sandbox,
         &fixture,
         &secret,
@@ -119,12 +146,25 @@ async fn one_run(
             ("SALES_AGENT_CONCURRENCY", "64"),
         ],
     )?;
-    let app = rig::start_service(&env).await?;
+    let running = match args.processes {
+        None => Running::InProcess(Box::new(rig::start_service(&env).await?)),
+        Some(n) => Running::Fleet(Fleet::start(&env, n).await?),
+    };
+    let (ports, store) = match &running {
+        Running::InProcess(app) => (vec![app.port], app.state.store.clone()),
+        Running::Fleet(fleet) => (
+            fleet.ports.clone(),
+            crate::store::Store::open(&db_url, 2, Duration::from_secs(30))?,
+        ),
+    };
     let client = reqwest::Client::new();
     let started = Instant::now();
     let tag = format!("q{run}x");
     let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
-        .map(|n| rig::deliver(&client, app.port, &secret, rig::submission(&tag, n)))
+        .map(|n| {
+            let port = ports[n % ports.len()];
+            rig::deliver_retrying(&client, port, &secret, rig::submission(&tag, n))
+        })
         .buffer_unordered(16)
         .collect()
         .await;
@@ -132,7 +172,7 @@ async fn one_run(
         a?;
     }
     let counts = loop {
-        let counts = rig::status_counts(&app.state.store).await?;
+        let counts = rig::status_counts(&store).await?;
         if rig::all_finished(&counts, submissions) {
             break counts;
         }
@@ -151,7 +191,9 @@ async fn one_run(
         .filter(|(name, _)| name.starts_with("hubspot") && name.contains("search"))
         .map(|(_, s)| s.requests)
         .sum();
-    app.stop().await;
+    if let Running::InProcess(app) = running {
+        app.stop().await;
+    }
     sandbox.stop().await;
     Ok(RunFigures {
         per_minute: completed as f64 / elapsed.as_secs_f64() * 60.0,

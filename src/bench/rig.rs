@@ -206,6 +206,26 @@ pub async fn deliver(
     ))
 }
 
+/// [`deliver`], sent again after a connection error as HubSpot would (a busy
+/// server may close a kept-alive connection as the request goes out).
+pub async fn deliver_retrying(
+    client: &reqwest::Client,
+    port: u16,
+    secret: &str,
+    body: String,
+) -> anyhow::Result<(String, Duration)> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match deliver(client, port, secret, body.clone()).await {
+            Err(e) if tries < 5 && e.downcast_ref::<reqwest::Error>().is_some() => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            answered => return answered,
+        }
+    }
+}
+
 /// Requests the sandbox answered, summed over endpoints whose name starts with `prefix`.
 pub fn requests(sandbox: &SandboxHandle, prefix: &str) -> (u64, u64) {
     sandbox

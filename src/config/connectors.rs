@@ -48,6 +48,9 @@ pub struct ConnectorsConfig {
     pub calendar_requests_per_min: u32,
     pub drive_requests_per_min: u32,
     pub llm_requests_per_min: u32,
+    /// On PostgreSQL, the share of each quota one lease takes from the fleet's
+    /// budget (percent); 0: no sharing.
+    pub quota_lease_percent: u32,
 }
 
 pub(super) fn connectors_config<F: Fn(&str) -> Option<String>>(
@@ -95,6 +98,15 @@ pub(super) fn connectors_config<F: Fn(&str) -> Option<String>>(
             .parse_positive("SALES_AGENT_CALENDAR_REQUESTS_PER_MIN")?,
         drive_requests_per_min: source.parse_positive("SALES_AGENT_DRIVE_REQUESTS_PER_MIN")?,
         llm_requests_per_min: source.parse_positive("SALES_AGENT_LLM_REQUESTS_PER_MIN")?,
+        quota_lease_percent: match source.parse::<u32>("SALES_AGENT_QUOTA_LEASE_PERCENT")? {
+            p @ 0..=100 => p,
+            p => {
+                return Err(invalid(
+                    "SALES_AGENT_QUOTA_LEASE_PERCENT",
+                    format!("expected 0 to 100, got {p}"),
+                ));
+            }
+        },
     })
 }
 

@@ -19,6 +19,8 @@ pub struct EngineConfig {
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub shutdown_grace: Duration,
+    /// On SIGTERM, how long readiness fails before the server stops taking connections.
+    pub drain: Duration,
     pub reps_file: Option<PathBuf>,
     pub allowed_forms: Vec<String>,
     pub internal_domains: Vec<String>,
@@ -89,6 +91,7 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
         retry_base: secs("SALES_AGENT_RETRY_BASE_SECS")?,
         retry_max: secs("SALES_AGENT_RETRY_MAX_SECS")?,
         shutdown_grace: secs("SALES_AGENT_SHUTDOWN_GRACE_SECS")?,
+        drain: Duration::from_secs(source.parse::<u64>("SALES_AGENT_DRAIN_SECS")?),
         reps_file: source.raw("SALES_AGENT_REPS_FILE").map(PathBuf::from),
         allowed_forms: source.list("SALES_AGENT_ALLOWED_FORMS"),
         internal_domains: source

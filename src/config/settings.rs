@@ -335,6 +335,16 @@ pub const SETTINGS: &[Setting] = &[
         "First wait before a failed workflow runs again; doubles each time up to SALES_AGENT_RETRY_MAX_SECS.",
     ),
     setting(
+        "SALES_AGENT_QUOTA_LEASE_PERCENT",
+        "5",
+        "On PostgreSQL, the share of a provider quota one process leases at a time from the budget all processes share; 0 keeps each process's quotas to itself.",
+    ),
+    setting(
+        "SALES_AGENT_DRAIN_SECS",
+        "5",
+        "On SIGTERM, how long /readyz answers 503 (so a load balancer stops sending) before the server stops taking connections.",
+    ),
+    setting(
         "SALES_AGENT_SHUTDOWN_GRACE_SECS",
         "20",
         "On shutdown, how long running workflows may finish their step.",

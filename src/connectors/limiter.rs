@@ -26,6 +26,11 @@
 //! account's key: every caller of that account waits it out, not just the one that
 //! was told.
 //!
+//! On PostgreSQL every window (and the in-flight cap) also draws from a budget
+//! shared by all processes on the database (`shared.rs`, with its bound): the
+//! local windows still pace this process, the shared one keeps the fleet under
+//! the provider's quota. SQLite (one process) keeps only the local windows.
+//!
 //! Time is `tokio::time::Instant`, so waits are tokio sleeps and tests on paused
 //! time see the limiter as production does.
 
@@ -38,6 +43,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::error::ConnectorError;
+use super::shared::{SharedBudget, Ticket};
 
 /// At most `count` units in any rolling window of length `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +219,15 @@ pub struct Grant {
     key: String,
     main: u64,
     extra: Option<(&'static str, u64)>,
+    /// The call's units of the fleet's shared budgets, given back when settled.
+    shared: Mutex<Vec<Ticket>>,
+}
+
+/// A call's in-flight slot: the local one and, on PostgreSQL, the fleet's.
+#[derive(Debug, Default)]
+pub struct Slot {
+    _local: Option<OwnedSemaphorePermit>,
+    _shared: Option<Ticket>,
 }
 
 pub struct Limiter {
@@ -225,6 +240,8 @@ pub struct Limiter {
     /// Per key: at most this many calls in flight (None: no cap).
     max_in_flight: Option<usize>,
     slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// The fleet's budgets and this limiter's name in them (PostgreSQL only).
+    shared: Option<(Arc<SharedBudget>, &'static str)>,
 }
 
 impl Limiter {
@@ -241,7 +258,15 @@ impl Limiter {
             holds: Mutex::new(HashMap::new()),
             max_in_flight: None,
             slots: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// Also draws every window and in-flight slot from the fleet's `budget`,
+    /// under keys named `name:window:account`.
+    pub fn shared(mut self, budget: Arc<SharedBudget>, name: &'static str) -> Self {
+        self.shared = Some((budget, name));
+        self
     }
 
     /// Caps the calls per key in flight at once.
@@ -250,9 +275,12 @@ impl Limiter {
         self
     }
 
-    /// Waits for an in-flight slot for `key`; hold the returned permit for the call.
-    pub async fn slot(&self, key: &str) -> Option<OwnedSemaphorePermit> {
-        let max = self.max_in_flight?;
+    /// Waits for an in-flight slot for `key`, this process's and then the
+    /// fleet's; hold the returned slot for the call.
+    pub async fn slot(&self, key: &str) -> Result<Slot, ConnectorError> {
+        let Some(max) = self.max_in_flight else {
+            return Ok(Slot::default());
+        };
         let semaphore = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             slots
@@ -261,7 +289,17 @@ impl Limiter {
                 .clone()
         };
         // The semaphore is never closed, so acquiring cannot fail.
-        semaphore.acquire_owned().await.ok()
+        let local = semaphore.acquire_owned().await.ok();
+        let shared = match &self.shared {
+            Some((budget, name)) => {
+                Some(budget.slot(&format!("{name}:in_flight:{key}"), max).await?)
+            }
+            None => None,
+        };
+        Ok(Slot {
+            _local: local,
+            _shared: shared,
+        })
     }
 
     /// Adds a named window for calls with a stricter limit of their own.
@@ -293,6 +331,11 @@ impl Limiter {
     /// The call's answer came: its units count from now (see the module notes).
     pub fn settle(&self, grant: &Grant) {
         let now = Instant::now();
+        grant
+            .shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.main.settle(&grant.key, grant.main, now);
         if let Some((name, id)) = grant.extra
             && let Some(window) = self.extra.get(name)
@@ -322,6 +365,7 @@ impl Limiter {
             windows.push((extra, 1));
         }
         windows.push((&self.main, units));
+        let shared = self.take_shared(cost, units).await?;
         // A call costlier than the smoothing window holds is only spread by the main one.
         if units <= self.smooth.quota.count {
             windows.push((&self.smooth, units));
@@ -342,7 +386,30 @@ impl Limiter {
             key: cost.key.clone(),
             main,
             extra,
+            shared: Mutex::new(shared),
         })
+    }
+
+    /// The call's units from the fleet's budgets (none on SQLite): the stricter
+    /// window first, as locally.
+    async fn take_shared(
+        &self,
+        cost: &RateCost,
+        units: u32,
+    ) -> Result<Vec<Ticket>, ConnectorError> {
+        let Some((budget, name)) = &self.shared else {
+            return Ok(Vec::new());
+        };
+        let mut tickets = Vec::with_capacity(2);
+        if let Some(bucket) = cost.also
+            && let Some(window) = self.extra.get(bucket)
+        {
+            let key = format!("{name}:{bucket}:{}", cost.key);
+            tickets.push(budget.take(&key, window.quota, 1).await?);
+        }
+        let key = format!("{name}:main:{}", cost.key);
+        tickets.push(budget.take(&key, self.main.quota, units).await?);
+        Ok(tickets)
     }
 }
 

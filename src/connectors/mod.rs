@@ -5,6 +5,7 @@
 //! policy.rs       retry loop: breaker → limiter → attempt → full-jitter backoff ≥ Retry-After
 //! breaker.rs      circuit breaker (closed / open / half-open with one probe)
 //! limiter.rs      rolling-window rate limits on tokio's clock, keyed by account, costed in units
+//! shared.rs       the fleet's quota budgets in PostgreSQL: small leases of capacity per process
 //! http.rs         shared reqwest plumbing and endpoint tables (checked by the contract test)
 //! hubspot.rs      HubSpot CRM v3/v4 (private-app token; endpoints and shapes in hubspot_api.rs)
 //! google_auth.rs  Google OAuth refresh-token grant, token cache, account status
@@ -47,5 +48,6 @@ pub mod policy;
 pub mod query;
 pub mod service_account;
 pub mod setup;
+pub mod shared;
 
 pub use error::ConnectorError;

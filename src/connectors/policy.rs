@@ -178,7 +178,13 @@ impl CallPolicy {
         };
         self.publish_breaker();
         let queued = Instant::now();
-        let _slot = self.limiter.slot(&cost.key).await;
+        let _slot = match self.limiter.slot(&cost.key).await {
+            Ok(slot) => slot,
+            Err(e) => {
+                permit.release();
+                return Err(e);
+            }
+        };
         let grant = match self.limiter.acquire(cost).await {
             Ok(grant) => grant,
             Err(e) => {

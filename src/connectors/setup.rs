@@ -18,6 +18,7 @@ use super::limiter::{Limiter, quota};
 use super::llm::{self, Llm, LlmClient};
 use super::policy::{CallPolicy, RetryPolicy};
 use super::service_account::ServiceAccountKey;
+use super::shared::SharedBudget;
 use crate::config::ConnectorsConfig;
 use crate::metrics::Metrics;
 use std::time::Duration;
@@ -145,6 +146,21 @@ pub struct Policies {
 }
 
 impl Policies {
+    /// Has every limiter also draw from the fleet's shared budgets (PostgreSQL).
+    pub fn shared(self, budget: &Arc<SharedBudget>) -> Self {
+        let share = |p: CallPolicy| CallPolicy {
+            limiter: p.limiter.shared(budget.clone(), p.connector),
+            ..p
+        };
+        Policies {
+            hubspot: share(self.hubspot),
+            gmail: share(self.gmail),
+            calendar: share(self.calendar),
+            drive: share(self.drive),
+            llm: share(self.llm),
+        }
+    }
+
     pub fn from_config(config: &ConnectorsConfig, metrics: &Metrics) -> Self {
         let retry = RetryPolicy {
             max_attempts: config.max_attempts,

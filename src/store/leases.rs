@@ -188,6 +188,23 @@ pub fn release(
     Ok(updated == 1)
 }
 
+/// Lets go of every workflow `owner` still runs (a process shutting down): their
+/// leases expire now, so another process claims them at once instead of after
+/// the lease. Any write this process still tries is refused by the fence.
+pub fn let_go(conn: &mut DbConn, owner: &str) -> Result<usize, StoreError> {
+    let at = now();
+    Ok(diesel::update(
+        workflows::table
+            .filter(workflows::lease_owner.eq(owner))
+            .filter(workflows::status.eq(WorkflowStatus::Running.as_str())),
+    )
+    .set((
+        workflows::lease_expires_at.eq(at - chrono::TimeDelta::milliseconds(1)),
+        workflows::updated_at.eq(at),
+    ))
+    .execute(conn)?)
+}
+
 fn lease_delta(duration: Duration) -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX)
 }

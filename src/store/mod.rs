@@ -26,6 +26,7 @@ pub mod grants;
 pub mod leases;
 pub mod migrations;
 pub mod pilot_writes;
+pub mod quota_leases;
 pub mod rep_consents;
 pub mod reps;
 pub mod retention;

@@ -329,6 +329,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    quota_leases (id) {
+        id -> BigInt,
+        quota_key -> Text,
+        owner -> Text,
+        units -> BigInt,
+        granted_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     draft_watches (workflow_id) {
         workflow_id -> Text,
         mailbox -> Text,

@@ -1,6 +1,7 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the
-//! database answers and every migration is applied), with the connected
-//! accounts that need reconnecting in readiness's detail.
+//! database answers, every migration is applied and the process is not
+//! draining for a shutdown), with the connected accounts that need reconnecting
+//! in readiness's detail.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -13,6 +14,10 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        // Still serving, about to stop: the load balancer should send elsewhere.
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "draining" }));
+    }
     match state.store.is_ready().await {
         Ok(true) => {
             // A dead grant stalls one rep's leads, not the service: the others

@@ -52,6 +52,9 @@ pub struct AppState {
     pub google: Option<Arc<crate::connectors::google_oauth::GoogleOAuth>>,
     /// The HubSpot connection the console manages (install, private-app token).
     pub hubspot: Arc<crate::accounts::hubspot::HubSpotAccount>,
+    /// Set on SIGTERM: readiness fails so load balancers stop sending here
+    /// while the server still answers (see `app::Application::run_until_stopped`).
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Registers every route, with JSON errors for unreadable bodies and queries.

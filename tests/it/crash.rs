@@ -208,6 +208,16 @@ impl Service {
         self.child.as_ref().expect("the service is running").id()
     }
 
+    /// SIGTERM: the service drains and exits on its own; waits until it has.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the service is running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        child.wait().expect("reaped")
+    }
+
     /// SIGKILL: no shutdown, no drain, leases left behind.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

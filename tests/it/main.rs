@@ -19,6 +19,7 @@ mod engine;
 mod erasure;
 mod experiments;
 mod fence;
+mod fleet;
 mod floor_plan;
 mod fuzz;
 mod golden;
