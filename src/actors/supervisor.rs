@@ -4,7 +4,8 @@
 //! still running, and on shutdown stops claiming and waits for them to finish.
 //! New workflows wake it at once; a timer catches retries and other processes'
 //! expired leases. Two more timers: experiment outcomes, and the janitor that
-//! enforces the retention settings (`store::retention`).
+//! enforces the retention settings (`store::retention`). The poll also carries
+//! unfinished bookings to their end (`engine::booking`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Supervisor {
     in_flight_count: watch::Sender<usize>,
     checking_experiments: bool,
     purging: bool,
+    /// A pass over due bookings is running (`engine::booking::resume_due`).
+    booking: bool,
 }
 
 impl Supervisor {
@@ -47,6 +50,7 @@ impl Supervisor {
             in_flight_count: watch::channel(0).0,
             checking_experiments: false,
             purging: false,
+            booking: false,
         }
     }
 
@@ -226,15 +230,38 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// Carries accepted bookings whose chain is unfinished (a crash, a retry
+    /// due, a lapsed lease) to their end; a pass still going is not doubled.
+    fn resume_bookings(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || self.booking || !self.services.config.engine.run_workflows {
+            return;
+        }
+        self.booking = true;
+        let (services, owner) = (self.services.clone(), self.owner.clone());
+        async move { crate::engine::booking::resume_due(&services, &owner).await }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                act.booking = false;
+                if let Err(error) = result {
+                    tracing::warn!(%error, "could not resume bookings");
+                }
+            })
+            .spawn(ctx);
+    }
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         tracing::info!(owner = %self.owner, "supervisor started");
         self.fill(ctx);
+        self.resume_bookings(ctx);
         ctx.run_interval(self.poll, |act, ctx| {
             act.fill(ctx);
             act.count_backlog(ctx);
+            act.resume_bookings(ctx);
         });
         let renew_every = (self.lease() / 3).max(Duration::from_millis(100));
         ctx.run_interval(renew_every, |act, ctx| act.renew(ctx));

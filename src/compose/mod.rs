@@ -4,6 +4,7 @@
 //! composer (`template`), the model composer's prompt and output checks (`model`)
 //! and the checks every draft must pass (`guardrails`). Pure functions, no I/O.
 
+pub mod booking_link;
 pub mod guardrails;
 pub mod overlap;
 pub use crate::domain::links;

@@ -46,6 +46,17 @@ pub struct EngineConfig {
     pub conversation_company_threads: bool,
     /// The prospect's business hours and days, in their zone.
     pub prospect_hours: WorkingHours,
+    /// What a confirmed booking does to the rep's calendar.
+    pub booking_calendar: BookingCalendar,
+}
+
+/// `SALES_AGENT_BOOKING_CALENDAR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingCalendar {
+    /// The event is made at once (Meet, invitation from Google).
+    Auto,
+    /// The calendar is left alone until the rep confirms in the console.
+    Confirm,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -123,5 +134,15 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 message,
             )
         })?,
+        booking_calendar: match source.string("SALES_AGENT_BOOKING_CALENDAR").as_str() {
+            "auto" => BookingCalendar::Auto,
+            "confirm" => BookingCalendar::Confirm,
+            other => {
+                return Err(invalid(
+                    "SALES_AGENT_BOOKING_CALENDAR",
+                    format!("expected auto or confirm, got {other:?}"),
+                ));
+            }
+        },
     })
 }

@@ -4,5 +4,6 @@
 //! lease and applying each step's failure policy. The actors
 //! (`actors::supervisor`, `actors::workflow`) only schedule this.
 
+pub mod booking;
 mod commit;
 pub mod runner;

@@ -4,6 +4,7 @@
 //! The stable name (`as_str`) is what the database, logs and metric labels use;
 //! never rename one.
 
+pub mod booking;
 mod compose;
 mod context;
 mod conversation;

@@ -54,8 +54,19 @@ pub async fn record(
     step: Step,
     writes: Vec<PlannedRequest>,
 ) -> Result<(), StepError> {
+    record_for(cx.services, &cx.workflow.id, step.as_str(), writes).await
+}
+
+/// [`record`] for a workflow's writes made outside its steps (the booking
+/// chain's, under `step` `booking`).
+pub async fn record_for(
+    services: &crate::services::Services,
+    workflow_id: &str,
+    step: &'static str,
+    writes: Vec<PlannedRequest>,
+) -> Result<(), StepError> {
     let endpoints: Vec<&str> = writes.iter().map(|w| w.endpoint).collect();
-    let detail = serde_json::json!({ "step": step.as_str(), "endpoints": endpoints });
+    let detail = serde_json::json!({ "step": step, "endpoints": endpoints });
     let rows: Vec<NewPilotWrite> = writes
         .into_iter()
         .map(|w| NewPilotWrite {
@@ -66,12 +77,12 @@ pub async fn record(
             message: w.message,
         })
         .collect();
-    let id = cx.workflow.id.clone();
-    cx.services
+    let id = workflow_id.to_string();
+    services
         .store
         .run(move |c| {
             c.write_transaction(|c| {
-                pilot_writes::replace(c, &id, step.as_str(), &rows)?;
+                pilot_writes::replace(c, &id, step, &rows)?;
                 crate::store::audit::append(
                     c,
                     &crate::store::audit::Entry {

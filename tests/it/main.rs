@@ -5,6 +5,7 @@ mod admin;
 mod admin_retry_load;
 mod assets;
 mod backup;
+mod booking;
 mod chaos;
 mod connectors;
 mod console;
