@@ -48,6 +48,8 @@ pub struct EngineConfig {
     pub prospect_hours: WorkingHours,
     /// What a confirmed booking does to the rep's calendar.
     pub booking_calendar: BookingCalendar,
+    /// The Drive folder booked meetings' briefs are created in; `None`: no brief.
+    pub brief_folder: Option<String>,
 }
 
 /// `SALES_AGENT_BOOKING_CALENDAR`.
@@ -144,5 +146,8 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
                 ));
             }
         },
+        brief_folder: source
+            .raw("SALES_AGENT_BRIEF_FOLDER_ID")
+            .filter(|f| !f.trim().is_empty()),
     })
 }

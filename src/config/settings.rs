@@ -469,6 +469,11 @@ pub const SETTINGS: &[Setting] = &[
         "false",
         "true also reads threads with anyone at the prospect's company domain (not free-mail domains).",
     ),
+    setting(
+        "SALES_AGENT_BRIEF_FOLDER_ID",
+        "",
+        "Drive folder id where a booked meeting's brief (a Google Doc) is created, in the rep's Drive with the rep's grant; every rep must be able to add files to it. Empty: no brief.",
+    ),
 ];
 
 pub(super) fn default_of(name: &str) -> &'static str {

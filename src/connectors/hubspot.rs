@@ -1,7 +1,7 @@
 //! HubSpot CRM v3/v4 with a private-app token or an OAuth app's access token
 //! (see [`super::hubspot_auth`]): contacts (search, batch
-//! upsert by email, read with owner), companies by domain, notes and tasks with
-//! inline associations, association reads to find an earlier write by its marker
+//! upsert by email, read with owner), companies by domain, notes, tasks and
+//! meetings with inline associations, task updates (completing the follow-up), association reads to find an earlier write by its marker
 //! (API_FACTS §1.3: search is eventually consistent, associations are not), default
 //! associations and owners.
 
@@ -43,6 +43,13 @@ pub trait HubSpot: Send + Sync {
     ) -> Result<Vec<CrmObject>, ConnectorError>;
     async fn create_note(&self, note: &NewNote) -> Result<CrmObject, ConnectorError>;
     async fn create_task(&self, task: &NewTask) -> Result<CrmObject, ConnectorError>;
+    async fn create_meeting(&self, meeting: &NewMeeting) -> Result<CrmObject, ConnectorError>;
+    /// Sets `properties` on the task (e.g. `hs_task_status`), leaving the rest.
+    async fn update_task(
+        &self,
+        task_id: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<CrmObject, ConnectorError>;
     /// Ids of `to_type` objects (e.g. `notes`) associated with a contact, all pages.
     async fn associated_ids(
         &self,
@@ -195,15 +202,55 @@ pub fn task_body(task: &NewTask) -> Value {
     engagement_body(props, &task.contact_id, TASK_TO_CONTACT)
 }
 
+/// The body that creates a scheduled meeting on its contact and, when known,
+/// the contact's company. HubSpot wants `hs_timestamp` to match the start.
+pub fn meeting_body(meeting: &NewMeeting) -> Value {
+    let mut props = BTreeMap::from([
+        ("hs_timestamp", timestamp(&meeting.start)),
+        ("hs_meeting_title", meeting.title.clone()),
+        ("hs_meeting_body", meeting.body.clone()),
+        ("hs_meeting_start_time", timestamp(&meeting.start)),
+        ("hs_meeting_end_time", timestamp(&meeting.end)),
+        ("hs_meeting_outcome", "SCHEDULED".to_string()),
+    ]);
+    if let Some(owner) = &meeting.owner_id {
+        props.insert("hubspot_owner_id", owner.clone());
+    }
+    if let Some(url) = &meeting.external_url {
+        props.insert("hs_meeting_external_url", url.clone());
+    }
+    let mut to = vec![(meeting.contact_id.as_str(), MEETING_TO_CONTACT)];
+    to.extend(
+        meeting
+            .company_id
+            .as_deref()
+            .map(|c| (c, MEETING_TO_COMPANY)),
+    );
+    engagement_body_to(props, &to)
+}
+
 /// An engagement with its association to the contact inline.
 fn engagement_body(properties: BTreeMap<&str, String>, contact_id: &str, type_id: u32) -> Value {
-    json!({
-        "properties": properties,
-        "associations": [{
-            "to": {"id": contact_id},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-        }],
-    })
+    engagement_body_to(properties, &[(contact_id, type_id)])
+}
+
+/// An engagement with its associations inline, each `(record id, type id)`.
+fn engagement_body_to(properties: BTreeMap<&str, String>, to: &[(&str, u32)]) -> Value {
+    let associations: Vec<Value> = to
+        .iter()
+        .map(|(id, type_id)| {
+            json!({
+                "to": {"id": id},
+                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+            })
+        })
+        .collect();
+    json!({ "properties": properties, "associations": associations })
+}
+
+/// The body that sets properties on an existing record.
+pub fn update_body(properties: &BTreeMap<String, String>) -> Value {
+    json!({ "properties": properties })
 }
 
 /// HubSpot accepts `hs_timestamp` as UTC ISO 8601.
@@ -322,6 +369,24 @@ impl HubSpot for HubSpotClient {
 
     async fn create_task(&self, task: &NewTask) -> Result<CrmObject, ConnectorError> {
         self.create(&TASKS_CREATE, &task_body(task)).await
+    }
+
+    async fn create_meeting(&self, meeting: &NewMeeting) -> Result<CrmObject, ConnectorError> {
+        self.create(&MEETINGS_CREATE, &meeting_body(meeting)).await
+    }
+
+    async fn update_task(
+        &self,
+        task_id: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<CrmObject, ConnectorError> {
+        http::send_json(
+            self.request(&TASKS_UPDATE, &[task_id])
+                .await?
+                .json(&update_body(properties)),
+            Provider::HubSpot,
+        )
+        .await
     }
 
     async fn associated_ids(

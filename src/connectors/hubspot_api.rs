@@ -60,6 +60,14 @@ pub const COMPANIES_SEARCH: Endpoint = ep(
 );
 pub const NOTES_CREATE: Endpoint = create("hubspot.notes.create", "crm/v3/objects/notes");
 pub const TASKS_CREATE: Endpoint = create("hubspot.tasks.create", "crm/v3/objects/tasks");
+pub const MEETINGS_CREATE: Endpoint = create("hubspot.meetings.create", "crm/v3/objects/meetings");
+/// A PATCH of properties: sending it twice leaves the task as sending it once.
+pub const TASKS_UPDATE: Endpoint = ep(
+    "hubspot.tasks.update",
+    "PATCH",
+    "crm/v3/objects/tasks/{taskId}",
+    &[],
+);
 pub const ASSOCIATIONS_LIST: Endpoint = ep(
     "hubspot.associations.list",
     "GET",
@@ -93,6 +101,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     COMPANIES_SEARCH,
     NOTES_CREATE,
     TASKS_CREATE,
+    MEETINGS_CREATE,
+    TASKS_UPDATE,
     ASSOCIATIONS_LIST,
     OBJECTS_BATCH_READ,
     ASSOCIATE_DEFAULT,
@@ -103,6 +113,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
 /// Association type ids HubSpot defines (API_FACTS §1.3).
 pub const NOTE_TO_CONTACT: u32 = 202;
 pub const TASK_TO_CONTACT: u32 = 204;
+/// Meeting → contact and meeting → company (HubSpot's associations guide).
+pub const MEETING_TO_CONTACT: u32 = 200;
+pub const MEETING_TO_COMPANY: u32 = 188;
 
 /// The rate-limit bucket searches also draw from (about 4 per second per token).
 pub const SEARCH_BUCKET: &str = "search";
@@ -191,6 +204,21 @@ pub struct NewTask {
     pub owner_id: Option<String>,
 }
 
+/// A scheduled meeting engagement on the contact (and company).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMeeting {
+    pub contact_id: String,
+    pub company_id: Option<String>,
+    pub title: String,
+    /// Should carry the operation's marker, e.g. `[sa:op=<id>]`.
+    pub body: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub owner_id: Option<String>,
+    /// The calendar event's link.
+    pub external_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Owner {
@@ -253,6 +281,7 @@ pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 pub enum Engagement {
     Note,
     Task,
+    Meeting,
 }
 
 impl Engagement {
@@ -260,6 +289,7 @@ impl Engagement {
         match self {
             Engagement::Note => "notes",
             Engagement::Task => "tasks",
+            Engagement::Meeting => "meetings",
         }
     }
 
@@ -267,6 +297,7 @@ impl Engagement {
         match self {
             Engagement::Note => "hs_note_body",
             Engagement::Task => "hs_task_body",
+            Engagement::Meeting => "hs_meeting_body",
         }
     }
 }

@@ -5,12 +5,12 @@
 use serde_json::Value;
 
 use super::calendar::{self, EVENTS_INSERT, NewEvent};
-use super::drive::{self, PERMISSIONS_CREATE};
+use super::drive::{self, FILES_CREATE, NewDoc, PERMISSIONS_CREATE};
 use super::gmail::{self, DRAFTS_CREATE};
 use super::http::Endpoint;
 use super::hubspot::{
-    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, NOTES_CREATE, NewNote, NewTask,
-    TASKS_CREATE,
+    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, MEETINGS_CREATE, NOTES_CREATE,
+    NewMeeting, NewNote, NewTask, TASKS_CREATE, TASKS_UPDATE,
 };
 
 /// One request as it would have gone out, without the provider's host or the
@@ -57,6 +57,33 @@ pub fn note(note: &NewNote) -> PlannedRequest {
 /// HubSpot: a follow-up task on the contact.
 pub fn task(task: &NewTask) -> PlannedRequest {
     PlannedRequest::new(&TASKS_CREATE, &[], Some(hubspot::task_body(task)))
+}
+
+/// HubSpot: a scheduled meeting on the contact (and company).
+pub fn meeting(meeting: &NewMeeting) -> PlannedRequest {
+    PlannedRequest::new(&MEETINGS_CREATE, &[], Some(hubspot::meeting_body(meeting)))
+}
+
+/// HubSpot: properties set on an existing task (completing the follow-up).
+pub fn task_update(
+    task_id: &str,
+    properties: &std::collections::BTreeMap<String, String>,
+) -> PlannedRequest {
+    PlannedRequest::new(
+        &TASKS_UPDATE,
+        &[task_id],
+        Some(hubspot::update_body(properties)),
+    )
+}
+
+/// Drive: a Google Doc uploaded as HTML; the body is the upload's metadata
+/// part and the message its HTML part.
+pub fn doc_upload(doc: &NewDoc) -> PlannedRequest {
+    let mut planned = PlannedRequest::new(&FILES_CREATE, &[], Some(drive::doc_metadata(doc)));
+    let query = serde_urlencoded::to_string(drive::CREATE_QUERY).expect("static pairs encode");
+    planned.path = format!("{}?{query}", planned.path);
+    planned.message = Some(doc.html.clone());
+    planned
 }
 
 /// Gmail: the draft in the sender's mailbox (`me` is the mailbox the token is for).

@@ -146,6 +146,17 @@ impl DriveQuery {
         self
     }
 
+    /// Files whose app-private property `key` is `value` (Drive's
+    /// `appProperties has { key='…' and value='…' }`).
+    pub fn app_property(mut self, key: &str, value: &str) -> Self {
+        self.clauses.push(format!(
+            "appProperties has {{ key={} and value={} }}",
+            drive_value(key),
+            drive_value(value)
+        ));
+        self
+    }
+
     pub fn build(&self) -> String {
         self.clauses.join(" and ")
     }
@@ -206,6 +217,17 @@ mod tests {
         assert_eq!(
             q,
             r"trashed = false and 'folder1' in parents and name contains 'O\'Brien \\ case study' and mimeType != 'application/vnd.google-apps.folder'"
+        );
+    }
+
+    #[test]
+    fn an_app_property_term_quotes_key_and_value() {
+        let q = DriveQuery::new()
+            .app_property("salesAgentWorkflow", "wf-'1")
+            .build();
+        assert_eq!(
+            q,
+            r"trashed = false and appProperties has { key='salesAgentWorkflow' and value='wf-\'1' }"
         );
     }
 

@@ -16,11 +16,12 @@ use crate::compose::slots::WorkingHours;
 use crate::compose::voice::VoiceProfile;
 use crate::config::Config;
 use crate::domain::Rep;
-use crate::sandbox::fixture::Fixture;
+use crate::sandbox::fixture::{DriveFileFixture, Fixture};
 
 /// The settings that point every external service at `sandbox_url`,
 /// authenticated as the fixture allows, with the fixture's Drive folders as the
-/// asset allowlist — as environment variables, for a service in another process.
+/// asset allowlist (but for the one marked for meeting briefs, which is the brief
+/// folder) — as environment variables, for a service in another process.
 pub fn sandbox_env(sandbox_url: &str, fixture: &Fixture) -> BTreeMap<String, String> {
     let base = sandbox_url.trim_end_matches('/');
     let refresh_tokens: Vec<String> = fixture
@@ -30,14 +31,20 @@ pub fn sandbox_env(sandbox_url: &str, fixture: &Fixture) -> BTreeMap<String, Str
         .filter(|t| !t.revoked)
         .map(|t| format!("{}={}", t.email.to_lowercase(), t.token))
         .collect();
-    let folders: Vec<&str> = fixture
-        .google
-        .drive
-        .files
+    let is_folder =
+        |f: &&DriveFileFixture| f.mime_type == "application/vnd.google-apps.folder" && !f.trashed;
+    // The folder the fixture marks for meeting briefs holds what the service
+    // writes, never collateral to link.
+    let is_briefs = |f: &&DriveFileFixture| {
+        f.app_properties.get("salesAgentFolder").map(String::as_str) == Some("briefs")
+    };
+    let files = &fixture.google.drive.files;
+    let folders: Vec<&str> = files
         .iter()
-        .filter(|f| f.mime_type == "application/vnd.google-apps.folder" && !f.trashed)
+        .filter(|f| is_folder(f) && !is_briefs(f))
         .map(|f| f.id.as_str())
         .collect();
+    let briefs = files.iter().filter(is_folder).find(is_briefs);
     let mut env = BTreeMap::new();
     let mut set = |name: &str, value: String| {
         env.insert(name.to_string(), value);
@@ -74,6 +81,9 @@ pub fn sandbox_env(sandbox_url: &str, fixture: &Fixture) -> BTreeMap<String, Str
         fixture.llm.api_keys.first().cloned().unwrap_or_default(),
     );
     set("SALES_AGENT_ASSET_FOLDERS", folders.join(","));
+    if let Some(folder) = briefs {
+        set("SALES_AGENT_BRIEF_FOLDER_ID", folder.id.clone());
+    }
     env
 }
 
@@ -85,6 +95,7 @@ pub fn sandbox_config(mut config: Config, sandbox_url: &str, fixture: &Fixture) 
     config.connectors = wired.connectors;
     config.google_oauth = wired.google_oauth;
     config.engine.asset_folders = wired.engine.asset_folders;
+    config.engine.brief_folder = wired.engine.brief_folder;
     config
 }
 

@@ -1,7 +1,8 @@
 //! The booking chain, a second short workflow after the reply: one accepted
 //! booking row (`store::bookings`) is carried, under the row's lease, through
 //! its links in order — the slot checked free again, the event in the rep's
-//! calendar, the workflow's slot holds released — each link's completion
+//! calendar, the brief in Drive (linked from the event), the HubSpot meeting,
+//! the follow-up task completed, the workflow's slot holds released — each link's completion
 //! recorded on the row (`stage`) before the next starts. A crash loses at most
 //! the link in flight, which looks for its earlier attempt when run again.
 //!
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use crate::services::Services;
 use crate::steps::StepError;
-use crate::steps::booking::{BookingCx, check, event, release};
+use crate::steps::booking::{BookingCx, check, event, follow_up, release};
 use crate::store::bookings::{self, Booking, Progress};
 use crate::store::{StoreError, audit, now};
 
@@ -24,6 +25,9 @@ pub enum Stage {
     Accepted,
     Checked,
     Event,
+    Brief,
+    Meeting,
+    Task,
     Released,
 }
 
@@ -33,6 +37,9 @@ impl Stage {
             Stage::Accepted => "accepted",
             Stage::Checked => "checked",
             Stage::Event => "event",
+            Stage::Brief => "brief",
+            Stage::Meeting => "meeting",
+            Stage::Task => "task",
             Stage::Released => "released",
         }
     }
@@ -41,6 +48,9 @@ impl Stage {
         match raw {
             "checked" => Stage::Checked,
             "event" => Stage::Event,
+            "brief" => Stage::Brief,
+            "meeting" => Stage::Meeting,
+            "task" => Stage::Task,
             "released" => Stage::Released,
             _ => Stage::Accepted,
         }
@@ -110,6 +120,7 @@ async fn walk_links(
     owner: &str,
 ) -> Result<Walked, StepError> {
     let mut stage = Stage::parse(&booking.stage);
+    let (mut event_link, mut brief_link) = (booking.event_link.clone(), booking.brief_link.clone());
     let cx = BookingCx::load(services, booking).await?;
     if stage < Stage::Checked {
         if !check::slot_is_free(&cx).await? {
@@ -119,12 +130,33 @@ async fn walk_links(
     }
     if stage < Stage::Event {
         let made = event::ensure(&cx).await?;
+        event_link = made.link.clone();
         let progress = Progress {
             event_link: made.link,
             meet_link: made.meet,
             ..Progress::default()
         };
         stage = advance(&cx, owner, Stage::Event, progress).await?;
+    }
+    if stage < Stage::Brief {
+        brief_link = follow_up::brief(&cx).await?.map(|doc| doc.link);
+        let progress = Progress {
+            brief_link: brief_link.clone(),
+            ..Progress::default()
+        };
+        stage = advance(&cx, owner, Stage::Brief, progress).await?;
+    }
+    if stage < Stage::Meeting {
+        let meeting_id = follow_up::meeting(&cx, brief_link, event_link).await?;
+        let progress = Progress {
+            meeting_id,
+            ..Progress::default()
+        };
+        stage = advance(&cx, owner, Stage::Meeting, progress).await?;
+    }
+    if stage < Stage::Task {
+        follow_up::task(&cx).await?;
+        stage = advance(&cx, owner, Stage::Task, Progress::default()).await?;
     }
     if stage < Stage::Released {
         release::holds(&cx).await?;

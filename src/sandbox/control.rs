@@ -2,7 +2,8 @@
 //! per-endpoint stats, read or replace the fault table, change quotas, advance
 //! the clock, reset to the fixture, and the OAuth levers a person or an admin
 //! pulls at the provider (register a redirect URI, revoke a grant from the
-//! account page, remove a scope, rotate the signing key, list issued tokens).
+//! account page, remove a scope, rotate the signing key, list issued tokens),
+//! and everything it holds in the providers' shapes (`state`, in `holdings`).
 //! No auth: the sandbox is a local tool.
 
 use std::collections::BTreeMap;
@@ -38,7 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/_sandbox/form-submissions",
             web::get().to(form_submissions),
-        );
+        )
+        .route("/_sandbox/state", web::get().to(super::holdings::state));
 }
 
 fn bad(message: String) -> HttpResponse {

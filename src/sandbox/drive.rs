@@ -1,28 +1,27 @@
 //! Google Drive v3 (real base `https://www.googleapis.com`): `files.list` with
-//! `q`, `fields`, `pageSize`, `pageToken`; `files.get`; `permissions.create`
-//! (role, type and address validated; the same grantee again updates in place).
+//! `q`, `fields`, `pageSize`, `pageToken`; `files.get`; the File resource. Uploads
+//! are in `drive_create`, permissions in `drive_permissions`.
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
 use super::Sandbox;
 use super::drive_query;
 use super::fixture::DriveFileFixture as File;
 use super::gate::{self, Cost, Endpoint, endpoint};
-use super::respond::{self, Provider, google_bad_request, json_body};
-use super::state::Permission;
+use super::respond::Provider;
+use super::state::Drive as DriveState;
 
 const G: Provider = Provider::Google;
+pub(super) const GOOGLE_DOC: &str = "application/vnd.google-apps.document";
 const LIST: Endpoint = endpoint("drive.files.list", G, Cost::Free);
 const GET: Endpoint = endpoint("drive.files.get", G, Cost::Free);
-const PERMISSIONS: Endpoint = endpoint("drive.permissions.create", G, Cost::Free);
 /// Every field of Drive's File resource (from the v3 discovery document); a
 /// selector may name any of them, and those a file lacks are left out.
-const FILE_FIELDS: &[&str] = &[
+pub(super) const FILE_FIELDS: &[&str] = &[
     "appProperties",
     "capabilities",
     "clientEncryptionDetails",
@@ -95,27 +94,53 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/drive/v3/files/{id}", web::get().to(get))
         .route(
             "/drive/v3/files/{id}/permissions",
-            web::post().to(create_permission),
+            web::post().to(super::drive_permissions::create),
+        )
+        .route(
+            "/drive/v3/files/{id}/permissions",
+            web::get().to(super::drive_permissions::list),
+        )
+        .route(
+            "/upload/drive/v3/files",
+            web::post().to(super::drive_create::create),
         );
 }
 
-fn invalid(location: &str, message: &str) -> HttpResponse {
+pub(super) fn invalid(location: &str, message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT",
         "errors": [{"domain": "global", "reason": "invalid", "message": message, "locationType": "parameter", "location": location}]}}))
 }
 
-fn not_found(id: &str) -> HttpResponse {
+pub(super) fn not_found(id: &str) -> HttpResponse {
     let message = format!("File not found: {id}.");
     HttpResponse::NotFound().json(json!({"error": {"code": 404, "message": message, "status": "NOT_FOUND",
         "errors": [{"domain": "global", "reason": "notFound", "message": message, "locationType": "parameter", "location": "fileId"}]}}))
 }
 
-fn resource(f: &File) -> Map<String, Value> {
+/// The file as Drive's `File` resource (every field the sandbox knows).
+pub(super) fn resource(f: &File, drive: &DriveState) -> Map<String, Value> {
+    let upload = drive.uploads.get(&f.id);
+    let (created, modified) = match upload {
+        Some(u) => {
+            let at = u.created_time.to_rfc3339_opts(SecondsFormat::Millis, true);
+            (at.clone(), at)
+        }
+        None => (
+            "2026-03-02T09:00:00.000Z".to_string(),
+            "2026-09-14T16:30:00.000Z".to_string(),
+        ),
+    };
+    // Fixture files stand for collateral already shared around the company.
+    let shared = upload.is_none()
+        || drive
+            .permissions
+            .get(&f.id)
+            .is_some_and(|ps| ps.iter().any(|p| p.role != "owner"));
     let v = json!({"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime_type, "description": f.description,
-        "parents": f.parents, "trashed": f.trashed, "starred": false, "shared": true,
-        "createdTime": "2026-03-02T09:00:00.000Z", "modifiedTime": "2026-09-14T16:30:00.000Z",
+        "parents": f.parents, "trashed": f.trashed, "starred": false, "shared": shared,
+        "createdTime": created, "modifiedTime": modified,
         "iconLink": format!("https://drive-thirdparty.googleusercontent.com/16/type/{}", f.mime_type),
-        "webViewLink": format!("https://drive.google.com/file/d/{}/view", f.id)});
+        "webViewLink": web_view_link(f, upload.is_some())});
     let mut out = v.as_object().cloned().unwrap_or_default();
     // Drive leaves out the property maps of a file that has none.
     for (key, map) in [
@@ -126,11 +151,27 @@ fn resource(f: &File) -> Map<String, Value> {
             out.insert(key.into(), json!(map));
         }
     }
+    if let Some(u) = upload {
+        out.insert(
+            "owners".into(),
+            json!([{"kind": "drive#user", "emailAddress": u.owner, "me": false}]),
+        );
+    }
     out
 }
 
-fn project(f: &File, fields: &[String]) -> Value {
-    let all = resource(f);
+/// Where a person opens the file. Created Google Docs open in the Docs editor,
+/// as Drive links them; fixture files keep the `/file/d/` form the catalogue
+/// and its tests were written against.
+fn web_view_link(f: &File, created: bool) -> String {
+    match f.mime_type.as_str() {
+        GOOGLE_DOC if created => format!("https://docs.google.com/document/d/{}/edit", f.id),
+        _ => format!("https://drive.google.com/file/d/{}/view", f.id),
+    }
+}
+
+pub(super) fn project(f: &File, fields: &[String], drive: &DriveState) -> Value {
+    let all = resource(f, drive);
     Value::Object(
         all.into_iter()
             .filter(|(k, _)| {
@@ -164,7 +205,7 @@ fn split_top(s: &str) -> Vec<String> {
 }
 
 /// The file fields a selector asks for, checked against the file resource.
-fn file_fields(sel: &str) -> Result<Vec<String>, HttpResponse> {
+pub(super) fn file_fields(sel: &str) -> Result<Vec<String>, HttpResponse> {
     let fields: Vec<String> = split_top(sel);
     for f in &fields {
         // `owners(emailAddress)` and `owners/emailAddress` select inside a field.
@@ -242,7 +283,7 @@ async fn list(sb: web::Data<Sandbox>, req: HttpRequest) -> HttpResponse {
             .iter()
             .skip(offset)
             .take(size)
-            .map(|f| project(f, &per_file))
+            .map(|f| project(f, &per_file, &world.drive))
             .collect();
         let mut body = Map::new();
         let wants = |k: &str| top.iter().any(|t| t == k || t == "*");
@@ -277,88 +318,9 @@ async fn get(sb: web::Data<Sandbox>, req: HttpRequest, path: web::Path<String>) 
         };
         let world = sb.lock_world();
         match world.drive.files.iter().find(|f| f.id == *path) {
-            Some(f) => HttpResponse::Ok().json(project(f, &fields)),
+            Some(f) => HttpResponse::Ok().json(project(f, &fields, &world.drive)),
             None => not_found(&path),
         }
     })
     .await
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PermissionInput {
-    role: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    email_address: Option<String>,
-    domain: Option<String>,
-}
-
-async fn create_permission(
-    sb: web::Data<Sandbox>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let (sb, req) = (sb.get_ref(), &req);
-    gate::serve(sb, req, PERMISSIONS, |_| async move {
-        let q: HashMap<String, String> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-        let notify = match q.get("sendNotificationEmail").map(String::as_str) {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(_) => return invalid("sendNotificationEmail", "Invalid Value"),
-        };
-        let input: PermissionInput = match json_body(G, req, &body) { Ok(v) => v, Err(e) => return e };
-        let role = input.role.unwrap_or_default();
-        let kind = input.kind.unwrap_or_default();
-        if !["owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"].contains(&role.as_str()) {
-            return respond::google(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "global", if role.is_empty() { "required" } else { "invalid" }, &format!("Invalid permission role: {role:?}"));
-        }
-        if !["user", "group", "domain", "anyone"].contains(&kind.as_str()) {
-            return respond::google(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "global", if kind.is_empty() { "required" } else { "invalid" }, &format!("Invalid permission type: {kind:?}"));
-        }
-        let email = input.email_address.map(|e| e.trim().to_ascii_lowercase());
-        if matches!(kind.as_str(), "user" | "group") {
-            match &email {
-                None => return respond::google(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "global", "required", "The permission emailAddress field is required for type user or group."),
-                Some(e) if !valid_email(e) => return google_bad_request(&format!("Invalid email address: {e}")),
-                _ => {}
-            }
-        }
-        if kind == "domain" && input.domain.as_deref().is_none_or(str::is_empty) {
-            return respond::google(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "global", "required", "The permission domain field is required for type domain.");
-        }
-        if role == "owner" && q.get("transferOwnership").map(String::as_str) != Some("true") {
-            return respond::google(StatusCode::FORBIDDEN, "PERMISSION_DENIED", "global", "forbidden", "The transferOwnership parameter must be enabled when the permission role is 'owner'.");
-        }
-        let mut world = sb.lock_world();
-        if !world.drive.files.iter().any(|f| f.id == *path) {
-            return not_found(&path);
-        }
-        let grantee = email.clone().or(input.domain.clone()).unwrap_or_else(|| "anyone".into());
-        let id = permission_id(&kind, &grantee);
-        let list = world.drive.permissions.entry(path.to_string()).or_default();
-        list.retain(|p| p.id != id);
-        let permission = Permission { id: id.clone(), role: role.clone(), kind: kind.clone(), email_address: email.clone(), domain: input.domain.clone(), notified: notify && matches!(kind.as_str(), "user" | "group") };
-        list.push(permission);
-        let mut out = json!({"kind": "drive#permission", "id": id, "type": kind, "role": role});
-        if let Some(e) = email {
-            out["emailAddress"] = json!(e);
-        }
-        HttpResponse::Ok().json(out)
-    })
-    .await
-}
-
-fn valid_email(e: &str) -> bool {
-    let mut parts = e.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-}
-
-/// Drive gives each grantee a stable numeric permission id; so does this.
-fn permission_id(kind: &str, grantee: &str) -> String {
-    if kind == "anyone" {
-        return "anyoneWithLink".into();
-    }
-    format!("{:020}", super::faults::fnv1a(grantee))
 }

@@ -1,6 +1,7 @@
 //! Drive's `q` language, the clauses the service uses: `'<id>' in parents`,
 //! `trashed = true|false`, `name contains|=|!= '…'`, `fullText contains '…'`,
-//! `mimeType = '…'` and `!=`, joined by `and`; string values take `\'` and `\\`
+//! `mimeType = '…'` and `!=`, `appProperties has { key='…' and value='…' }` (and
+//! `properties has`), joined by `and`; string values take `\'` and `\\`
 //! escapes. Anything else is refused, as Drive refuses it, with 400.
 
 use super::fixture::DriveFileFixture as File;
@@ -20,6 +21,10 @@ pub enum Clause {
     NameIs(String, bool),
     FullText(String),
     MimeType(String, bool),
+    /// `appProperties has { key='k' and value='v' }`.
+    AppProperty(String, String),
+    /// `properties has { key='k' and value='v' }`.
+    Property(String, String),
 }
 
 fn tokenize(q: &str) -> Result<Vec<Token>, String> {
@@ -49,6 +54,14 @@ fn tokenize(q: &str) -> Result<Vec<Token>, String> {
             '=' => {
                 chars.next();
                 out.push(Token::Op("="));
+            }
+            '{' => {
+                chars.next();
+                out.push(Token::Op("{"));
+            }
+            '}' => {
+                chars.next();
+                out.push(Token::Op("}"));
             }
             '!' => {
                 chars.next();
@@ -121,6 +134,31 @@ fn clause(t: &[Token]) -> Result<(Clause, usize), String> {
         (Some(Word(f)), Some(Op(op)), Some(Str(v))) if f == "mimeType" => {
             Ok((Clause::MimeType(v.clone(), *op == "="), 3))
         }
+        (Some(Word(f)), Some(Word(has)), Some(Op("{")))
+            if (f == "appProperties" || f == "properties") && has == "has" =>
+        {
+            // { key = '…' and value = '…' }
+            match &t[3..t.len().min(11)] {
+                [
+                    Word(k),
+                    Op("="),
+                    Str(key),
+                    Word(and),
+                    Word(v),
+                    Op("="),
+                    Str(value),
+                    Op("}"),
+                ] if k == "key" && and.eq_ignore_ascii_case("and") && v == "value" => {
+                    let clause = if f == "appProperties" {
+                        Clause::AppProperty(key.clone(), value.clone())
+                    } else {
+                        Clause::Property(key.clone(), value.clone())
+                    };
+                    Ok((clause, 11))
+                }
+                _ => Err(format!("Invalid {f} has clause")),
+            }
+        }
         _ => Err(format!("Invalid query clause near {:?}", t.first())),
     }
 }
@@ -147,6 +185,8 @@ pub fn matches(clauses: &[Clause], f: &File) -> bool {
                 .any(|s| s.to_lowercase().contains(&v))
         }
         Clause::MimeType(v, eq) => (f.mime_type == *v) == *eq,
+        Clause::AppProperty(k, v) => f.app_properties.get(k) == Some(v),
+        Clause::Property(k, v) => f.properties.get(k) == Some(v),
     })
 }
 
@@ -171,6 +211,23 @@ mod tests {
         assert!(parse("owner = 'x'").is_err());
         assert!(parse("name contains 'x").is_err());
         assert!(parse("trashed = false or trashed = true").is_err());
+    }
+
+    #[test]
+    fn property_clauses_match_key_and_value() {
+        let clauses = parse(
+            "appProperties has { key='salesAgentBrief' and value='wf-\\'1' } and trashed = false",
+        )
+        .expect("parses");
+        assert_eq!(
+            clauses,
+            vec![
+                Clause::AppProperty("salesAgentBrief".into(), "wf-'1".into()),
+                Clause::Trashed(false)
+            ]
+        );
+        assert!(parse("appProperties has { key='a' }").is_err());
+        assert!(parse("appProperties has { value='a' and key='b' }").is_err());
     }
 
     #[test]

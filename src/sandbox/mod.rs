@@ -23,7 +23,8 @@
 //! clock.rs      advanceable clock
 //! fixture.rs    the fixture schema (+ fixtures/demo.json)
 //! state.rs      the world the handlers change
-//! hubspot/      CRM objects, batch, search, rules, associations, owners, forms,
+//! hubspot/      CRM objects (contacts, companies, notes, tasks, emails,
+//!               meetings), batch, search, rules, associations, owners, forms,
 //!               OAuth app install, tokens and token info
 //! gmail/        threads, messages, drafts, send, `q` search
 //! mime.rs       RFC 5322 parsing
@@ -33,10 +34,13 @@
 //! consent.rs    the consent driver: clicks through a consent page over HTTP
 //! scopes.rs     which Google scopes permit which endpoint
 //! calendar.rs   freeBusy, events
-//! drive.rs      files, permissions          drive_query.rs  Drive `q`
+//! drive.rs      files          drive_query.rs  Drive `q`
+//! drive_create.rs  files.create (multipart upload, HTML → Google Doc)
+//! drive_permissions.rs  permissions.create, permissions.list
 //! llm.rs        /v1/chat/completions, /v1/models
 //! control.rs    /_sandbox/* (stats, faults, quotas, clock, revoke, redirect
 //!               URIs, scope removal, signing-key rotation, issued tokens)
+//! holdings.rs   /_sandbox/state: everything held, in the providers' shapes
 //! serve.rs      `sales-agent sandbox`: flags, --help, run until a signal
 //! ```
 
@@ -49,9 +53,12 @@ mod calendar_change;
 mod calendar_list;
 mod control;
 mod drive;
+mod drive_create;
+mod drive_permissions;
 mod drive_query;
 mod gate;
 mod gmail;
+mod holdings;
 mod hubspot;
 mod llm;
 mod oauth;

@@ -62,6 +62,14 @@ fn accepted(endpoint: &str) -> &'static [&'static str] {
             "drive.metadata.readonly",
         ],
         "drive.permissions.create" => &["drive", "drive.file"],
+        "drive.files.create" => &["drive", "drive.file", "drive.appdata"],
+        "drive.permissions.list" => &[
+            "drive",
+            "drive.file",
+            "drive.readonly",
+            "drive.metadata",
+            "drive.metadata.readonly",
+        ],
         "oauth.userinfo" => &["openid", "userinfo.email", "userinfo.profile"],
         _ => &[],
     }

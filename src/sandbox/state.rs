@@ -19,6 +19,7 @@ pub enum ObjectType {
     Notes,
     Tasks,
     Emails,
+    Meetings,
 }
 
 impl ObjectType {
@@ -30,6 +31,7 @@ impl ObjectType {
             "notes" | "note" | "0-46" => Some(ObjectType::Notes),
             "tasks" | "task" | "0-27" => Some(ObjectType::Tasks),
             "emails" | "email" | "0-49" => Some(ObjectType::Emails),
+            "meetings" | "meeting" | "0-47" => Some(ObjectType::Meetings),
             _ => None,
         }
     }
@@ -41,6 +43,7 @@ impl ObjectType {
             ObjectType::Notes => "note",
             ObjectType::Tasks => "task",
             ObjectType::Emails => "email",
+            ObjectType::Meetings => "meeting",
         }
     }
 
@@ -62,6 +65,10 @@ impl ObjectType {
             (Contacts, Emails) => Some(197),
             (Emails, Companies) => Some(186),
             (Companies, Emails) => Some(185),
+            (Meetings, Contacts) => Some(200),
+            (Contacts, Meetings) => Some(199),
+            (Meetings, Companies) => Some(188),
+            (Companies, Meetings) => Some(187),
             _ => None,
         }
     }
@@ -235,6 +242,17 @@ pub struct Permission {
 pub struct Drive {
     pub files: Vec<DriveFileFixture>,
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// What files created through the API add to their entry in `files`.
+    pub uploads: BTreeMap<String, Upload>,
+}
+
+/// A file created through `files.create`: whose Drive it is in, when, and what
+/// was uploaded (the HTML a Google Doc was converted from).
+#[derive(Debug, Clone, Serialize)]
+pub struct Upload {
+    pub owner: String,
+    pub created_time: DateTime<Utc>,
+    pub content: String,
 }
 
 /// Everything the sandbox holds.

@@ -10,6 +10,7 @@ mod context;
 mod conversation;
 pub mod dedupe;
 mod deliver;
+mod engagement;
 mod error;
 mod intake;
 pub mod once;

@@ -40,6 +40,16 @@ pub struct Fence<'a> {
 }
 
 impl<'a> Fence<'a> {
+    /// The fence of a workflow run outside the step graph (booking): `owner`
+    /// is the lease owner it runs under, `None` when it holds no lease.
+    pub fn new(services: &'a Services, workflow_id: &'a str, owner: Option<&'a str>) -> Self {
+        Fence {
+            services,
+            workflow_id,
+            owner,
+        }
+    }
+
     pub fn of(cx: &'a StepCx<'a>) -> Self {
         Fence {
             services: cx.services,

@@ -12,6 +12,7 @@
 use super::{StepCx, StepError};
 use crate::connectors::planned::PlannedRequest;
 use crate::domain::{Mode, Step};
+use crate::services::Services;
 use crate::store::pilot_writes::{self, NewPilotWrite};
 use crate::store::settings;
 
@@ -28,9 +29,13 @@ pub const HELD_IN_PILOT: &str = "pilot mode: recorded, not written to Gmail";
 /// The mode as this workflow's next write sees it: pilot when the mode is pilot
 /// or the workflow has recorded a write already (see the header).
 pub async fn mode(cx: &StepCx<'_>) -> Result<Mode, StepError> {
-    let id = cx.workflow.id.clone();
-    Ok(cx
-        .services
+    mode_of(cx.services, &cx.workflow.id).await
+}
+
+/// [`mode`] for a workflow run outside the step graph (booking).
+pub async fn mode_of(services: &Services, workflow_id: &str) -> Result<Mode, StepError> {
+    let id = workflow_id.to_string();
+    Ok(services
         .store
         .run(move |c| {
             let mode = settings::mode(c)?;
@@ -54,13 +59,13 @@ pub async fn record(
     step: Step,
     writes: Vec<PlannedRequest>,
 ) -> Result<(), StepError> {
-    record_for(cx.services, &cx.workflow.id, step.as_str(), writes).await
+    record_as(cx.services, &cx.workflow.id, step.as_str(), writes).await
 }
 
-/// [`record`] for a workflow's writes made outside its steps (the booking
-/// chain's, under `step` `booking`).
-pub async fn record_for(
-    services: &crate::services::Services,
+/// [`record`] under any stable name (booking's writes are no step of the graph,
+/// e.g. `booking.brief`).
+pub async fn record_as(
+    services: &Services,
     workflow_id: &str,
     step: &'static str,
     writes: Vec<PlannedRequest>,

@@ -5,16 +5,17 @@
 
 use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc};
 
-use crate::connectors::hubspot::{
-    ASSOCIATIONS_LIST, Engagement, NOTES_CREATE, NewNote, NewTask, TASKS_CREATE,
-};
+use crate::connectors::hubspot::{NewNote, NewTask};
 use crate::connectors::planned;
 use crate::domain::{Rep, Step};
+use crate::steps::engagement::{Write, ensure};
 use crate::steps::once::Fence;
 use crate::steps::pilot::{self, NOT_CREATED};
 use crate::steps::state::RecordInfo;
 use crate::steps::{StepCx, StepDone, StepError};
-use crate::store::side_effects::{self, EffectKind, EffectState};
+
+/// The audit reason of both writes.
+const WHY: &str = "what the reply did, and a follow-up for the rep";
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
@@ -83,121 +84,9 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
         }));
     }
     let fence = Fence::of(cx);
-    let note_id = ensure(
-        fence,
-        Engagement::Note,
-        &note_marker,
-        &contact.id,
-        Write::Note(note),
-    )
-    .await?;
-    let task_id = ensure(
-        fence,
-        Engagement::Task,
-        &task_marker,
-        &contact.id,
-        Write::Task(task),
-    )
-    .await?;
+    let note_id = ensure(fence, &note_marker, &contact.id, Write::Note(note), WHY).await?;
+    let task_id = ensure(fence, &task_marker, &contact.id, Write::Task(task), WHY).await?;
     Ok(StepDone::ok(RecordInfo { note_id, task_id }))
-}
-
-enum Write {
-    Note(NewNote),
-    Task(NewTask),
-}
-
-/// The engagement's id: from the ledger, else found on the contact by marker,
-/// else created now.
-async fn ensure(
-    fence: Fence<'_>,
-    kind: Engagement,
-    marker: &str,
-    contact_id: &str,
-    write: Write,
-) -> Result<String, StepError> {
-    let (services, workflow_id) = (fence.services(), fence.workflow_id());
-    let effect_kind = match kind {
-        Engagement::Note => EffectKind::HubspotNote,
-        Engagement::Task => EffectKind::HubspotTask,
-    };
-    let (wf, key) = (workflow_id.to_string(), marker.to_string());
-    let effect = services
-        .store
-        .run(move |c| side_effects::plan(c, &wf, effect_kind, &key, None))
-        .await?;
-    if effect.state == EffectState::Done
-        && let Some(id) = effect.external_id
-    {
-        return Ok(id);
-    }
-    let id = crate::steps::once::find_or_create(
-        crate::steps::once::Earlier::Possible,
-        fence,
-        || {
-            let (contact, mark) = (contact_id.to_string(), marker.to_string());
-            services.hubspot(&ASSOCIATIONS_LIST, move |h| {
-                let (contact, mark) = (contact.clone(), mark.clone());
-                async move { h.find_marked(&contact, kind, &mark).await }
-            })
-        },
-        || async {
-            let created = match &write {
-                Write::Note(note) => {
-                    let note = note.clone();
-                    services
-                        .hubspot(&NOTES_CREATE, move |h| {
-                            let note = note.clone();
-                            async move { h.create_note(&note).await }
-                        })
-                        .await?
-                }
-                Write::Task(task) => {
-                    let task = task.clone();
-                    services
-                        .hubspot(&TASKS_CREATE, move |h| {
-                            let task = task.clone();
-                            async move { h.create_task(&task).await }
-                        })
-                        .await?
-                }
-            };
-            Ok(created.id)
-        },
-    )
-    .await?;
-    let (wf, external, contact) = (workflow_id.to_string(), id.clone(), contact_id.to_string());
-    let action = match kind {
-        Engagement::Note => "hubspot.note_created",
-        Engagement::Task => "hubspot.task_created",
-    };
-    services
-        .store
-        .run(move |conn| {
-            diesel::Connection::transaction(conn, |c| {
-                side_effects::update(
-                    c,
-                    &wf,
-                    effect_kind,
-                    EffectState::Done,
-                    Some(&external),
-                    None,
-                )?;
-                let detail = serde_json::json!({ "hubspot_id": external, "contact_id": contact });
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor: "engine",
-                        action,
-                        workflow_id: Some(&wf),
-                        reason: Some("what the reply did, and a follow-up for the rep"),
-                        detail,
-                    },
-                )
-            })
-        })
-        .await?;
-    Ok(id)
 }
 
 /// 10:00 on the rep's next working day, in their zone.

@@ -1,5 +1,5 @@
 //! The side-effect ledger: every external write a workflow makes (Gmail draft and
-//! send, HubSpot note and task, calendar event) gets a row *before* the call, keyed
+//! send, HubSpot note, task and meeting, calendar event, Drive brief) gets a row *before* the call, keyed
 //! by (workflow, kind), and is marked done with the external id after it. A re-run
 //! step reads its row first, so it finds the earlier attempt instead of repeating it.
 //! `unknown` means the call's outcome was not seen (timeout, crash): reconcile
@@ -18,6 +18,8 @@ pub enum EffectKind {
     HubspotNote,
     HubspotTask,
     CalendarEvent,
+    HubspotMeeting,
+    DriveBrief,
 }
 
 impl EffectKind {
@@ -28,6 +30,8 @@ impl EffectKind {
             EffectKind::HubspotNote => "hubspot_note",
             EffectKind::HubspotTask => "hubspot_task",
             EffectKind::CalendarEvent => "calendar_event",
+            EffectKind::HubspotMeeting => "hubspot_meeting",
+            EffectKind::DriveBrief => "drive_brief",
         }
     }
 }

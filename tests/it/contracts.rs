@@ -53,11 +53,17 @@ fn problems(doc: &Value, endpoint: &Endpoint) -> Vec<String> {
             endpoint.id, endpoint.method, method["httpMethod"]
         ));
     }
-    let full_path = format!(
-        "{}{}",
-        doc["servicePath"].as_str().unwrap_or(""),
-        method["path"].as_str().unwrap_or("")
-    );
+    // A media upload goes to the method's upload path (`/upload/drive/v3/files`).
+    let full_path = match method["mediaUpload"]["protocols"]["simple"]["path"].as_str() {
+        Some(upload) if endpoint.path.starts_with("upload/") => {
+            upload.trim_start_matches('/').to_string()
+        }
+        _ => format!(
+            "{}{}",
+            doc["servicePath"].as_str().unwrap_or(""),
+            method["path"].as_str().unwrap_or("")
+        ),
+    };
     if full_path != endpoint.path {
         out.push(format!(
             "{}: path {} != {full_path}",

@@ -6,6 +6,7 @@ mod admin_retry_load;
 mod assets;
 mod backup;
 mod booking;
+mod brief;
 mod chaos;
 mod connectors;
 mod console;

@@ -10,6 +10,7 @@ mod hubspot;
 mod hubspot_oauth;
 mod oauth;
 mod oidc;
+mod state;
 
 use base64::Engine;
 use reqwest::{Client, StatusCode};

@@ -137,6 +137,11 @@ fn query_all(req: &HttpRequest, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// A message as `messages.get` returns it in its default `full` format.
+pub(super) fn message_resource(m: &Message) -> Value {
+    render(m, "full", &[])
+}
+
 /// Renders a message in `format` (`full` by default, `metadata`, `minimal`, `raw`).
 fn render(m: &Message, format: &str, metadata_headers: &[String]) -> Value {
     let mut v = json!({

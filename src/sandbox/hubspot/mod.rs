@@ -1,5 +1,5 @@
 //! HubSpot CRM (real base `https://api.hubapi.com`): objects (contacts,
-//! companies, notes, tasks, emails) — create, update, read, batch read, contact
+//! companies, notes, tasks, emails, meetings) — create, update, read, batch read, contact
 //! upsert by email,
 //! search — associations (v3 list, v4 list and default PUT), owners, and the
 //! Forms API submissions list. Private-app bearer tokens from the fixture, or
@@ -46,31 +46,37 @@ fn op(t: ObjectType, action: Action) -> Endpoint {
         (Notes, Search) => "hubspot.notes.search",
         (Tasks, Search) => "hubspot.tasks.search",
         (Emails, Search) => "hubspot.emails.search",
+        (Meetings, Search) => "hubspot.meetings.search",
         (Contacts, Create) => "hubspot.contacts.create",
         (Companies, Create) => "hubspot.companies.create",
         (Notes, Create) => "hubspot.notes.create",
         (Tasks, Create) => "hubspot.tasks.create",
         (Emails, Create) => "hubspot.emails.create",
+        (Meetings, Create) => "hubspot.meetings.create",
         (Contacts, Update) => "hubspot.contacts.update",
         (Companies, Update) => "hubspot.companies.update",
         (Notes, Update) => "hubspot.notes.update",
         (Tasks, Update) => "hubspot.tasks.update",
         (Emails, Update) => "hubspot.emails.update",
+        (Meetings, Update) => "hubspot.meetings.update",
         (Contacts, Get) => "hubspot.contacts.get",
         (Companies, Get) => "hubspot.companies.get",
         (Notes, Get) => "hubspot.notes.get",
         (Tasks, Get) => "hubspot.tasks.get",
         (Emails, Get) => "hubspot.emails.get",
+        (Meetings, Get) => "hubspot.meetings.get",
         (Contacts, BatchRead) => "hubspot.contacts.batch_read",
         (Companies, BatchRead) => "hubspot.companies.batch_read",
         (Notes, BatchRead) => "hubspot.notes.batch_read",
         (Tasks, BatchRead) => "hubspot.tasks.batch_read",
         (Emails, BatchRead) => "hubspot.emails.batch_read",
+        (Meetings, BatchRead) => "hubspot.meetings.batch_read",
         (Contacts, List) => "hubspot.contacts.list",
         (Companies, List) => "hubspot.companies.list",
         (Notes, List) => "hubspot.notes.list",
         (Tasks, List) => "hubspot.tasks.list",
         (Emails, List) => "hubspot.emails.list",
+        (Meetings, List) => "hubspot.meetings.list",
     };
     let cost = if action == Search {
         Cost::HubSpotSearch

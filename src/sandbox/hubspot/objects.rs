@@ -87,6 +87,7 @@ fn association_target(from: ObjectType, type_id: u32) -> Option<ObjectType> {
         ObjectType::Notes,
         ObjectType::Tasks,
         ObjectType::Emails,
+        ObjectType::Meetings,
     ]
     .into_iter()
     .find(|to| from.default_association(*to) == Some(type_id))

@@ -60,7 +60,7 @@ pub(super) fn check_properties(
 ) -> Result<(), HttpResponse> {
     let engagement = matches!(
         t,
-        ObjectType::Notes | ObjectType::Tasks | ObjectType::Emails
+        ObjectType::Notes | ObjectType::Tasks | ObjectType::Emails | ObjectType::Meetings
     );
     match props.get("hs_timestamp") {
         None if engagement && creating => {
@@ -131,6 +131,16 @@ fn enumerations(t: ObjectType) -> &'static [(&'static str, &'static [&'static st
                 &["EMAIL", "CALL", "TODO", "LINKED_IN", "MEETING"],
             ),
         ],
+        ObjectType::Meetings => &[(
+            "hs_meeting_outcome",
+            &[
+                "SCHEDULED",
+                "COMPLETED",
+                "RESCHEDULED",
+                "NO_SHOW",
+                "CANCELED",
+            ],
+        )],
         ObjectType::Emails => &[
             (
                 "hs_email_direction",

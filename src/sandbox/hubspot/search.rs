@@ -59,7 +59,7 @@ pub fn default_properties(t: ObjectType) -> &'static [&'static str] {
             "hs_object_id",
             "name",
         ],
-        ObjectType::Notes | ObjectType::Tasks | ObjectType::Emails => {
+        ObjectType::Notes | ObjectType::Tasks | ObjectType::Emails | ObjectType::Meetings => {
             &["hs_createdate", "hs_lastmodifieddate", "hs_object_id"]
         }
     }

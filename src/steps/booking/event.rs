@@ -33,13 +33,7 @@ fn time(at: chrono::DateTime<chrono::Utc>, zone: &str) -> EventTime {
 /// The event as the calendar should hold it.
 pub fn new_event(cx: &BookingCx<'_>) -> NewEvent {
     let who = cx.contact_name().unwrap_or_else(|| cx.lead.email.clone());
-    let company = cx
-        .state
-        .company
-        .as_ref()
-        .and_then(|c| c.name.clone())
-        .or_else(|| cx.lead.company.clone());
-    let summary = match company {
+    let summary = match cx.company() {
         Some(company) => format!("{who} ({company}) and {}", cx.rep.name),
         None => format!("{who} and {}", cx.rep.name),
     };
@@ -63,7 +57,7 @@ pub async fn ensure(cx: &BookingCx<'_>) -> Result<Made, StepError> {
     let event = new_event(cx);
     if cx.pilot {
         let write = planned::event_insert(&cx.rep.calendar_id, &event);
-        pilot::record_for(
+        pilot::record_as(
             cx.services,
             &cx.booking.workflow_id,
             PILOT_STEP,

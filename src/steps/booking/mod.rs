@@ -1,11 +1,16 @@
 //! The booking chain's links, one file each, run by `engine::booking` in
 //! order over one accepted booking: the slot checked free again (`check`), the
-//! event in the rep's calendar (`event`), and the workflow's slot holds given
-//! up (`release`). Each link looks for its earlier attempt first, so a re-run
-//! after a crash repeats nothing.
+//! event in the rep's calendar (`event`), the meeting brief in the rep's Drive
+//! (`brief`), the HubSpot meeting and the follow-up task completed (`meeting`),
+//! and the workflow's slot holds given up (`release`); `times` lists the rep's
+//! other free times. Each link looks for its earlier attempt first, so a
+//! re-run after a crash repeats nothing.
 
+pub mod brief;
 pub mod check;
 pub mod event;
+pub mod follow_up;
+pub mod meeting;
 pub mod release;
 pub mod times;
 
@@ -77,6 +82,15 @@ impl<'a> BookingCx<'a> {
 
     pub fn end(&self) -> DateTime<Utc> {
         self.booking.slot_end.and_utc()
+    }
+
+    /// The company as the CRM knows it, else as the form gave it.
+    pub fn company(&self) -> Option<String> {
+        self.state
+            .company
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .or_else(|| self.lead.company.clone())
     }
 
     /// The prospect's name as text (first and last, proper-cased), if given.

@@ -6,6 +6,7 @@
 use chrono::{Duration, Utc};
 use sales_agent::compose::booking_link;
 use sales_agent::compose::slots::Interval;
+use sales_agent::steps::booking::brief::BRIEF_PROPERTY;
 use sales_agent::store::{bookings, settings, slot_holds};
 use serde_json::Value;
 
@@ -95,6 +96,29 @@ async fn a_slot_link_books_one_meet_event_and_clicking_again_changes_nothing(db:
     let start =
         chrono::DateTime::parse_from_rfc3339(event["start"]["dateTime"].as_str().unwrap()).unwrap();
     assert_eq!(start.timestamp(), booked.start.timestamp());
+    // One brief in the briefs folder, linked from the event; one HubSpot meeting.
+    let briefs: Vec<(String, Vec<String>)> = stack.sandbox.inspect(|w| {
+        w.drive
+            .files
+            .iter()
+            .filter(|f| f.app_properties.get(BRIEF_PROPERTY) == Some(&id))
+            .map(|f| (f.id.clone(), f.parents.clone()))
+            .collect()
+    });
+    assert_eq!(briefs.len(), 1, "{briefs:?}");
+    let folder = stack
+        .app
+        .app
+        .state
+        .config
+        .engine
+        .brief_folder
+        .clone()
+        .unwrap();
+    assert_eq!(briefs[0].1, [folder]);
+    let description = event["description"].as_str().unwrap();
+    assert!(description.contains(&briefs[0].0), "{description}");
+    assert_eq!(stack.sandbox.crm_objects("meetings").len(), 1);
     let invitations = notifications(&stack);
     assert_eq!(invitations.len(), 1, "{invitations:?}");
     assert_eq!(invitations[0]["sendUpdates"], "all");
@@ -114,6 +138,8 @@ async fn a_slot_link_books_one_meet_event_and_clicking_again_changes_nothing(db:
     assert!(body.contains("Your meeting is booked"));
     assert_eq!(laura_events(&stack, &state).len(), 1);
     assert_eq!(notifications(&stack).len(), 1);
+    assert_eq!(stack.sandbox.crm_objects("meetings").len(), 1);
+    assert_eq!(stack.sandbox.stats()["drive.files.create"].requests, 1);
 
     let store = stack.app.app.state.store.clone();
     let wf = id.clone();
@@ -216,7 +242,10 @@ async fn reschedule_moves_the_event_and_cancel_deletes_it(db: TestDb) {
     assert_eq!(events.len(), 1, "moved, not copied");
     assert_eq!(events[0]["id"], before["id"]);
     assert_ne!(events[0]["start"], before["start"]);
-    assert_eq!(events[0]["sequence"], 1);
+    assert_eq!(
+        events[0]["sequence"].as_i64(),
+        before["sequence"].as_i64().map(|s| s + 1)
+    );
 
     // Cancel: asked by GET, done by POST; Google tells the prospect.
     let cancel = format!("{first}/cancel");

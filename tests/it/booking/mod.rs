@@ -1,8 +1,10 @@
 //! Booking from the reply, on both backends: the slot links in the draft, the
 //! public page (a GET never books), the chain that makes exactly one calendar
 //! event with Meet and the prospect invited, cancel and reschedule, bad and
-//! expired links, and 50 prospects racing for one slot.
+//! expired links, 50 prospects racing for one slot, and a SIGKILL between the
+//! event and its record.
 
+mod crash;
 mod flow;
 mod race;
 

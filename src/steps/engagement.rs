@@ -1,0 +1,137 @@
+//! HubSpot engagements made at most once: a note, a task or a meeting on a
+//! contact, each carrying a marker (`[sa:op=…]`) in its body. The ledger row is
+//! read first; else the engagement is looked up on the contact by its marker
+//! (HubSpot's associations are consistent, its search is not); else it is
+//! created, behind the workflow's fence. Used by the record step (note, task)
+//! and by booking (the meeting).
+
+use crate::connectors::hubspot::{
+    ASSOCIATIONS_LIST, Engagement, MEETINGS_CREATE, NOTES_CREATE, NewMeeting, NewNote, NewTask,
+    TASKS_CREATE,
+};
+use crate::steps::StepError;
+use crate::steps::once::{Earlier, Fence, find_or_create};
+use crate::store::side_effects::{self, EffectKind, EffectState};
+
+/// The engagement to create when none is found.
+pub enum Write {
+    Note(NewNote),
+    Task(NewTask),
+    Meeting(NewMeeting),
+}
+
+impl Write {
+    fn kind(&self) -> Engagement {
+        match self {
+            Write::Note(_) => Engagement::Note,
+            Write::Task(_) => Engagement::Task,
+            Write::Meeting(_) => Engagement::Meeting,
+        }
+    }
+}
+
+/// The ledger kind and audit action of each engagement.
+fn ledger_of(kind: Engagement) -> (EffectKind, &'static str) {
+    match kind {
+        Engagement::Note => (EffectKind::HubspotNote, "hubspot.note_created"),
+        Engagement::Task => (EffectKind::HubspotTask, "hubspot.task_created"),
+        Engagement::Meeting => (EffectKind::HubspotMeeting, "hubspot.meeting_created"),
+    }
+}
+
+/// The engagement's id: from the ledger, else found on the contact by marker,
+/// else created now; the ledger row is then done, with an audit entry giving
+/// `reason`.
+pub async fn ensure(
+    fence: Fence<'_>,
+    marker: &str,
+    contact_id: &str,
+    write: Write,
+    reason: &'static str,
+) -> Result<String, StepError> {
+    let (services, workflow_id) = (fence.services(), fence.workflow_id());
+    let kind = write.kind();
+    let (effect_kind, action) = ledger_of(kind);
+    let (wf, key) = (workflow_id.to_string(), marker.to_string());
+    let effect = services
+        .store
+        .run(move |c| side_effects::plan(c, &wf, effect_kind, &key, None))
+        .await?;
+    if effect.state == EffectState::Done
+        && let Some(id) = effect.external_id
+    {
+        return Ok(id);
+    }
+    let id = find_or_create(
+        Earlier::Possible,
+        fence,
+        || {
+            let (contact, mark) = (contact_id.to_string(), marker.to_string());
+            services.hubspot(&ASSOCIATIONS_LIST, move |h| {
+                let (contact, mark) = (contact.clone(), mark.clone());
+                async move { h.find_marked(&contact, kind, &mark).await }
+            })
+        },
+        || async {
+            let created = match &write {
+                Write::Note(note) => {
+                    let note = note.clone();
+                    services
+                        .hubspot(&NOTES_CREATE, move |h| {
+                            let note = note.clone();
+                            async move { h.create_note(&note).await }
+                        })
+                        .await?
+                }
+                Write::Task(task) => {
+                    let task = task.clone();
+                    services
+                        .hubspot(&TASKS_CREATE, move |h| {
+                            let task = task.clone();
+                            async move { h.create_task(&task).await }
+                        })
+                        .await?
+                }
+                Write::Meeting(meeting) => {
+                    let meeting = meeting.clone();
+                    services
+                        .hubspot(&MEETINGS_CREATE, move |h| {
+                            let meeting = meeting.clone();
+                            async move { h.create_meeting(&meeting).await }
+                        })
+                        .await?
+                }
+            };
+            Ok(created.id)
+        },
+    )
+    .await?;
+    let (wf, external, contact) = (workflow_id.to_string(), id.clone(), contact_id.to_string());
+    services
+        .store
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |c| {
+                side_effects::update(
+                    c,
+                    &wf,
+                    effect_kind,
+                    EffectState::Done,
+                    Some(&external),
+                    None,
+                )?;
+                let detail = serde_json::json!({ "hubspot_id": external, "contact_id": contact });
+                crate::store::audit::append(
+                    c,
+                    &crate::store::audit::Entry {
+                        actor: "engine",
+                        action,
+                        workflow_id: Some(&wf),
+                        reason: Some(reason),
+                        detail,
+                    },
+                )
+            })
+        })
+        .await?;
+    Ok(id)
+}
