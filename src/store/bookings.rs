@@ -307,6 +307,8 @@ pub fn confirm_by_rep(conn: &mut DbConn, id: &str) -> Result<bool, StoreError> {
     .set((
         bookings::status.eq(PENDING),
         bookings::next_attempt_at.eq(None::<NaiveDateTime>),
+        bookings::lease_owner.eq(None::<String>),
+        bookings::lease_expires_at.eq(None::<NaiveDateTime>),
         bookings::updated_at.eq(now()),
     ))
     .execute(conn)?;

@@ -141,7 +141,8 @@ async fn accept(state: &AppState, visit: &Visit, slot: Interval) -> Result<Outco
                     time_zone: &zone,
                     status,
                     event_id: &event_id,
-                    lease: Some((&lease_owner, until)),
+                    // Only a booking whose chain runs now is leased to this page.
+                    lease: (status == bookings::PENDING).then_some((lease_owner.as_str(), until)),
                 },
             )
         })

@@ -4,6 +4,7 @@
 //! expired links, 50 prospects racing for one slot, and a SIGKILL between the
 //! event and its record.
 
+mod confirm_mode;
 mod crash;
 mod flow;
 mod race;
