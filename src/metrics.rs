@@ -4,8 +4,8 @@
 
 use prometheus::core::Collector;
 use prometheus::{
-    CounterVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    CounterVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::domain::Outcome;
@@ -96,6 +96,10 @@ pub struct Metrics {
     pub account_connected: IntGaugeVec,
     /// Drafts left for a rep that went stale before they were sent, by reason (prospect_replied, meeting_booked).
     pub drafts_stale: IntCounterVec,
+    /// Meetings booked from a booking link (the event is in the rep's calendar).
+    pub meetings_booked: IntCounter,
+    /// Speed to meeting: seconds from the submission's arrival to its meeting booked.
+    pub speed_to_meeting: Histogram,
 }
 
 fn help(name: &str, text: &str) -> Opts {
@@ -113,6 +117,11 @@ const CALL_BUCKETS: &[f64] = &[
 /// Seconds: speed to lead is seconds when all is well, hours when parked on quiet hours.
 const LEAD_BUCKETS: &[f64] = &[
     0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0,
+];
+
+/// Seconds: a prospect books minutes to days after the reply.
+const MEETING_BUCKETS: &[f64] = &[
+    10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 43200.0, 86400.0, 259200.0, 604800.0,
 ];
 
 impl Metrics {
@@ -268,6 +277,17 @@ impl Metrics {
                 &["reason"],
             )
             .expect(ok),
+            meetings_booked: IntCounter::new(
+                "meetings_booked_total",
+                "Meetings booked from a booking link (the event is in the rep's calendar).",
+            )
+            .expect(ok),
+            speed_to_meeting: Histogram::with_opts(histogram(
+                "speed_to_meeting_seconds",
+                "Speed to meeting: seconds from the submission's arrival to its meeting booked.",
+                MEETING_BUCKETS,
+            ))
+            .expect(ok),
             registry,
         };
         for collector in metrics.collectors() {
@@ -303,6 +323,8 @@ impl Metrics {
             Box::new(self.connector_breaker_state.clone()),
             Box::new(self.account_connected.clone()),
             Box::new(self.drafts_stale.clone()),
+            Box::new(self.meetings_booked.clone()),
+            Box::new(self.speed_to_meeting.clone()),
         ]
     }
 
@@ -357,6 +379,12 @@ impl Metrics {
             .with_label_values(&[delivery])
             .observe(seconds.max(0.0));
         self.drafts_created.inc();
+    }
+
+    /// A meeting was booked for a submission that arrived `seconds` ago.
+    pub fn observe_meeting(&self, seconds: f64) {
+        self.meetings_booked.inc();
+        self.speed_to_meeting.observe(seconds.max(0.0));
     }
 
     /// The Prometheus text exposition of every metric.

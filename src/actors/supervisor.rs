@@ -5,7 +5,8 @@
 //! New workflows wake it at once; a timer catches retries and other processes'
 //! expired leases. Three more timers: experiment outcomes, the janitor that
 //! enforces the retention settings (`store::retention`), and the watcher of
-//! open drafts' threads (`engine::stale`).
+//! open drafts' threads (`engine::stale`). The poll also carries unfinished
+//! bookings to their end (`engine::booking`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct Supervisor {
     checking_experiments: bool,
     purging: bool,
     checking_drafts: bool,
+    /// A pass over due bookings is running (`engine::booking::resume_due`).
+    booking: bool,
 }
 
 impl Supervisor {
@@ -53,6 +56,7 @@ impl Supervisor {
             checking_experiments: false,
             purging: false,
             checking_drafts: false,
+            booking: false,
         }
     }
 
@@ -254,15 +258,38 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// Carries accepted bookings whose chain is unfinished (a crash, a retry
+    /// due, a lapsed lease) to their end; a pass still going is not doubled.
+    fn resume_bookings(&mut self, ctx: &mut Context<Self>) {
+        if self.draining || self.booking || !self.services.config.engine.run_workflows {
+            return;
+        }
+        self.booking = true;
+        let (services, owner) = (self.services.clone(), self.owner.clone());
+        async move { crate::engine::booking::resume_due(&services, &owner).await }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                act.booking = false;
+                if let Err(error) = result {
+                    tracing::warn!(%error, "could not resume bookings");
+                }
+            })
+            .spawn(ctx);
+    }
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         tracing::info!(owner = %self.owner, "supervisor started");
         self.fill(ctx);
+        self.resume_bookings(ctx);
         ctx.run_interval(self.poll, |act, ctx| {
             act.fill(ctx);
             act.count_backlog(ctx);
+            act.resume_bookings(ctx);
         });
         let renew_every = (self.lease() / 3).max(Duration::from_millis(100));
         ctx.run_interval(renew_every, |act, ctx| act.renew(ctx));

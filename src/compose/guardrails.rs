@@ -23,7 +23,8 @@ use crate::domain::intent::Keywords;
 /// What the draft may contain beyond its own words.
 #[derive(Debug, Clone, Default)]
 pub struct Allowed {
-    /// Links the reply may carry: the selected assets and the booking link.
+    /// Links the reply may carry: the selected assets, the rep's booking link,
+    /// and our own booking links for the proposed slots and more times.
     pub links: Vec<String>,
     /// The greeting the reply must open with.
     pub greeting: String,
@@ -55,6 +56,8 @@ impl Allowed {
                 .iter()
                 .map(|a| a.url.clone())
                 .chain(cx.booking_link.clone())
+                .chain(cx.slot_links.iter().cloned())
+                .chain(cx.more_times_link.clone())
                 .collect(),
             greeting: voice.greet_in(cx.language, cx.lead.first_name.as_deref()),
             facts: cx
@@ -73,6 +76,8 @@ impl Allowed {
                         .iter()
                         .map(|a| a.url.as_str())
                         .chain(cx.booking_link.as_deref())
+                        .chain(cx.slot_links.iter().map(String::as_str))
+                        .chain(cx.more_times_link.as_deref())
                         .flat_map(links::domains_in),
                 )
                 .chain(links::domains_in(&voice.signature))

@@ -5,6 +5,7 @@
 //! composer (`template`), the model composer's prompt and output checks (`model`)
 //! and the checks every draft must pass (`guardrails`). Pure functions, no I/O.
 
+pub mod booking_link;
 pub mod dates;
 pub mod guardrails;
 pub mod language;

@@ -282,6 +282,8 @@ mod tests {
             slots: vec![],
             slots_in_rep_zone: vec![],
             booking_link: None,
+            slot_links: Vec::new(),
+            more_times_link: None,
             thread_subject: None,
             earlier_conversation: false,
             shared_before: vec![],

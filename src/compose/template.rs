@@ -35,6 +35,11 @@ pub struct ReplyContext {
     /// The same slots in the rep's zone, shown when the prospect's zone is a guess.
     pub slots_in_rep_zone: Vec<String>,
     pub booking_link: Option<String>,
+    /// One booking link per proposed slot (`booking_link`), in the same order;
+    /// empty when the slots are offered as text only.
+    pub slot_links: Vec<String>,
+    /// The booking page with the rep's other free times, beside the slot links.
+    pub more_times_link: Option<String>,
     /// Subject of the thread the reply goes into, if any.
     pub thread_subject: Option<String>,
     /// The team has written with the prospect before: the reply picks the
@@ -73,13 +78,16 @@ const BODY: &str = r#"{{ greeting }}
 
 {{ slots_intro }}
 {%- for slot in slots %}
-- {{ slot }}
+- {{ slot.text }}{% if slot.link %}: {{ slot.link }}{% endif %}
 {%- endfor %}
 {%- if rep_zone_note %}
 {{ rep_zone_note }}
 {%- endif %}
 
 {{ slot_question }}
+{%- if more_times %}
+{{ more_times }}
+{%- endif %}
 {%- elif booking_link %}
 
 {{ booking }}
@@ -130,6 +138,10 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
     let in_rep_zone = cx.slots_in_rep_zone.get(..slot_count).unwrap_or_default();
     let rep_zone_note = (!in_rep_zone.is_empty())
         .then(|| p.rep_zone_note.replace("{slots}", &in_rep_zone.join("; ")));
+    let more_times = cx
+        .more_times_link
+        .as_deref()
+        .map(|link| p.more_times.replace("{link}", link));
     let booking = cx
         .booking_link
         .as_deref()
@@ -149,8 +161,13 @@ pub fn compose_with(cx: &ReplyContext, voice: &VoiceProfile, written: Option<&Wr
                 shared_before => cx.shared_before,
                 shared_before_note => p.shared_before.replace("{titles}", &p.titles(&cx.shared_before)),
                 slots_intro => p.slots_intro,
-                slots => cx.slots[..slot_count],
+                slots => cx.slots[..slot_count]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| context! { text, link => cx.slot_links.get(i) })
+                    .collect::<Vec<_>>(),
                 rep_zone_note => rep_zone_note,
+                more_times => more_times,
                 booking_link => cx.booking_link,
                 booking => booking,
                 no_slots => p.no_slots,
@@ -259,6 +276,8 @@ mod tests {
             ],
             slots_in_rep_zone: vec![],
             booking_link: None,
+            slot_links: Vec::new(),
+            more_times_link: None,
             thread_subject: None,
             earlier_conversation: false,
             shared_before: vec![],
@@ -318,6 +337,44 @@ mod tests {
         assert!(draft.body.contains("https://cal.example.com/sam"));
         assert!(draft.body.starts_with("Hi there,"));
         assert_eq!(check(&draft, &voice, &allowed_for(&cx, &voice)), vec![]);
+    }
+
+    #[test]
+    fn every_slot_carries_its_booking_link_and_the_slots_stay_the_one_call_to_action() {
+        let voice = VoiceProfile::default();
+        let mut cx = context(lead(&[("email", "ana@acme.com")]), Intent::Demo);
+        cx.slot_links = vec![
+            "https://agent.example.com/book/one.sig".into(),
+            "https://agent.example.com/book/two.sig".into(),
+        ];
+        cx.more_times_link = Some("https://agent.example.com/book/more.sig".into());
+        let draft = compose(&cx, &voice);
+        assert!(
+            draft.body.contains(
+                "- Tue 3 Nov, 10:00–10:30 EST (America/New_York): https://agent.example.com/book/one.sig"
+            ),
+            "{}",
+            draft.body
+        );
+        assert!(
+            draft
+                .body
+                .contains("(America/New_York): https://agent.example.com/book/two.sig")
+        );
+        assert!(
+            draft
+                .body
+                .contains("More times: https://agent.example.com/book/more.sig")
+        );
+        assert_eq!(check(&draft, &voice, &allowed_for(&cx, &voice)), vec![]);
+        // A booking link of another workflow is not this reply's to carry.
+        let mut foreign = draft.clone();
+        foreign.body = foreign.body.replace("/book/two.sig", "/book/forged.sig");
+        assert!(
+            check(&foreign, &voice, &allowed_for(&cx, &voice))
+                .iter()
+                .any(|v| matches!(v, crate::compose::guardrails::Violation::LinkNotAllowed(_)))
+        );
     }
 
     #[test]

@@ -55,8 +55,19 @@ pub struct EngineConfig {
     pub stale_check_every: Duration,
     /// Open drafts read per check.
     pub stale_check_batch: i64,
+    /// What a confirmed booking does to the rep's calendar.
+    pub booking_calendar: BookingCalendar,
     /// The Drive folder booked meetings' briefs are created in; `None`: no brief.
     pub brief_folder: Option<String>,
+}
+
+/// `SALES_AGENT_BOOKING_CALENDAR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingCalendar {
+    /// The event is made at once (Meet, invitation from Google).
+    Auto,
+    /// The calendar is left alone until the rep confirms in the console.
+    Confirm,
 }
 
 /// `SALES_AGENT_COMPOSER`.
@@ -148,6 +159,16 @@ pub(super) fn engine_config<F: Fn(&str) -> Option<String>>(
             source.parse::<u64>("SALES_AGENT_STALE_CHECK_INTERVAL")?,
         ),
         stale_check_batch: source.parse_positive("SALES_AGENT_STALE_CHECK_BATCH")?,
+        booking_calendar: match source.string("SALES_AGENT_BOOKING_CALENDAR").as_str() {
+            "auto" => BookingCalendar::Auto,
+            "confirm" => BookingCalendar::Confirm,
+            other => {
+                return Err(invalid(
+                    "SALES_AGENT_BOOKING_CALENDAR",
+                    format!("expected auto or confirm, got {other:?}"),
+                ));
+            }
+        },
         brief_folder: source
             .raw("SALES_AGENT_BRIEF_FOLDER_ID")
             .filter(|f| !f.trim().is_empty()),

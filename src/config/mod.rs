@@ -21,7 +21,7 @@ use secrecy::SecretString;
 use url::Url;
 
 pub use connectors::ConnectorsConfig;
-pub use engine::{ComposerMode, EngineConfig};
+pub use engine::{BookingCalendar, ComposerMode, EngineConfig};
 pub use oauth::{ConsoleAccessConfig, GoogleOAuthConfig, OthersPolicy};
 pub use retention::RetentionConfig;
 pub use settings::{SETTINGS, Setting};

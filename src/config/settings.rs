@@ -440,6 +440,11 @@ pub const SETTINGS: &[Setting] = &[
         "How long a slot offered to one prospect is kept from others.",
     ),
     setting(
+        "SALES_AGENT_BOOKING_CALENDAR",
+        "auto",
+        "What a prospect's confirmed booking does: auto makes the event in the rep's calendar at once (Meet link, Google's invitation); confirm leaves the calendar untouched until the rep presses Confirm meeting on the lead's page.",
+    ),
+    setting(
         "SALES_AGENT_PROSPECT_HOURS",
         "08:00-18:00",
         "The prospect's business hours (HH:MM-HH:MM, their local time): no slot is proposed outside them, and routing prefers reps whose hours meet them.",

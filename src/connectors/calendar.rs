@@ -56,7 +56,31 @@ pub const EVENTS_LIST: Endpoint = Endpoint {
     idempotent: true,
 };
 
-pub const ENDPOINTS: &[Endpoint] = &[FREEBUSY_QUERY, EVENTS_INSERT, EVENTS_GET, EVENTS_LIST];
+pub const EVENTS_PATCH: Endpoint = Endpoint {
+    id: "calendar.events.patch",
+    method: "PATCH",
+    path: "calendar/v3/calendars/{calendarId}/events/{eventId}",
+    query: &["conferenceDataVersion", "sendUpdates"],
+    body: &["summary", "description", "start", "end"],
+    idempotent: true,
+};
+pub const EVENTS_DELETE: Endpoint = Endpoint {
+    id: "calendar.events.delete",
+    method: "DELETE",
+    path: "calendar/v3/calendars/{calendarId}/events/{eventId}",
+    query: &["sendUpdates"],
+    body: &[],
+    idempotent: true,
+};
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    FREEBUSY_QUERY,
+    EVENTS_INSERT,
+    EVENTS_GET,
+    EVENTS_LIST,
+    EVENTS_PATCH,
+    EVENTS_DELETE,
+];
 
 /// Calendar's quota is per user: one request from the account's bucket.
 pub fn cost(account: &str) -> RateCost {
@@ -127,6 +151,52 @@ pub struct Event {
     pub status: Option<String>,
     pub html_link: Option<String>,
     pub hangout_link: Option<String>,
+    pub description: Option<String>,
+}
+
+/// What a patch changes; `None` leaves the field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventPatch {
+    pub description: Option<String>,
+    pub start: Option<EventTime>,
+    pub end: Option<EventTime>,
+    /// As for [`NewEvent::send_updates`].
+    pub send_updates: String,
+}
+
+/// The `events.insert` body for `event` (also what pilot mode records).
+pub fn insert_body(event: &NewEvent) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "id": event.id,
+        "summary": event.summary,
+        "description": event.description,
+        "start": event.start,
+        "end": event.end,
+        "attendees": event.attendees.iter().map(|a| serde_json::json!({"email": a})).collect::<Vec<_>>(),
+    });
+    if event.meet {
+        // The request id is the event's own: a retried insert asks for the same
+        // conference, never a second one.
+        body["conferenceData"] = serde_json::json!({
+            "createRequest": {"requestId": event.id, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+        });
+    }
+    body
+}
+
+/// The `events.patch` body for `patch`.
+pub fn patch_body(patch: &EventPatch) -> serde_json::Value {
+    let mut body = serde_json::json!({});
+    if let Some(d) = &patch.description {
+        body["description"] = serde_json::json!(d);
+    }
+    if let Some(t) = &patch.start {
+        body["start"] = serde_json::json!(t);
+    }
+    if let Some(t) = &patch.end {
+        body["end"] = serde_json::json!(t);
+    }
+    body
 }
 
 /// An attendee as `events.list` returns it.
@@ -180,6 +250,29 @@ pub trait Calendar: Send + Sync {
         calendar_id: &str,
         event: &NewEvent,
     ) -> Result<Event, ConnectorError>;
+    /// The event, or `None` when the calendar has no event of that id.
+    async fn get_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+    ) -> Result<Option<Event>, ConnectorError>;
+    /// Changes the given fields of the event.
+    async fn patch_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+        patch: &EventPatch,
+    ) -> Result<Event, ConnectorError>;
+    /// Deletes (cancels) the event; one already gone counts as deleted.
+    async fn delete_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+        send_updates: &str,
+    ) -> Result<(), ConnectorError>;
 }
 
 pub struct CalendarClient {
@@ -290,19 +383,7 @@ impl Calendar for CalendarClient {
         calendar_id: &str,
         event: &NewEvent,
     ) -> Result<Event, ConnectorError> {
-        let mut body = serde_json::json!({
-            "id": event.id,
-            "summary": event.summary,
-            "description": event.description,
-            "start": event.start,
-            "end": event.end,
-            "attendees": event.attendees.iter().map(|a| serde_json::json!({"email": a})).collect::<Vec<_>>(),
-        });
-        if event.meet {
-            body["conferenceData"] = serde_json::json!({
-                "createRequest": {"requestId": event.id, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
-            });
-        }
+        let body = insert_body(event);
         let url = EVENTS_INSERT.url(&self.base, &[calendar_id]);
         let query = [
             ("conferenceDataVersion", "1"),
@@ -324,6 +405,62 @@ impl Calendar for CalendarClient {
                 self.tokens.send_json(account, || self.http.get(&url)).await
             }
             other => other,
+        }
+    }
+
+    async fn get_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+    ) -> Result<Option<Event>, ConnectorError> {
+        let url = EVENTS_GET.url(&self.base, &[calendar_id, event_id]);
+        match self.tokens.send_json(account, || self.http.get(&url)).await {
+            Ok(event) => Ok(Some(event)),
+            Err(ConnectorError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn patch_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+        patch: &EventPatch,
+    ) -> Result<Event, ConnectorError> {
+        let url = EVENTS_PATCH.url(&self.base, &[calendar_id, event_id]);
+        let body = patch_body(patch);
+        let query = [("sendUpdates", patch.send_updates.as_str())];
+        self.tokens
+            .send_json(account, || {
+                self.http
+                    .patch(&url)
+                    .query(EVENTS_PATCH.query(&query))
+                    .json(EVENTS_PATCH.body(&body))
+            })
+            .await
+    }
+
+    async fn delete_event(
+        &self,
+        account: &str,
+        calendar_id: &str,
+        event_id: &str,
+        send_updates: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = EVENTS_DELETE.url(&self.base, &[calendar_id, event_id]);
+        let query = [("sendUpdates", send_updates)];
+        let deleted = self
+            .tokens
+            .send(account, || {
+                self.http.delete(&url).query(EVENTS_DELETE.query(&query))
+            })
+            .await;
+        match deleted {
+            // Gone already (an earlier attempt deleted it): 404, or 410 `deleted`.
+            Ok(_) | Err(ConnectorError::NotFound(_)) => Ok(()),
+            Err(other) => Err(other),
         }
     }
 }

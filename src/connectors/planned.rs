@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::calendar::{self, EVENTS_INSERT, NewEvent};
 use super::drive::{self, FILES_CREATE, NewDoc, PERMISSIONS_CREATE};
 use super::gmail::{self, DRAFTS_CREATE};
 use super::http::Endpoint;
@@ -103,6 +104,21 @@ pub fn share_with_reader(file_id: &str, email: &str) -> PlannedRequest {
     );
     let query = serde_urlencoded::to_string(drive::SHARE_QUERY).expect("static pairs encode");
     planned.path = format!("{}?{query}", planned.path);
+    planned
+}
+
+/// Calendar: the booked meeting in the rep's calendar, with its Meet request and
+/// the invitation Google would send.
+pub fn event_insert(calendar_id: &str, event: &NewEvent) -> PlannedRequest {
+    let mut planned = PlannedRequest::new(
+        &EVENTS_INSERT,
+        &[calendar_id],
+        Some(calendar::insert_body(event)),
+    );
+    planned.path = format!(
+        "{}?conferenceDataVersion=1&sendUpdates={}",
+        planned.path, event.send_updates
+    );
     planned
 }
 

@@ -5,6 +5,7 @@
 //! left for reps (`stale`). The actors
 //! (`actors::supervisor`, `actors::workflow`) only schedule this.
 
+pub mod booking;
 mod commit;
 pub mod runner;
 pub mod stale;

@@ -1,8 +1,9 @@
 //! Google Calendar v3 (real base `https://www.googleapis.com`): `freeBusy`
 //! (unknown calendars come back with `errors: [notFound]` and an empty `busy`),
 //! `events.insert` honouring a client-supplied base32hex id (a repeat is 409
-//! `duplicate`) and Meet links with `conferenceDataVersion=1`, `events.get`, and `events.list`
-//! (in `calendar_list`).
+//! `duplicate`) and Meet links with `conferenceDataVersion=1`, `events.get`, `events.list`
+//! (in `calendar_list`), and `events.patch` / `events.delete` (in `calendar_change`).
+//! Cancelled (deleted) events are not busy.
 
 use std::collections::HashMap;
 
@@ -36,6 +37,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/calendar/v3/calendars/{calendar}/events/{id}",
             web::get().to(get),
+        )
+        .route(
+            "/calendar/v3/calendars/{calendar}/events/{id}",
+            web::patch().to(super::calendar_change::patch),
+        )
+        .route(
+            "/calendar/v3/calendars/{calendar}/events/{id}",
+            web::delete().to(super::calendar_change::delete),
         );
 }
 
@@ -155,6 +164,7 @@ async fn freebusy(sb: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) ->
                         .events
                         .values()
                         .filter(|e| e.resource.get("transparency").and_then(Value::as_str) != Some("transparent"))
+                        .filter(|e| e.resource.get("status").and_then(Value::as_str) != Some("cancelled"))
                         .filter(|e| e.start < max && e.end > min)
                         .map(|e| (e.start.max(min), e.end.min(max)))
                         .collect();
@@ -186,7 +196,7 @@ pub fn valid_event_id(id: &str) -> bool {
 
 /// An event time: `dateTime` with an offset, or without one plus an IANA
 /// `timeZone`, or an all-day `date`.
-fn event_time(v: Option<&Value>, which: &str) -> Result<DateTime<Utc>, HttpResponse> {
+pub(super) fn event_time(v: Option<&Value>, which: &str) -> Result<DateTime<Utc>, HttpResponse> {
     let v = v.ok_or_else(|| {
         respond::google(
             StatusCode::BAD_REQUEST,
@@ -327,6 +337,7 @@ async fn insert(
             event[k] = v;
         }
         if let Some(c) = world.calendars.get_mut(&cal) {
+            c.notify(&event, "invitation", query.get("sendUpdates").map(String::as_str));
             c.events.insert(id.clone(), Event { id, resource: event.clone(), start, end });
         }
         HttpResponse::Ok().json(event)

@@ -49,6 +49,7 @@
 #![expect(clippy::result_large_err)]
 
 mod calendar;
+mod calendar_change;
 mod calendar_list;
 mod control;
 mod drive;

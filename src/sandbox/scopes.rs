@@ -46,7 +46,9 @@ fn accepted(endpoint: &str) -> &'static [&'static str] {
             "calendar.readonly",
             "calendar",
         ],
-        "calendar.events.insert" => &["calendar.events", "calendar"],
+        "calendar.events.insert" | "calendar.events.patch" | "calendar.events.delete" => {
+            &["calendar.events", "calendar"]
+        }
         "calendar.events.get" | "calendar.events.list" => &[
             "calendar.events",
             "calendar.events.readonly",

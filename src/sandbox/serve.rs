@@ -70,6 +70,8 @@ pub const ENDPOINTS: &[&str] = &[
     "calendar.events.insert",
     "calendar.events.get",
     "calendar.events.list",
+    "calendar.events.patch",
+    "calendar.events.delete",
     "drive.files.list",
     "drive.files.get",
     "drive.permissions.create",

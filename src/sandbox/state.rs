@@ -181,6 +181,48 @@ pub struct Calendar {
     pub id: String,
     pub time_zone: String,
     pub events: BTreeMap<String, Event>,
+    /// The emails Google would have sent attendees: one per insert, patch or
+    /// delete made with `sendUpdates` other than `none`.
+    pub notifications: Vec<Notification>,
+}
+
+/// An invitation, update or cancellation Google would have emailed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub event_id: String,
+    /// `invitation`, `update` or `cancellation`.
+    pub kind: String,
+    pub send_updates: String,
+    pub attendees: Vec<String>,
+}
+
+impl Calendar {
+    /// Notes what Google would email about `event` for this `sendUpdates`.
+    pub fn notify(&mut self, event: &Value, kind: &str, send_updates: Option<&str>) {
+        let send_updates = send_updates.unwrap_or("none");
+        if send_updates == "none" {
+            return;
+        }
+        let attendees = event
+            .get("attendees")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("email").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        self.notifications.push(Notification {
+            event_id: event
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .into(),
+            kind: kind.into(),
+            send_updates: send_updates.into(),
+            attendees,
+        });
+    }
 }
 
 /// A Drive permission as created.

@@ -5,6 +5,7 @@
 //! recorded in the step's output. Then the guardrails, whoever wrote it: a draft
 //! with violations is still written (the rep may fix it) but never sent.
 
+use crate::compose::booking_link;
 use crate::compose::guardrails::{self, Allowed};
 use crate::compose::language;
 use crate::compose::links;
@@ -18,11 +19,13 @@ use crate::domain::{Lang, Lead, Rep, normalise};
 use crate::steps::qualify::Intent;
 use crate::steps::state::ComposedDraft;
 use crate::steps::{StepCx, StepDone, StepError};
+use crate::store::settings;
 
 pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
     let rep = cx.rep().await?;
     let voice = &rep.voice;
-    let reply = reply_context(cx, &rep)?;
+    let mut reply = reply_context(cx, &rep)?;
+    add_booking_links(cx, &mut reply).await?;
     let allowed = Allowed::for_reply(&reply, voice);
     let (mut draft, composer, fallback) = match cx.services.config.engine.composer {
         ComposerMode::Template => (template::compose(&reply, voice), "template", None),
@@ -66,7 +69,7 @@ pub async fn run(cx: &StepCx<'_>) -> Result<StepDone, StepError> {
 }
 
 /// The facts the reply may use: the lead, intent, rep, company, assets (those
-/// already linked in the thread only by name), slots, booking link, the subject
+/// already linked in the thread only by name), slots, the rep's booking link, the subject
 /// of the rep's thread with the prospect and whether they have written before.
 fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> {
     let lead = cx.lead()?.clone();
@@ -102,6 +105,8 @@ fn reply_context(cx: &StepCx<'_>, rep: &Rep) -> Result<ReplyContext, StepError> 
         slots,
         slots_in_rep_zone,
         booking_link: rep.booking_link.clone(),
+        slot_links: Vec::new(),
+        more_times_link: None,
         thread_subject: own_thread(cx, rep).and_then(|c| c.subject.clone()),
         language: language_of_reply(cx, rep),
         lead,
@@ -116,6 +121,32 @@ pub(crate) fn language_of_reply(cx: &StepCx<'_>, rep: &Rep) -> Lang {
         &rep.languages,
         cx.services.config.engine.default_language,
     )
+}
+
+/// Every proposed slot as a link to our booking page, plus one to more times:
+/// the links are signed for this workflow (`compose::booking_link`), so the
+/// slots the reply offers are the ones the page books.
+async fn add_booking_links(cx: &StepCx<'_>, reply: &mut ReplyContext) -> Result<(), StepError> {
+    let Some(slots) = cx.state.slots.as_ref().filter(|s| !s.slots.is_empty()) else {
+        return Ok(());
+    };
+    let secret = cx.services.store.run(settings::booking_secret).await?;
+    let (public, now) = (&cx.services.config.public_url, chrono::Utc::now());
+    reply.slot_links = slots
+        .slots
+        .iter()
+        .map(|slot| {
+            booking_link::link(
+                public,
+                &booking_link::slot_token(&secret, &cx.workflow.id, slot, now),
+            )
+        })
+        .collect();
+    reply.more_times_link = Some(booking_link::link(
+        public,
+        &booking_link::times_token(&secret, &cx.workflow.id, now),
+    ));
+    Ok(())
 }
 
 /// The company as the CRM knows it, else as the form gave it. The CRM's name

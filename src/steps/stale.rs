@@ -8,8 +8,8 @@
 use chrono::{NaiveDateTime, Utc};
 
 use super::StepError;
-use super::once::Fence;
 use super::engagement::{Write, ensure};
+use super::once::Fence;
 use crate::connectors::hubspot::NewNote;
 use crate::domain::{Mode, StaleReason};
 use crate::services::Services;
@@ -103,7 +103,14 @@ pub async fn record_reply(
             owner_id: rep_owner(services, output("route")["rep_id"].as_str()).await?,
         };
         let fence = Fence::unleased(services, workflow_id);
-        ensure(fence, &marker, contact_id, Write::ReplyNote(note), REPLY_NOTE_REASON).await?;
+        ensure(
+            fence,
+            &marker,
+            contact_id,
+            Write::ReplyNote(note),
+            REPLY_NOTE_REASON,
+        )
+        .await?;
     }
     let wf = workflow_id.to_string();
     services

@@ -132,3 +132,23 @@ impl WorkflowState {
         Ok(())
     }
 }
+
+impl WorkflowState {
+    /// The state the committed step runs leave: what a chain after the
+    /// workflow (a booking) reads. Outputs that do not apply are left out.
+    pub fn from_runs(runs: &[crate::store::step_runs::StepRunRow]) -> WorkflowState {
+        let mut state = WorkflowState::default();
+        for run in runs {
+            let Some(step) = Step::parse(&run.step) else {
+                continue;
+            };
+            let output = run
+                .output
+                .as_deref()
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or_default();
+            let _ = state.apply(step, &output);
+        }
+        state
+    }
+}

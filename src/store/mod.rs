@@ -11,6 +11,7 @@ pub mod admin_queries;
 pub mod assets;
 pub mod audit;
 pub mod backup;
+pub mod bookings;
 mod connection;
 pub mod console_queries;
 pub mod console_users;

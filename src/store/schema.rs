@@ -329,6 +329,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookings (id) {
+        id -> Text,
+        workflow_id -> Text,
+        rep_id -> Text,
+        slot_start -> Timestamp,
+        slot_end -> Timestamp,
+        time_zone -> Text,
+        status -> Text,
+        stage -> Text,
+        event_id -> Text,
+        event_link -> Nullable<Text>,
+        meet_link -> Nullable<Text>,
+        brief_link -> Nullable<Text>,
+        meeting_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        booked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     quota_leases (id) {
         id -> BigInt,
         quota_key -> Text,

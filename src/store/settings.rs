@@ -70,18 +70,23 @@ fn write(conn: &mut DbConn, key: &str, value: &str, by: &str) -> Result<(), Stor
 }
 
 const UNSUBSCRIBE_SECRET: &str = "unsubscribe_secret";
+const BOOKING_SECRET: &str = "booking_secret";
 
 /// The secret that signs unsubscribe links, created on first use and kept, so
 /// links in mail already sent keep working across restarts.
 pub fn unsubscribe_secret(conn: &mut DbConn) -> Result<String, StoreError> {
-    let read = |conn: &mut DbConn| -> Result<Option<String>, StoreError> {
-        Ok(settings::table
-            .find(UNSUBSCRIBE_SECRET)
-            .select(settings::value)
-            .first(conn)
-            .optional()?)
-    };
-    if let Some(secret) = read(conn)? {
+    stored_secret(conn, UNSUBSCRIBE_SECRET)
+}
+
+/// The secret that signs booking links (`compose::booking_link`): its own key,
+/// so one kind of link can never be passed off as the other.
+pub fn booking_secret(conn: &mut DbConn) -> Result<String, StoreError> {
+    stored_secret(conn, BOOKING_SECRET)
+}
+
+/// A random secret under `key`, created on first use and kept.
+fn stored_secret(conn: &mut DbConn, key: &str) -> Result<String, StoreError> {
+    if let Some(secret) = read(conn, key)? {
         return Ok(secret);
     }
     let fresh = format!(
@@ -92,11 +97,11 @@ pub fn unsubscribe_secret(conn: &mut DbConn) -> Result<String, StoreError> {
     // Two processes may race here; the primary key keeps the first, both read it back.
     let _ = diesel::insert_into(settings::table)
         .values((
-            settings::key.eq(UNSUBSCRIBE_SECRET),
+            settings::key.eq(key),
             settings::value.eq(&fresh),
             settings::updated_at.eq(now()),
             settings::updated_by.eq("system"),
         ))
         .execute(conn);
-    read(conn)?.ok_or_else(|| StoreError::Corrupt("unsubscribe secret missing after insert".into()))
+    read(conn, key)?.ok_or_else(|| StoreError::Corrupt(format!("{key} missing after insert")))
 }

@@ -131,3 +131,12 @@ pub fn hold(
         Err(TxError::Store(e)) => Err(e),
     }
 }
+
+/// Gives up every hold of the workflow (its meeting is booked, or the lead
+/// ended): the slots are free for other prospects at once.
+pub fn release(conn: &mut DbConn, workflow_id: &str) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(slot_holds::table.filter(slot_holds::workflow_id.eq(workflow_id)))
+            .execute(conn)?,
+    )
+}

@@ -6,9 +6,11 @@
 //! - `/api/…` — the admin API behind bearer tokens (`admin`, `auth`)
 //! - `GET|POST /unsubscribe/{token}` — one-click unsubscribe (`unsubscribe`)
 //! - `/`, `/leads`, `/drafts`, `/settings`, … — the web console (`console`)
+//! - `GET|POST /book/{token}` — the public booking page (`booking`)
 
 mod admin;
 pub mod auth;
+mod booking;
 pub mod client;
 pub mod console;
 mod error;
@@ -70,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .configure(admin::routes)
     .configure(console::configure)
+    .configure(booking::routes)
     .route("/unsubscribe/{token}", web::get().to(unsubscribe::confirm))
     .route(
         "/unsubscribe/{token}",

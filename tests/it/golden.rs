@@ -34,6 +34,8 @@ struct Outcome {
     rep: Rep,
     draft: sales_agent::sandbox::mime::Message,
     body: String,
+    /// The reply's booking links that are genuine for this very workflow.
+    booking_links: Vec<String>,
 }
 
 async fn every_golden_submission_yields_a_draft_with_every_property(db: TestDb) {
@@ -149,6 +151,7 @@ async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome
     assert_eq!(drafts.len(), 1, "{name}: one draft in {}", rep.email);
     let draft = drafts.into_iter().next().unwrap().1;
     let body = draft.body.replace("\r\n", "\n");
+    let booking_links = crate::booking::genuine_links(stack, &body, id).await;
     Outcome {
         name,
         email: email.to_string(),
@@ -157,6 +160,7 @@ async fn outcome(stack: &Stack, reps: &[Rep], case: &Value, id: &str) -> Outcome
         rep,
         draft,
         body,
+        booking_links,
     }
 }
 
@@ -275,8 +279,12 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
     let thread_subject = o.steps["conversation_context"]["subject"]
         .as_str()
         .map(str::to_string);
+    // Every slot is a booking link of this workflow, plus one for more times.
+    let offered = slots["slots"].as_array().map_or(0, Vec::len);
+    let expected_links = if offered > 0 { offered + 1 } else { 0 };
+    assert_eq!(o.booking_links.len(), expected_links, "{name}:\n{body}");
     let allowed = Allowed {
-        links: linked.clone(),
+        links: linked.iter().chain(&o.booking_links).cloned().collect(),
         greeting: greeting.to_string(),
         facts: slots["rendered"]
             .as_array()
@@ -343,9 +351,13 @@ fn check(stack: &Stack, o: &Outcome, started: DateTime<Utc>) {
         "{name}: To {to:?}"
     );
 
-    // No URL-like text but the assets' own links (and the booking link).
+    // No URL-like text but the assets' own links (and the booking links).
     let mut text = format!("{}\n{body}", o.draft.subject);
-    for link in linked.iter().chain(o.rep.booking_link.as_ref()) {
+    for link in linked
+        .iter()
+        .chain(o.rep.booking_link.as_ref())
+        .chain(&o.booking_links)
+    {
         text = text.replace(link.as_str(), " ");
     }
     let domain = o.email.rsplit('@').next().unwrap_or_default();
@@ -437,7 +449,8 @@ fn sign_off(o: &Outcome, lang: Lang) -> String {
 }
 
 /// An injection twin gets the reply its clean original got: same rep, intent,
-/// assets, subject and body (slot times aside, which depend on the moment).
+/// assets, subject and body (slot times and their booking links aside, which
+/// depend on the moment and the workflow).
 fn same_reply(clean: &Outcome, injected: &Outcome) {
     let name = &injected.name;
     assert_eq!(clean.rep.id, injected.rep.id, "{name}: rep");
@@ -459,6 +472,9 @@ fn same_reply(clean: &Outcome, injected: &Outcome) {
             for slot in o.steps["propose_slots"][key].as_array().unwrap() {
                 body = body.replace(slot.as_str().unwrap(), "<slot>");
             }
+        }
+        for link in &o.booking_links {
+            body = body.replace(link.as_str(), "<booking link>");
         }
         body
     };

@@ -5,6 +5,7 @@ mod admin;
 mod admin_retry_load;
 mod assets;
 mod backup;
+mod booking;
 mod brief;
 mod chaos;
 mod connectors;

@@ -38,6 +38,7 @@ pub static FORMAL: Phrases = Phrases {
     slot_request: "Bitte teilen Sie mir mit, welcher dieser Termine Ihnen passt.",
     booking: "Hier können Sie einen passenden Termin wählen: {link}",
     no_slots: "Hätten Sie in den nächsten Tagen 30 Minuten Zeit für ein Gespräch?",
+    more_times: "Passt keiner dieser Termine? Weitere Zeiten: {link}",
     subjects: Subjects {
         demo_for: "Ihre Demo für {company}",
         demo: "Ihre Demo-Anfrage",
@@ -83,6 +84,7 @@ pub static INFORMAL: Phrases = Phrases {
     slot_request: "Sag mir bitte, welcher dieser Termine dir passt.",
     booking: "Hier kannst du einen passenden Termin wählen: {link}",
     no_slots: "Hättest du in den nächsten Tagen 30 Minuten Zeit für ein Gespräch?",
+    more_times: "Passt keiner dieser Termine? Weitere Zeiten: {link}",
     subjects: Subjects {
         demo_for: "Deine Demo für {company}",
         demo: "Deine Demo-Anfrage",

@@ -37,6 +37,7 @@ pub static PHRASES: Phrases = Phrases {
     slot_request: "Please let me know which of these times suits you.",
     booking: "You can pick a time that suits you here: {link}",
     no_slots: "Would you have 30 minutes for a call in the next few days?",
+    more_times: "None of these? More times: {link}",
     subjects: Subjects {
         demo_for: "Your demo for {company}",
         demo: "Your demo request",

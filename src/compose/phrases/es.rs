@@ -38,6 +38,7 @@ pub static FORMAL: Phrases = Phrases {
     slot_request: "Por favor, indíqueme cuál de estos horarios le conviene.",
     booking: "Puede elegir el horario que mejor le convenga aquí: {link}",
     no_slots: "¿Tendría 30 minutos para una llamada en los próximos días?",
+    more_times: "¿Ninguno le viene bien? Más horarios: {link}",
     subjects: Subjects {
         demo_for: "Su demostración para {company}",
         demo: "Su solicitud de demostración",
@@ -83,6 +84,7 @@ pub static INFORMAL: Phrases = Phrases {
     slot_request: "Dime cuál de estos horarios te conviene.",
     booking: "Puedes elegir el horario que mejor te convenga aquí: {link}",
     no_slots: "¿Tendrías 30 minutos para una llamada en los próximos días?",
+    more_times: "¿Ninguno te viene bien? Más horarios: {link}",
     subjects: Subjects {
         demo_for: "Tu demostración para {company}",
         demo: "Tu solicitud de demostración",

@@ -38,6 +38,7 @@ pub static FORMAL: Phrases = Phrases {
     slot_request: "Merci de m'indiquer lequel de ces créneaux vous convient.",
     booking: "Vous pouvez choisir le créneau qui vous convient ici : {link}",
     no_slots: "Auriez-vous 30 minutes pour un appel dans les prochains jours ?",
+    more_times: "Aucun de ces créneaux ne vous convient ? D'autres horaires : {link}",
     subjects: Subjects {
         demo_for: "Votre démonstration pour {company}",
         demo: "Votre demande de démonstration",
@@ -83,6 +84,7 @@ pub static INFORMAL: Phrases = Phrases {
     slot_request: "Dis-moi lequel de ces créneaux te convient.",
     booking: "Tu peux choisir le créneau qui te convient ici : {link}",
     no_slots: "Aurais-tu 30 minutes pour un appel dans les prochains jours ?",
+    more_times: "Aucun de ces créneaux ne te convient ? D'autres horaires : {link}",
     subjects: Subjects {
         demo_for: "Ta démonstration pour {company}",
         demo: "Ta demande de démonstration",

@@ -77,6 +77,8 @@ pub struct Phrases {
     pub slot_request: &'static str,
     pub booking: &'static str,
     pub no_slots: &'static str,
+    /// After the slots: a link to more times (`{link}`); not a call to action.
+    pub more_times: &'static str,
     pub subjects: Subjects,
 }
 

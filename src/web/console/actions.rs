@@ -134,3 +134,49 @@ pub async fn retry_group(
     dead_letters::retry_group(&state, session.caller(), &reason_group, &action.reason).await?;
     Ok(see_other("/#dead"))
 }
+
+/// `POST /leads/{id}/confirm-meeting`: the rep (an admin) confirms the time a
+/// prospect booked while the calendar is left to the rep
+/// (`SALES_AGENT_BOOKING_CALENDAR=confirm`); the same booking chain then runs.
+pub async fn confirm_meeting(
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    form.check(&req, &session)?;
+    let id = id.into_inner();
+    let (lead, actor) = (id.clone(), session.actor.clone());
+    let booking = state
+        .store
+        .run(move |c| {
+            let Some(booking) = crate::store::bookings::active_for_workflow(c, &lead)? else {
+                return Ok(None);
+            };
+            if !crate::store::bookings::confirm_by_rep(c, &booking.id)? {
+                return Ok(None);
+            }
+            crate::store::audit::append(
+                c,
+                &crate::store::audit::Entry {
+                    actor: &actor,
+                    action: "booking.confirmed_by_rep",
+                    workflow_id: Some(&lead),
+                    reason: Some("the rep confirms the booked time"),
+                    detail: serde_json::json!({ "booking_id": booking.id }),
+                },
+            )?;
+            Ok(Some(booking.id))
+        })
+        .await?;
+    let Some(booking) = booking else {
+        return Err(ConsoleError::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "no booked time is waiting for confirmation",
+        ));
+    };
+    let owner = format!("console-{}", uuid::Uuid::new_v4().simple());
+    crate::engine::booking::run(&state.engine, &booking, &owner).await?;
+    Ok(see_other(&format!("/leads/{id}")))
+}

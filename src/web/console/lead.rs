@@ -16,7 +16,7 @@ use super::view::{self, DraftView};
 use crate::steps::Step;
 use crate::store::side_effects::{self, EffectKind};
 use crate::store::workflows::WorkflowStatus;
-use crate::store::{audit, draft_watches, pilot_writes, settings, step_runs, workflows};
+use crate::store::{audit, bookings, draft_watches, pilot_writes, settings, step_runs, workflows};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -80,6 +80,19 @@ pub async fn show(
             }
         })
         .collect();
+    let lead_id = workflow.id.clone();
+    let booking = state
+        .store
+        .run(move |c| bookings::active_for_workflow(c, &lead_id))
+        .await?
+        .map(|b| {
+            context! {
+                status => b.status.clone(),
+                awaiting => b.status == bookings::AWAITING_REP,
+                slot => view::time(b.slot_start),
+                event_link => b.event_link.clone().unwrap_or_default(),
+            }
+        });
     let send = send.map(|e| e.state.as_str());
     let delivery = output("deliver");
     let stale = watch.as_ref().and_then(|w| w.stale());
@@ -117,7 +130,7 @@ pub async fn show(
             created => view::time(workflow.created_at),
         },
         submission => view::submission_fields(&workflow.submission),
-        steps, draft, trail, can, planned,
+        steps, draft, trail, can, planned, booking,
     };
     page::render("lead.html", &session, mode, "leads", own)
 }

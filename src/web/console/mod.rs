@@ -12,6 +12,7 @@
 //! | `GET /` overview | viewer |
 //! | `GET /leads?status=&rep=&intent=&email=&from=&to=&cursor=`, `GET /leads/{id}` | viewer |
 //! | `POST /leads/{id}/approve`, `/retry`, `/cancel` `reason` | admin |
+//! | `POST /leads/{id}/confirm-meeting` (the booked time, calendar left to the rep) | admin |
 //! | `POST /leads/retry-dead` `reason` + the list's filters | admin |
 //! | `POST /dead-letters/retry` `reason_group`, `reason` (the overview's retry per group) | admin |
 //! | `GET /drafts` | viewer |
@@ -91,6 +92,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/leads/{id}/approve", web::post().to(actions::approve))
         .route("/leads/{id}/retry", web::post().to(actions::retry))
         .route("/leads/{id}/cancel", web::post().to(actions::cancel))
+        .route(
+            "/leads/{id}/confirm-meeting",
+            web::post().to(actions::confirm_meeting),
+        )
         .route("/drafts", web::get().to(drafts::list))
         .route("/contacts", web::get().to(contacts::list))
         .route("/contacts/{email}", web::get().to(contacts::show))

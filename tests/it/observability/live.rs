@@ -78,6 +78,21 @@ async fn every_dashboard_query_and_alert_operand_returns_data_from_a_real_promet
         completed >= 4 && statuses.iter().any(|s| s == "skipped"),
         "{statuses:?}"
     );
+    // A prospect books from the first completed reply: the meeting series move.
+    let booked = ids
+        .iter()
+        .zip(&statuses)
+        .find(|(_, s)| *s == "completed")
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    let reply = stack.state_of(&booked).await;
+    let link = crate::booking::booking_links(&reply.draft.unwrap().body).remove(0);
+    let confirmed = reqwest::Client::new()
+        .post(crate::booking::local(&stack, &link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
     // Prometheus has seen the last draft, and a few more scrapes hold the rates.
     prometheus
         .wait_for(
@@ -93,6 +108,13 @@ async fn every_dashboard_query_and_alert_operand_returns_data_from_a_real_promet
     let retries = "sum(sales_agent_connector_retries_total)";
     prometheus
         .wait_for(retries, 3.0, Duration::from_secs(10))
+        .await;
+    prometheus
+        .wait_for(
+            "sales_agent_meetings_booked_total",
+            1.0,
+            Duration::from_secs(10),
+        )
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
