@@ -372,6 +372,9 @@ async fn each_prospect_gets_a_reply_in_their_language_when_their_rep_speaks_it(d
                 .into_iter()
                 .flatten()
                 .map(|a| a["url"].as_str().unwrap().to_string())
+                // Our own booking links (one per slot, one to more times):
+                // the only other links a reply may carry.
+                .chain(booking_links(&body))
                 .collect(),
             greeting,
             facts: slots["rendered"]
@@ -442,4 +445,13 @@ async fn a_model_reply_in_the_wrong_language_gives_way_to_the_template(db: TestD
         1.0
     );
     stack.stop().await;
+}
+
+/// The links to the service's own booking page in a reply's body.
+fn booking_links(body: &str) -> Vec<String> {
+    let page = format!("{}/book/", crate::helpers::PUBLIC_URL);
+    body.split_whitespace()
+        .filter(|word| word.starts_with(&page))
+        .map(str::to_string)
+        .collect()
 }

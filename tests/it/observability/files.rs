@@ -190,6 +190,7 @@ fn the_compose_file_runs_every_service_from_shipped_files_with_only_caddy_facing
         vec![
             "caddy",
             "sales-agent",
+            "sales-agent-worker",
             "postgres",
             "prometheus",
             "alertmanager",
