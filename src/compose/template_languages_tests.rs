@@ -54,6 +54,14 @@ fn context(lang: Lang, intent: Intent) -> ReplyContext {
         slots: vec![slot("2026-12-08T09:00:00Z"), slot("2026-12-09T13:30:00Z")],
         slots_in_rep_zone: vec![],
         booking_link: None,
+        // Our own booking links, as the compose step adds them: one per slot
+        // and one to more times, so the more-times line is checked in every
+        // language too.
+        slot_links: vec![
+            "https://agent.example.com/book/slot-one.sig".into(),
+            "https://agent.example.com/book/slot-two.sig".into(),
+        ],
+        more_times_link: Some("https://agent.example.com/book/more.sig".into()),
         thread_subject: None,
         earlier_conversation: false,
         shared_before: vec![],
@@ -87,6 +95,8 @@ fn every_intent_in_every_language_passes_the_guardrails() {
                         let mut cx = cx.clone();
                         if variant > 0 {
                             cx.slots.clear();
+                            cx.slot_links.clear();
+                            cx.more_times_link = None;
                         }
                         if variant == 1 {
                             cx.booking_link = Some("https://cal.example.com/jonas".into());
@@ -110,6 +120,9 @@ fn every_intent_in_every_language_passes_the_guardrails() {
                         assert!(draft.body.contains("Acme Logistics") || earlier, "{label}");
                         for slot in &cx.slots {
                             assert!(draft.body.contains(slot.as_str()), "{label}");
+                        }
+                        for link in cx.slot_links.iter().chain(&cx.more_times_link) {
+                            assert!(draft.body.contains(link.as_str()), "{label}: {link}");
                         }
                     }
                 }
