@@ -39,8 +39,18 @@ impl Browser {
     /// (`http://127.0.0.1:<port>`); pages are opened on `localhost`, which
     /// Chromium treats as a secure context, so `Secure` cookies work over http.
     pub async fn start(address: &str, db: &TestDb) -> Browser {
+        Browser::start_in(address, db, None).await
+    }
+
+    /// [`Browser::start`] with Chromium in the IANA time `zone` (its `TZ`), as
+    /// a visitor there would have it; the machine's own zone when `None`.
+    pub async fn start_in(address: &str, db: &TestDb, zone: Option<&str>) -> Browser {
         let port = free_port();
-        let chromedriver = Command::new("chromedriver")
+        let mut command = Command::new("chromedriver");
+        if let Some(zone) = zone {
+            command.env("TZ", zone);
+        }
+        let chromedriver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

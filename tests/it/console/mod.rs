@@ -2,6 +2,7 @@
 //! actions and what they change, roles, CSRF, inert prospect text, accessibility.
 //! Screenshots land in `<target>/tmp/console-screenshots/`.
 
+mod booking_browser;
 pub mod browser;
 mod erase;
 mod google;
