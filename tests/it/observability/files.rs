@@ -228,7 +228,14 @@ fn the_compose_file_runs_every_service_from_shipped_files_with_only_caddy_facing
             }
         }
     }
-    assert_eq!(mounts, 8);
+    // The worker mounts the same reps file as the service.
+    assert_eq!(mounts, 9);
+    // The scalable worker runs the same image with the same settings, and
+    // publishes nothing.
+    let worker = &compose["services"]["sales-agent-worker"];
+    assert_eq!(worker["build"].as_str(), Some("."));
+    assert_eq!(&worker["environment"], env);
+    assert!(worker["ports"].as_sequence().is_none());
     // Only Caddy faces the network; the rest listen on the host's loopback.
     for (name, service) in services {
         for port in service["ports"].as_sequence().into_iter().flatten() {
