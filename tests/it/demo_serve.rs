@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 use sales_agent::sandbox::fixture::Fixture;
@@ -97,6 +98,14 @@ async fn the_printed_console_link_signs_in_once_and_ctrl_c_stops_the_demo(db: Te
     assert_eq!(replay.status(), StatusCode::GONE);
     assert!(cookie(&replay, "sa_console").is_none());
 
+    // The demo's drafts carry booking links to the running service, and they work:
+    // a GET shows the booking page (and books nothing).
+    let link = demo_booking_link(&client, &sandbox, &base).await;
+    let page = client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "{link}");
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Confirm this time"), "{page}");
+
     // Ctrl-C stops the service and the sandbox, and the demo exits 0.
     let status = demo.interrupt(Duration::from_secs(10));
     assert!(status.success(), "{status}");
@@ -111,6 +120,48 @@ async fn the_printed_console_link_signs_in_once_and_ctrl_c_stops_the_demo(db: Te
 }
 
 /// Opens the link's confirm page: its form's CSRF token and the cookie beside it.
+/// The first booking link in a draft the demo left in the sandbox's Gmail,
+/// once one is there; it must point at the demo's own service (`base`).
+async fn demo_booking_link(client: &reqwest::Client, sandbox: &str, base: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let state: serde_json::Value = client
+            .get(format!("{sandbox}/_sandbox/state"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bodies = state["gmail"]["mailboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["drafts"].as_array().unwrap())
+            .filter_map(|d| d["message"]["payload"]["body"]["data"].as_str())
+            .filter_map(|data| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(data.trim_end_matches('='))
+                    .ok()
+            })
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .collect::<Vec<_>>();
+        let link = bodies
+            .iter()
+            .flat_map(|body| body.split_whitespace())
+            .find(|word| word.contains("/book/"));
+        if let Some(link) = link {
+            assert!(link.starts_with(&format!("{base}book/")), "{link}");
+            return link.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo draft with a booking link: {bodies:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn confirm_page(client: &reqwest::Client, link: &str) -> (String, String) {
     let response = client.get(link).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
