@@ -264,7 +264,13 @@ async fn waits_and_failures_log_the_rep_id_and_no_address() {
     let started = std::time::Instant::now();
     while started.elapsed() < std::time::Duration::from_secs(90) {
         let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-        if text.matches("step waits for a mailbox").count() >= 2 && text.contains("rep.id=") {
+        // The provider's failure is logged on its own schedule (retries,
+        // breaker), so wait for it as well as for the waits.
+        let failed = text.contains("503") || text.contains("Service Unavailable");
+        if text.matches("step waits for a mailbox").count() >= 2
+            && text.contains("rep.id=")
+            && failed
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
