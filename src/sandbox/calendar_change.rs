@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use super::Sandbox;
 use super::calendar::{calendar_id, event_time};
-use super::gate::{self, Cost, Endpoint, endpoint};
+use super::gate::{self, Cost, Endpoint, Principal, endpoint};
 use super::respond::{self, Provider, google_bad_request, google_not_found, json_body};
+use super::state::{Calendar, World};
 
 const G: Provider = Provider::Google;
 const PATCH: Endpoint = endpoint("calendar.events.patch", G, Cost::Calendar);
@@ -65,6 +66,32 @@ fn deleted() -> HttpResponse {
     )
 }
 
+/// The calendar and a copy of the event a change is about, or Google's answer
+/// when there is none to change: 404 for an unknown calendar or event, 403 for
+/// another user's calendar, 410 for a deleted event.
+fn live_event<'w>(
+    world: &'w mut World,
+    calendar: &str,
+    principal: &Principal,
+    id: &str,
+) -> Result<(&'w mut Calendar, Value), HttpResponse> {
+    let cal_id = calendar_id(calendar, principal);
+    let Some(cal) = world.calendars.get_mut(&cal_id) else {
+        return Err(google_not_found("Not Found"));
+    };
+    if cal_id != principal.email() {
+        return Err(no_write_access());
+    }
+    let Some(stored) = cal.events.get(id) else {
+        return Err(google_not_found("Not Found"));
+    };
+    if stored.resource.get("status").and_then(Value::as_str) == Some("cancelled") {
+        return Err(deleted());
+    }
+    let event = stored.resource.clone();
+    Ok((cal, event))
+}
+
 pub async fn patch(
     sb: web::Data<Sandbox>,
     req: HttpRequest,
@@ -90,20 +117,10 @@ pub async fn patch(
             .now_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut world = sb.lock_world();
-        let cal_id = calendar_id(&calendar, &p);
-        let Some(cal) = world.calendars.get_mut(&cal_id) else {
-            return google_not_found("Not Found");
+        let (cal, mut event) = match live_event(&mut world, &calendar, &p, &id) {
+            Ok(found) => found,
+            Err(e) => return e,
         };
-        if cal_id != p.email() {
-            return no_write_access();
-        }
-        let Some(stored) = cal.events.get(&id) else {
-            return google_not_found("Not Found");
-        };
-        if stored.resource.get("status").and_then(Value::as_str) == Some("cancelled") {
-            return deleted();
-        }
-        let mut event = stored.resource.clone();
         for (k, v) in change {
             if !READ_ONLY.contains(&k.as_str()) {
                 event[k] = v.clone();
@@ -156,20 +173,10 @@ pub async fn delete(
             .now_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut world = sb.lock_world();
-        let cal_id = calendar_id(&calendar, &p);
-        let Some(cal) = world.calendars.get_mut(&cal_id) else {
-            return google_not_found("Not Found");
+        let (cal, mut event) = match live_event(&mut world, &calendar, &p, &id) {
+            Ok(found) => found,
+            Err(e) => return e,
         };
-        if cal_id != p.email() {
-            return no_write_access();
-        }
-        let Some(stored) = cal.events.get(&id) else {
-            return google_not_found("Not Found");
-        };
-        if stored.resource.get("status").and_then(Value::as_str) == Some("cancelled") {
-            return deleted();
-        }
-        let mut event = stored.resource.clone();
         event["status"] = json!("cancelled");
         event["updated"] = json!(now);
         cal.notify(&event, "cancellation", updates.as_deref());
