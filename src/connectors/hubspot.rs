@@ -50,6 +50,12 @@ pub trait HubSpot: Send + Sync {
         task_id: &str,
         properties: &BTreeMap<String, String>,
     ) -> Result<CrmObject, ConnectorError>;
+    /// Sets `properties` on the meeting (its times, `hs_meeting_outcome`).
+    async fn update_meeting(
+        &self,
+        meeting_id: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<CrmObject, ConnectorError>;
     /// Ids of `to_type` objects (e.g. `notes`) associated with a contact, all pages.
     async fn associated_ids(
         &self,
@@ -134,6 +140,22 @@ impl HubSpotClient {
             .http
             .request(endpoint.http_method(), endpoint.url(&self.base, path))
             .bearer_auth(token.expose_secret()))
+    }
+
+    /// A PATCH of `properties` on the object at `endpoint`'s `{id}`.
+    async fn update(
+        &self,
+        endpoint: &Endpoint,
+        id: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<CrmObject, ConnectorError> {
+        http::send_json(
+            self.request(endpoint, &[id])
+                .await?
+                .json(&update_body(properties)),
+            Provider::HubSpot,
+        )
+        .await
     }
 
     async fn search(
@@ -254,7 +276,7 @@ pub fn update_body(properties: &BTreeMap<String, String>) -> Value {
 }
 
 /// HubSpot accepts `hs_timestamp` as UTC ISO 8601.
-fn timestamp(at: &DateTime<Utc>) -> String {
+pub fn timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -380,13 +402,15 @@ impl HubSpot for HubSpotClient {
         task_id: &str,
         properties: &BTreeMap<String, String>,
     ) -> Result<CrmObject, ConnectorError> {
-        http::send_json(
-            self.request(&TASKS_UPDATE, &[task_id])
-                .await?
-                .json(&update_body(properties)),
-            Provider::HubSpot,
-        )
-        .await
+        self.update(&TASKS_UPDATE, task_id, properties).await
+    }
+
+    async fn update_meeting(
+        &self,
+        meeting_id: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<CrmObject, ConnectorError> {
+        self.update(&MEETINGS_UPDATE, meeting_id, properties).await
     }
 
     async fn associated_ids(

@@ -68,6 +68,13 @@ pub const TASKS_UPDATE: Endpoint = ep(
     "crm/v3/objects/tasks/{taskId}",
     &[],
 );
+/// A PATCH of properties: moving or cancelling a booked meeting.
+pub const MEETINGS_UPDATE: Endpoint = ep(
+    "hubspot.meetings.update",
+    "PATCH",
+    "crm/v3/objects/meetings/{meetingId}",
+    &[],
+);
 pub const ASSOCIATIONS_LIST: Endpoint = ep(
     "hubspot.associations.list",
     "GET",
@@ -103,6 +110,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     TASKS_CREATE,
     MEETINGS_CREATE,
     TASKS_UPDATE,
+    MEETINGS_UPDATE,
     ASSOCIATIONS_LIST,
     OBJECTS_BATCH_READ,
     ASSOCIATE_DEFAULT,

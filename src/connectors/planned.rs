@@ -2,6 +2,8 @@
 //! each call with an outside effect. Bodies come from the very functions the
 //! clients send with, so the record is what the provider would have received.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::calendar::{self, EVENTS_INSERT, NewEvent};
@@ -9,8 +11,8 @@ use super::drive::{self, FILES_CREATE, NewDoc, PERMISSIONS_CREATE};
 use super::gmail::{self, DRAFTS_CREATE};
 use super::http::Endpoint;
 use super::hubspot::{
-    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, MEETINGS_CREATE, NOTES_CREATE,
-    NewMeeting, NewNote, NewTask, TASKS_CREATE, TASKS_UPDATE,
+    self, ASSOCIATE_DEFAULT, CONTACTS_UPSERT, ContactUpsert, MEETINGS_CREATE, MEETINGS_UPDATE,
+    NOTES_CREATE, NewMeeting, NewNote, NewTask, TASKS_CREATE, TASKS_UPDATE,
 };
 
 /// One request as it would have gone out, without the provider's host or the
@@ -65,13 +67,19 @@ pub fn meeting(meeting: &NewMeeting) -> PlannedRequest {
 }
 
 /// HubSpot: properties set on an existing task (completing the follow-up).
-pub fn task_update(
-    task_id: &str,
-    properties: &std::collections::BTreeMap<String, String>,
-) -> PlannedRequest {
+pub fn task_update(task_id: &str, properties: &BTreeMap<String, String>) -> PlannedRequest {
     PlannedRequest::new(
         &TASKS_UPDATE,
         &[task_id],
+        Some(hubspot::update_body(properties)),
+    )
+}
+
+/// HubSpot: properties set on a booked meeting (moved or cancelled).
+pub fn meeting_update(meeting_id: &str, properties: &BTreeMap<String, String>) -> PlannedRequest {
+    PlannedRequest::new(
+        &MEETINGS_UPDATE,
+        &[meeting_id],
         Some(hubspot::update_body(properties)),
     )
 }

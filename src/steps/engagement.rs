@@ -57,9 +57,17 @@ pub async fn ensure(
     let kind = write.kind();
     let (effect_kind, action) = write.ledger();
     let (wf, key) = (workflow_id.to_string(), marker.to_string());
+    // A meeting is one per booking: a cancelled booking's row gives way.
+    let per_booking = matches!(write, Write::Meeting(_));
     let effect = services
         .store
-        .run(move |c| side_effects::plan(c, &wf, effect_kind, &key, None))
+        .run(move |c| {
+            if per_booking {
+                side_effects::plan_superseding(c, &wf, effect_kind, &key, None).map(|(e, _)| e)
+            } else {
+                side_effects::plan(c, &wf, effect_kind, &key, None)
+            }
+        })
         .await?;
     if effect.state == EffectState::Done
         && let Some(id) = effect.external_id

@@ -150,6 +150,24 @@ pub fn plan_fresh(
     Ok((effect, true))
 }
 
+/// [`plan_fresh`] for a write a workflow makes once per booking, one booking
+/// at a time (the HubSpot meeting, the brief): a row left by an earlier key (a
+/// cancelled booking's) gives way to a fresh row for `key`. No attempt under
+/// `key` can have written before a row carried it, so that row is fresh.
+pub fn plan_superseding(
+    conn: &mut DbConn,
+    workflow_id: &str,
+    kind: EffectKind,
+    idempotency_key: &str,
+    mailbox: Option<&str>,
+) -> Result<(Effect, bool), StoreError> {
+    let earlier = find(conn, workflow_id, kind)?;
+    if earlier.is_some_and(|e| e.idempotency_key != idempotency_key) {
+        diesel::delete(side_effects::table.find((workflow_id, kind.as_str()))).execute(conn)?;
+    }
+    plan_fresh(conn, workflow_id, kind, idempotency_key, mailbox)
+}
+
 pub fn find(
     conn: &mut DbConn,
     workflow_id: &str,

@@ -41,6 +41,7 @@ fn facts(workflow_id: &str) -> BriefFacts {
     let start = Utc.with_ymd_and_hms(2026, 12, 8, 15, 0, 0).unwrap();
     BriefFacts {
         workflow_id: workflow_id.into(),
+        booking_id: format!("booking-{workflow_id}"),
         rep_email: MAYA.into(),
         rep_name: "Maya Chen".into(),
         contact_name: "Laura Martinez".into(),
@@ -63,6 +64,7 @@ fn meeting(workflow_id: &str, brief_link: Option<String>) -> MeetingFacts {
     let start = Utc.with_ymd_and_hms(2026, 12, 8, 15, 0, 0).unwrap();
     MeetingFacts {
         workflow_id: workflow_id.into(),
+        booking_id: format!("booking-{workflow_id}"),
         rep_email: MAYA.into(),
         contact_id: "5101".into(),
         company_id: Some("6101".into()),
@@ -291,7 +293,7 @@ async fn a_meeting_is_made_once_on_the_contact_and_the_company(db: TestDb) {
         "https://www.google.com/calendar/event?eid=abc"
     );
     let body = &p["hs_meeting_body"];
-    assert!(body.contains(&format!("[sa:op={wf}:meeting]")), "{body}");
+    assert!(body.contains("[sa:op=booking-lead-4:meeting]"), "{body}");
     assert!(
         body.contains("href=\"https://docs.google.com/document/d/1brief/edit\""),
         "{body}"

@@ -1,10 +1,11 @@
 //! The meeting brief: at booking, a Google Doc in the configured Drive folder
 //! (`SALES_AGENT_BRIEF_FOLDER_ID`), created in the rep's Drive with the rep's
 //! grant by a multipart upload Drive converts from HTML, saying what the
-//! workflow learnt (see `content`). It carries the lead's workflow id in its
-//! `appProperties`, so a re-run finds it (`files.list` with `appProperties has`
-//! and `trashed = false`) instead of making a second; the ledger row says
-//! whether an earlier attempt may have made it. Before it is linked anywhere its
+//! workflow learnt (see `content`). It carries the lead's workflow id and the
+//! booking's id in its `appProperties`, so a re-run finds it (`files.list` with
+//! `appProperties has` and `trashed = false`) instead of making a second; the
+//! ledger row says whether an earlier attempt may have made it. A new booking
+//! after a cancellation gets a brief of its own, with its own time. Before it is linked anywhere its
 //! permissions are read: a brief readable by anyone with the link or a whole
 //! domain (inherited from the folder) is refused. In pilot mode the upload is
 //! recorded, not made.
@@ -29,8 +30,10 @@ use crate::store::side_effects::{self, EffectKind, EffectState};
 
 pub use content::agenda;
 
-/// The app property a brief is found by; its value is the lead's workflow id.
+/// The app property that names a brief's lead: its value is the lead's workflow id.
 pub const BRIEF_PROPERTY: &str = "salesAgentBrief";
+/// The app property a brief is found by: its value is the booking's id.
+pub const BOOKING_PROPERTY: &str = "salesAgentBooking";
 
 /// What the brief says. The prospect's fields (`contact_name`, `company`,
 /// `message`, `conversation_summary`) are text and stay text.
@@ -38,6 +41,8 @@ pub const BRIEF_PROPERTY: &str = "salesAgentBrief";
 pub struct BriefFacts {
     /// The lead's workflow (what the brief is about).
     pub workflow_id: String,
+    /// The booking the brief is for.
+    pub booking_id: String,
     pub rep_email: String,
     pub rep_name: String,
     pub contact_name: String,
@@ -77,7 +82,11 @@ pub async fn ensure_brief(
     let doc = NewDoc {
         name: content::title(facts),
         folder_id: folder,
-        app_properties: [(BRIEF_PROPERTY.to_string(), facts.workflow_id.clone())].into(),
+        app_properties: [
+            (BRIEF_PROPERTY.to_string(), facts.workflow_id.clone()),
+            (BOOKING_PROPERTY.to_string(), facts.booking_id.clone()),
+        ]
+        .into(),
         html,
     };
     if pilot::mode_of(services, fence.workflow_id()).await? == Mode::Pilot {
@@ -87,11 +96,13 @@ pub async fn ensure_brief(
     }
     let rep = facts.rep_email.to_ascii_lowercase();
     let (wf, owner) = (fence.workflow_id().to_string(), rep.clone());
-    // Unique across the ledger: one brief per booking of a lead.
-    let key = format!("drive-brief:{}:{}", fence.workflow_id(), facts.workflow_id);
+    // Unique across the ledger: one brief per booking.
+    let key = format!("drive-brief:{}", facts.booking_id);
     let (effect, fresh) = services
         .store
-        .run(move |c| side_effects::plan_fresh(c, &wf, EffectKind::DriveBrief, &key, Some(&owner)))
+        .run(move |c| {
+            side_effects::plan_superseding(c, &wf, EffectKind::DriveBrief, &key, Some(&owner))
+        })
         .await?;
     if effect.state == EffectState::Done
         && let Some(file_id) = effect.external_id
@@ -116,7 +127,7 @@ pub async fn ensure_brief(
         earlier,
         fence,
         || async {
-            let found = find(fence, &rep, &facts.workflow_id).await?;
+            let found = find(fence, &rep, &facts.booking_id).await?;
             Ok(found.map(keep))
         },
         || async {
@@ -162,13 +173,13 @@ pub async fn ensure_brief(
     Ok(Some(BriefDoc { file_id, link }))
 }
 
-/// The brief an earlier attempt made for the lead's workflow, if any.
+/// The brief an earlier attempt made for the booking, if any.
 async fn find(
     fence: Fence<'_>,
     rep: &str,
-    lead_workflow_id: &str,
+    booking_id: &str,
 ) -> Result<Option<File>, crate::connectors::ConnectorError> {
-    let query = DriveQuery::new().app_property(BRIEF_PROPERTY, lead_workflow_id);
+    let query = DriveQuery::new().app_property(BOOKING_PROPERTY, booking_id);
     let account = rep.to_string();
     let page = fence
         .services()

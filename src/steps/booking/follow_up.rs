@@ -8,7 +8,9 @@
 //! the lead's workflow lease ended with the workflow.
 
 use super::brief::{BriefDoc, BriefFacts, ensure_brief};
-use super::meeting::{MeetingFacts, complete_follow_up_task, ensure_meeting};
+use super::meeting::{
+    MeetingChange, MeetingFacts, complete_follow_up_task, ensure_meeting, update_meeting,
+};
 use super::{BookingCx, event};
 use crate::steps::StepError;
 use crate::steps::once::Fence;
@@ -22,6 +24,7 @@ pub async fn brief(cx: &BookingCx<'_>) -> Result<Option<BriefDoc>, StepError> {
     let state = &cx.state;
     let facts = BriefFacts {
         workflow_id: cx.booking.workflow_id.clone(),
+        booking_id: cx.booking.id.clone(),
         rep_email: cx.rep.email.clone(),
         rep_name: cx.rep.name.clone(),
         contact_name: cx.contact_name().unwrap_or_else(|| cx.lead.email.clone()),
@@ -73,6 +76,7 @@ pub async fn meeting(
     let new_event = event::new_event(cx);
     let facts = MeetingFacts {
         workflow_id: cx.booking.workflow_id.clone(),
+        booking_id: cx.booking.id.clone(),
         rep_email: cx.rep.email.clone(),
         contact_id: contact.id.clone(),
         company_id: cx.state.company.as_ref().map(|c| c.id.clone()),
@@ -85,6 +89,20 @@ pub async fn meeting(
         event_link,
     };
     ensure_meeting(fence(cx), &facts).await.map(Some)
+}
+
+/// The booking's HubSpot meeting after the prospect moved or cancelled it. The
+/// calendar has already changed and stays the record: a HubSpot that cannot be
+/// reached now is logged, not allowed to undo the prospect's change.
+pub async fn meeting_changed(cx: &BookingCx<'_>, change: MeetingChange) {
+    if let Err(error) = update_meeting(fence(cx), &cx.booking.id, change).await {
+        tracing::warn!(
+            workflow.id = %cx.booking.workflow_id,
+            booking.id = %cx.booking.id,
+            %error,
+            "the HubSpot meeting was not updated after the booking changed"
+        );
+    }
 }
 
 /// The lead's follow-up task, done: the meeting is booked.

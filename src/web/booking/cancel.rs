@@ -1,8 +1,9 @@
 //! Changing a booked meeting from the confirmation's links: `GET
 //! /book/{token}/cancel` asks, `POST` cancels (`events.delete` with
 //! `sendUpdates=all`, so Google tells the prospect); a time picked from the
-//! "Reschedule" page moves the booking and the event (`events.patch`). A
-//! booking whose chain is still running is left to finish first.
+//! "Reschedule" page moves the booking and the event (`events.patch`). The
+//! booking's HubSpot meeting follows: moved, or marked `CANCELED`. A booking
+//! whose chain is still running is left to finish first.
 
 use actix_web::{HttpResponse, web};
 use minijinja::context;
@@ -12,7 +13,8 @@ use super::view::{Visit, booked_page, gone_workflow, message, page};
 use super::{AppState, Checked, PageQuery, check, unavailable};
 use crate::compose::slots::Interval;
 use crate::steps::StepError;
-use crate::steps::booking::{BookingCx, event};
+use crate::steps::booking::meeting::MeetingChange;
+use crate::steps::booking::{BookingCx, event, follow_up};
 use crate::store::StoreError;
 use crate::store::bookings::{self, Booking, Progress};
 
@@ -127,6 +129,7 @@ async fn cancel_booking(state: &AppState, booking: Booking) -> Result<Booking, S
             .await
             .map_err(|e| e.to_string())?;
         event::cancel(&cx).await.map_err(|e| e.to_string())?;
+        follow_up::meeting_changed(&cx, MeetingChange::Cancelled).await;
     }
     let progress = Progress {
         status: Some(bookings::CANCELLED.into()),
@@ -194,7 +197,13 @@ pub async fn reschedule(
 
 async fn move_event(state: &AppState, row: Booking) -> Result<(), StepError> {
     let cx = BookingCx::load(&state.engine, row).await?;
-    event::reschedule(&cx).await
+    event::reschedule(&cx).await?;
+    let moved = MeetingChange::Moved {
+        start: cx.start(),
+        end: cx.end(),
+    };
+    follow_up::meeting_changed(&cx, moved).await;
+    Ok(())
 }
 
 fn span(b: &Booking) -> Interval {

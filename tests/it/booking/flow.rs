@@ -217,9 +217,47 @@ fn time_forms(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// The HubSpot meetings as (outcome, start), and the lead's briefs in Drive.
+fn meetings(stack: &Stack) -> Vec<(String, i64)> {
+    let mut meetings: Vec<(String, i64)> = stack
+        .sandbox
+        .crm_objects("meetings")
+        .iter()
+        .map(|m| {
+            let p = &m.properties;
+            (
+                p["hs_meeting_outcome"].clone(),
+                at(&p["hs_meeting_start_time"]),
+            )
+        })
+        .collect();
+    meetings.sort();
+    meetings
+}
+
+fn briefs(stack: &Stack, workflow_id: &str) -> Vec<String> {
+    stack.sandbox.inspect(|w| {
+        w.drive
+            .files
+            .iter()
+            .filter(|f| {
+                f.app_properties.get(BRIEF_PROPERTY).map(String::as_str) == Some(workflow_id)
+            })
+            .map(|f| f.id.clone())
+            .collect()
+    })
+}
+
+/// An RFC 3339 time as Unix seconds.
+fn at(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap_or_else(|e| panic!("{rfc3339}: {e}"))
+        .timestamp()
+}
+
 async fn reschedule_moves_the_event_and_cancel_deletes_it(db: TestDb) {
     let stack = spawn_stack(&db).await;
-    let (_, state, links) = answered_with_links(&stack, LAURA).await;
+    let (id, state, links) = answered_with_links(&stack, LAURA).await;
     let first = local(&stack, &links[0]);
     assert_eq!(page(reqwest::Method::POST, &first).await.0, 200);
     let before = laura_events(&stack, &state)[0].clone();
@@ -246,6 +284,9 @@ async fn reschedule_moves_the_event_and_cancel_deletes_it(db: TestDb) {
         events[0]["sequence"].as_i64(),
         before["sequence"].as_i64().map(|s| s + 1)
     );
+    // The HubSpot meeting moves with it.
+    let moved_to = at(events[0]["start"]["dateTime"].as_str().unwrap());
+    assert_eq!(meetings(&stack), [("SCHEDULED".to_string(), moved_to)]);
 
     // Cancel: asked by GET, done by POST; Google tells the prospect.
     let cancel = format!("{first}/cancel");
@@ -264,14 +305,44 @@ async fn reschedule_moves_the_event_and_cancel_deletes_it(db: TestDb) {
         .map(|n| n["kind"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["invitation", "update", "cancellation"]);
+    assert_eq!(
+        meetings(&stack),
+        [("CANCELED".to_string(), moved_to)],
+        "the rep sees the meeting cancelled in HubSpot"
+    );
 
-    // After a cancellation the prospect may book again: a new event.
+    // After a cancellation the prospect may book again: a new event, with a
+    // HubSpot meeting and a brief of its own at the new time.
     assert_eq!(page(reqwest::Method::POST, &first).await.0, 200);
     let events = laura_events(&stack, &state);
     assert_eq!(events.len(), 2);
-    assert_eq!(
-        events.iter().filter(|e| e["status"] == "confirmed").count(),
-        1
-    );
+    let confirmed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["status"] == "confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    let rebooked_at = at(confirmed[0]["start"]["dateTime"].as_str().unwrap());
+    assert_ne!(rebooked_at, moved_to);
+    let mut expected = vec![
+        ("CANCELED".to_string(), moved_to),
+        ("SCHEDULED".to_string(), rebooked_at),
+    ];
+    expected.sort();
+    assert_eq!(meetings(&stack), expected);
+    let briefs = briefs(&stack, &id);
+    assert_eq!(briefs.len(), 2, "one brief per booking: {briefs:?}");
+    // The new event links the new brief, not the cancelled booking's.
+    let linked = |event: &Value| -> Vec<String> {
+        let description = event["description"].as_str().unwrap_or_default();
+        briefs
+            .iter()
+            .filter(|b| description.contains(b.as_str()))
+            .cloned()
+            .collect()
+    };
+    let cancelled = events.iter().find(|e| e["status"] == "cancelled").unwrap();
+    let (new_link, old_link) = (linked(confirmed[0]), linked(cancelled));
+    assert_eq!((new_link.len(), old_link.len()), (1, 1), "{events:?}");
+    assert_ne!(new_link, old_link);
     stack.stop().await;
 }

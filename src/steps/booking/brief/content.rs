@@ -157,6 +157,7 @@ mod tests {
     fn facts() -> BriefFacts {
         BriefFacts {
             workflow_id: "wf-1".into(),
+            booking_id: "booking-1".into(),
             rep_email: "maria@northwind.test".into(),
             rep_name: "Maria Keller".into(),
             contact_name: "Ana <b>Ruiz</b>".into(),
