@@ -50,11 +50,19 @@ async fn sigkills_under_api_faults_lose_nothing_and_repeat_nothing(db: TestDb) {
 pub(crate) fn start_sandbox(
     faults: BTreeMap<String, FaultSpec>,
 ) -> (SandboxHandle, Fixture, std::path::PathBuf) {
-    let fixture = Fixture::demo();
     let quotas = QuotaConfig {
         enabled: false,
         ..QuotaConfig::default()
     };
+    start_sandbox_with_quotas(faults, quotas)
+}
+
+/// As [`start_sandbox`], with the sandbox enforcing `quotas`.
+pub(crate) fn start_sandbox_with_quotas(
+    faults: BTreeMap<String, FaultSpec>,
+    quotas: QuotaConfig,
+) -> (SandboxHandle, Fixture, std::path::PathBuf) {
+    let fixture = Fixture::demo();
     let sandbox = spawn(SandboxOptions {
         fixture: Some(fixture.clone()),
         faults,
@@ -82,7 +90,7 @@ async fn two_processes_share_one_postgres_database_without_running_a_workflow_tw
     let second = Service::start(env, free_port());
 
     // Each service's port as it came up (a child restarted on another port moves).
-    let ids: BTreeSet<String> = deliver_all(vec![first.url(), second.url()])
+    let ids: BTreeSet<String> = deliver_all(vec![first.url(), second.url()], WORKFLOWS)
         .await
         .into_iter()
         .collect();
@@ -309,7 +317,7 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
     );
     let url = service.url();
 
-    let deliveries = deliver_all(vec![url]);
+    let deliveries = deliver_all(vec![url], WORKFLOWS);
     let killer = async {
         for _ in 0..KILLS {
             tokio::time::sleep(Duration::from_millis(rng.u64(300..1500))).await;
@@ -371,14 +379,14 @@ async fn crash_run(db: TestDb, faults: BTreeMap<String, FaultSpec>) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Posts the 200 signed submissions, spread over `urls`, each until it gets a 2xx
+/// Posts `count` signed submissions, spread over `urls`, each until it gets a 2xx
 /// (as HubSpot keeps delivering), and returns their workflow ids.
-async fn deliver_all(urls: Vec<String>) -> Vec<String> {
+pub(crate) async fn deliver_all(urls: Vec<String>, count: usize) -> Vec<String> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    futures_util::stream::iter(0..WORKFLOWS)
+    futures_util::stream::iter(0..count)
         .map(|n| {
             let (client, url) = (client.clone(), urls[n % urls.len()].clone());
             async move {

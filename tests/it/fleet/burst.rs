@@ -166,7 +166,8 @@ fn connector(
     ConnectorActor::new(client, policy).start().recipient()
 }
 
-fn hubspot_requests(sandbox: &SandboxHandle) -> (u64, u64) {
+/// (requests, 429s) the sandbox's HubSpot saw.
+pub(super) fn hubspot_requests(sandbox: &SandboxHandle) -> (u64, u64) {
     sandbox
         .stats()
         .iter()
