@@ -78,4 +78,11 @@ impl WorkflowStatus {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
+
+    /// The lead has ended for good without an answer that offers times, so the
+    /// slots it held are free for other prospects at once. A dead-lettered
+    /// workflow keeps them: a retry resumes with the times it already chose.
+    pub fn gives_up_holds(self) -> bool {
+        matches!(self, WorkflowStatus::Skipped | WorkflowStatus::Cancelled)
+    }
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{step_runs, workflows};
 use super::workflows::{WorkflowRow, WorkflowStatus};
-use super::{DbConn, FromStore, StoreError, audit, now};
+use super::{DbConn, FromStore, StoreError, audit, now, slot_holds};
 
 /// Filters of the workflow list; the cursor is the last row of the previous page.
 #[derive(Debug, Clone, Default)]
@@ -155,7 +155,8 @@ pub fn retry(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionE
     })
 }
 
-/// An unfinished workflow stops for good; a process working on it loses its lease.
+/// An unfinished workflow stops for good; a process working on it loses its
+/// lease, and the slots it held are free for other prospects.
 pub fn cancel(conn: &mut DbConn, request: &Request<'_>) -> Result<(), TransitionError> {
     conn.write_transaction(|c| {
         transition(
@@ -164,7 +165,9 @@ pub fn cancel(conn: &mut DbConn, request: &Request<'_>) -> Result<(), Transition
             &WorkflowStatus::UNFINISHED,
             WorkflowStatus::Cancelled,
             "workflow.cancel",
-        )
+        )?;
+        slot_holds::release(c, request.workflow_id).map_err(TransitionError::Store)?;
+        Ok(())
     })
 }
 

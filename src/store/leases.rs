@@ -15,6 +15,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use super::schema::workflows;
+use super::slot_holds;
 use super::workflows::WorkflowStatus;
 use super::{DbConn, StoreError, now};
 
@@ -156,6 +157,7 @@ pub fn hold_for_write(
 
 /// Ends the workflow's run: sets its status (finished, or `retry_wait` with a due
 /// time) and drops the lease — only if `owner` still holds it. Returns whether it did.
+/// A lead that ends for good without an answer (skipped) gives its slot holds back.
 pub fn release(
     conn: &mut DbConn,
     owner: &str,
@@ -185,6 +187,9 @@ pub fn release(
         workflows::updated_at.eq(at),
     ))
     .execute(conn)?;
+    if updated == 1 && status.gives_up_holds() {
+        slot_holds::release(conn, id)?;
+    }
     Ok(updated == 1)
 }
 

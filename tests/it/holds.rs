@@ -1,21 +1,25 @@
 //! Slot holds on both backends: a held slot is another workflow's to lose only
 //! when the hold expires; two workflows for one rep running at once are offered
-//! disjoint slots; and a re-run of the step gets the workflow's own slots back.
+//! disjoint slots; a re-run of the step gets the workflow's own slots back; and a
+//! lead that ends for good without an answer (cancelled, skipped) frees its
+//! slots at once, while a dead letter, which a retry resumes, keeps them.
 
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use futures_util::future::join_all;
+use sales_agent::domain::WorkflowStatus;
 use sales_agent::steps::Step;
 use sales_agent::steps::{StepCx, WorkflowState};
-use sales_agent::store::{now, slot_holds};
+use sales_agent::store::{admin_queries, leases, now, slot_holds};
 
-use crate::helpers::{Stack, TestDb, json, spawn_stack};
+use crate::helpers::{Stack, TestDb, json, seed_workflows, spawn_stack};
 use crate::on_both_backends;
 
 on_both_backends!(
     a_held_slot_is_exclusive_until_its_hold_expires,
     concurrent_workflows_for_one_rep_get_disjoint_slots_and_a_rerun_keeps_its_own,
+    a_cancelled_or_skipped_lead_frees_its_slots_and_a_dead_letter_keeps_them,
 );
 
 fn at(hour: u32) -> NaiveDateTime {
@@ -61,6 +65,73 @@ async fn a_held_slot_is_exclusive_until_its_hold_expires(db: TestDb) {
         .unwrap();
     assert!(b_takes);
     assert!(own_a.is_empty());
+}
+
+async fn a_cancelled_or_skipped_lead_frees_its_slots_and_a_dead_letter_keeps_them(db: TestDb) {
+    let store = db.migrated_store().await;
+    let ids = seed_workflows(&store, 3).await;
+    let spans: Vec<_> = (0..3)
+        .map(|n| (at(9 + n), at(9 + n) + TimeDelta::minutes(30)))
+        .collect();
+    let later = now() + TimeDelta::hours(1);
+    let (ids_held, spans_held) = (ids.clone(), spans.clone());
+    store
+        .run(move |c| {
+            for (id, span) in ids_held.iter().zip(&spans_held) {
+                assert!(slot_holds::hold(c, "maya", id, &[*span], later)?);
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    let (cancelled, skipped, dead) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let owned = store
+        .run(move |c| {
+            let request = admin_queries::Request {
+                workflow_id: &cancelled,
+                actor: "admin:test",
+                reason: "the prospect asked us to stop",
+            };
+            admin_queries::cancel(c, &request)
+                .map_err(|e| sales_agent::store::StoreError::Corrupt(format!("cancel: {e:?}")))?;
+            let claimed = leases::claim_runnable(c, "runner", Duration::from_secs(60), 10)?;
+            assert_eq!(claimed.len(), 2, "the other two run: {claimed:?}");
+            let skip = WorkflowStatus::Skipped;
+            assert!(leases::release(
+                c,
+                "runner",
+                &skipped,
+                skip,
+                None,
+                Some("not a lead")
+            )?);
+            let dead_letter = WorkflowStatus::DeadLettered;
+            assert!(leases::release(
+                c,
+                "runner",
+                &dead,
+                dead_letter,
+                None,
+                Some("gave up")
+            )?);
+            [&cancelled, &skipped, &dead]
+                .map(|id| slot_holds::own(c, "maya", id))
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(owned, [vec![], vec![], vec![spans[2]]]);
+    let free_for_others = store
+        .run(|c| slot_holds::held_by_others(c, "maya", "another-lead"))
+        .await
+        .unwrap();
+    assert_eq!(
+        free_for_others,
+        [spans[2]],
+        "only the dead letter's slot is still held"
+    );
 }
 
 const LAURA: &str = "laura.martinez@brightpath-health.com";
