@@ -1,8 +1,9 @@
 //! HubSpot engagements made at most once: a note, a task or a meeting on a
 //! contact, each carrying a marker (`[sa:op=…]`) in its body. The ledger row is
-//! read first; else the engagement is looked up on the contact by its marker
-//! (HubSpot's associations are consistent, its search is not); else it is
-//! created, behind the workflow's fence. Used by the record step (note, task)
+//! read first; else, unless this attempt's own plan created the row, the
+//! engagement is looked up on the contact by its marker (HubSpot's associations
+//! are consistent, its search is not); else it is created, behind the
+//! workflow's fence. Used by the record step (note, task)
 //! and by booking (the meeting).
 
 use crate::connectors::hubspot::{
@@ -59,13 +60,13 @@ pub async fn ensure(
     let (wf, key) = (workflow_id.to_string(), marker.to_string());
     // A meeting is one per booking: a cancelled booking's row gives way.
     let per_booking = matches!(write, Write::Meeting(_));
-    let effect = services
+    let (effect, fresh) = services
         .store
         .run(move |c| {
             if per_booking {
-                side_effects::plan_superseding(c, &wf, effect_kind, &key, None).map(|(e, _)| e)
+                side_effects::plan_superseding(c, &wf, effect_kind, &key, None)
             } else {
-                side_effects::plan(c, &wf, effect_kind, &key, None)
+                side_effects::plan_fresh(c, &wf, effect_kind, &key, None)
             }
         })
         .await?;
@@ -74,8 +75,15 @@ pub async fn ensure(
     {
         return Ok(id);
     }
+    // A row this very call created proves no earlier attempt wrote (each plans
+    // first): the look-up on the contact, a HubSpot call, is skipped then.
+    let earlier = if fresh {
+        Earlier::Impossible
+    } else {
+        Earlier::Possible
+    };
     let id = find_or_create(
-        Earlier::Possible,
+        earlier,
         fence,
         || {
             let (contact, mark) = (contact_id.to_string(), marker.to_string());
