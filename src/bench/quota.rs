@@ -18,8 +18,6 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-
 use super::BenchArgs;
 use super::fleet::Fleet;
 use super::rig::{self, PgDatabase, SqliteFile};
@@ -157,31 +155,11 @@ async fn one_run(
             crate::store::Store::open(&db_url, 2, Duration::from_secs(30))?,
         ),
     };
-    let client = reqwest::Client::new();
     let started = Instant::now();
     let tag = format!("q{run}x");
-    let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
-        .map(|n| {
-            let port = ports[n % ports.len()];
-            rig::deliver_retrying(&client, port, &secret, rig::submission(&tag, n))
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for a in accepted {
-        a?;
-    }
-    let counts = loop {
-        let counts = rig::status_counts(&store).await?;
-        if rig::all_finished(&counts, submissions) {
-            break counts;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(3_600),
-            "unfinished after an hour: {counts:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let deadline = Duration::from_secs(3_600);
+    let counts =
+        rig::deliver_and_finish(&ports, &secret, &tag, submissions, &store, deadline).await?;
     let elapsed = started.elapsed();
     let completed = counts.get("completed").copied().unwrap_or(0);
     let (hubspot, refused) = rig::requests(&sandbox, "hubspot");

@@ -226,6 +226,45 @@ pub async fn deliver_retrying(
     }
 }
 
+/// Posts `submissions` signed submissions tagged `tag`, spread over `ports` (16
+/// at a time, each retried on a connection error), then waits until every
+/// workflow has finished; the workflows per status. Fails after `deadline`.
+pub async fn deliver_and_finish(
+    ports: &[u16],
+    secret: &str,
+    tag: &str,
+    submissions: usize,
+    store: &crate::store::Store,
+    deadline: Duration,
+) -> anyhow::Result<BTreeMap<String, i64>> {
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
+        .map(|n| {
+            let port = ports[n % ports.len()];
+            deliver_retrying(&client, port, secret, submission(tag, n))
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for a in accepted {
+        a?;
+    }
+    loop {
+        let counts = status_counts(store).await?;
+        if all_finished(&counts, submissions) {
+            return Ok(counts);
+        }
+        anyhow::ensure!(
+            started.elapsed() < deadline,
+            "unfinished after {} s: {counts:?}",
+            deadline.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Requests the sandbox answered, summed over endpoints whose name starts with `prefix`.
 pub fn requests(sandbox: &SandboxHandle, prefix: &str) -> (u64, u64) {
     sandbox

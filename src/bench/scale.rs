@@ -11,8 +11,6 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-
 use super::BenchArgs;
 use super::fleet::{Fleet, cpu_seconds, machine_busy_seconds};
 use super::rig::{self, PgDatabase};
@@ -100,7 +98,6 @@ async fn one_run(
     )?;
     let fleet = Fleet::start(&env, processes).await?;
     let store = Store::open(&db.url, 2, Duration::from_secs(30))?;
-    let client = reqwest::Client::new();
     let (fleet_cpu, own_cpu, machine) = (
         fleet.cpu_seconds(),
         cpu_seconds(std::process::id()),
@@ -108,28 +105,8 @@ async fn one_run(
     );
     let started = Instant::now();
     let tag = format!("s{processes}r{run}x");
-    let accepted: Vec<_> = futures_util::stream::iter(0..submissions)
-        .map(|n| {
-            let port = fleet.ports[n % fleet.ports.len()];
-            rig::deliver_retrying(&client, port, &secret, rig::submission(&tag, n))
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for a in accepted {
-        a?;
-    }
-    loop {
-        let counts = rig::status_counts(&store).await?;
-        if rig::all_finished(&counts, submissions) {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(1_800),
-            "unfinished after half an hour: {counts:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let deadline = Duration::from_secs(1_800);
+    rig::deliver_and_finish(&fleet.ports, &secret, &tag, submissions, &store, deadline).await?;
     let elapsed = started.elapsed().as_secs_f64();
     let figures = RunFigures {
         per_minute: submissions as f64 / elapsed * 60.0,
