@@ -178,11 +178,7 @@ async fn ensure_draft(
     {
         return Ok(id);
     }
-    let earlier = if fresh {
-        Earlier::Impossible
-    } else {
-        Earlier::Possible
-    };
+    let earlier = Earlier::after_plan(fresh);
     let draft_id = find_or_create(
         earlier,
         fence,

@@ -77,11 +77,7 @@ pub async fn ensure(
     }
     // A row this very call created proves no earlier attempt wrote (each plans
     // first): the look-up on the contact, a HubSpot call, is skipped then.
-    let earlier = if fresh {
-        Earlier::Impossible
-    } else {
-        Earlier::Possible
-    };
+    let earlier = Earlier::after_plan(fresh);
     let id = find_or_create(
         earlier,
         fence,

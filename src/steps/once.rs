@@ -29,6 +29,18 @@ pub enum Earlier {
     Possible,
 }
 
+impl Earlier {
+    /// What a ledger plan says: a row this very attempt created (`fresh`)
+    /// proves no earlier attempt wrote.
+    pub fn after_plan(fresh: bool) -> Self {
+        if fresh {
+            Earlier::Impossible
+        } else {
+            Earlier::Possible
+        }
+    }
+}
+
 /// The lease a workflow's external writes are made under.
 #[derive(Clone, Copy)]
 pub struct Fence<'a> {

@@ -112,11 +112,7 @@ pub async fn ensure_brief(
             .map_or_else(|| doc_link(&file_id), str::to_string);
         return Ok(Some(BriefDoc { file_id, link }));
     }
-    let earlier = if fresh {
-        Earlier::Impossible
-    } else {
-        Earlier::Possible
-    };
+    let earlier = Earlier::after_plan(fresh);
     let seen: Mutex<Option<File>> = Mutex::new(None);
     let keep = |file: File| {
         let id = file.id.clone();
